@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/**
+ * @title A compliant digital-collectible series
+ * @notice ERC-721 tokens that only verified people may hold. Every token is
+ * locked after each acquisition: for {lockPeriod} after a mint or a forced
+ * recovery, for {regiftPeriod} after a gift. Approvals are limited to
+ * operators the platform allows, so there is no secondary market.
+ */
+interface ICollection {
+    /// @notice The terms a collection is created with; fixed for its life except the minter.
+    struct Terms {
+        string name;
+        string symbol;
+        address issuer;
+        uint24 maxSupply;
+        uint32 lockPeriod;
+        uint32 regiftPeriod;
+        bytes32 contentHash;
+        string baseURI;
+    }
+
+    /// @notice How a holder acquired a token; it selects the lock that applies.
+    enum Acquisition {
+        Minted,
+        Gifted,
+        Recovered
+    }
+
+    // ===== EVENTS =====
+
+    /// @notice Tokens `firstTokenId` .. `firstTokenId + quantity - 1` were minted for the platform job `batchId`.
+    event BatchMinted(bytes32 indexed batchId, uint256 firstTokenId, uint256 quantity);
+
+    /// @notice `tokenId` was frozen for `reasonCode`.
+    event TokenFrozen(uint256 indexed tokenId, uint32 reasonCode);
+
+    /// @notice `tokenId` was unfrozen for `reasonCode`.
+    event TokenUnfrozen(uint256 indexed tokenId, uint32 reasonCode);
+
+    /// @notice All transfers and mints were stopped for `reasonCode`.
+    event CollectionPaused(uint32 reasonCode);
+
+    /// @notice Transfers and mints resumed for `reasonCode`.
+    event CollectionUnpaused(uint32 reasonCode);
+
+    /// @notice The compliance role moved `tokenId` from `from` to `to` (judicial transfer or lost-account recovery).
+    event ForcedTransfer(uint256 indexed tokenId, address indexed from, address indexed to, uint32 reasonCode);
+
+    /// @notice The account allowed to mint changed.
+    event MinterChanged(address indexed previousMinter, address indexed newMinter);
+
+    /// @notice Edition `tokenId` has its own media, hashed as `contentHash`.
+    event EditionContentHashSet(uint256 indexed tokenId, bytes32 contentHash);
+
+    // ===== ERRORS =====
+
+    /**
+     * @notice Only the collection's minter may mint.
+     * @param caller The account that tried.
+     */
+    error CollectionUnauthorizedMinter(address caller);
+
+    /**
+     * @notice The batch expected another first token id: it was already minted, or another batch came first.
+     * @param expected The first token id the caller expected.
+     * @param actual The next token id of the collection.
+     */
+    error CollectionUnexpectedFirstToken(uint256 expected, uint256 actual);
+
+    /**
+     * @notice The mint would pass the edition size.
+     * @param maxSupply The edition size.
+     * @param requestedTotal The total supply the mint would reach.
+     */
+    error CollectionMaxSupplyExceeded(uint256 maxSupply, uint256 requestedTotal);
+
+    /**
+     * @notice A mint of nothing.
+     */
+    error CollectionEmptyMint();
+
+    /**
+     * @notice `account` is not verified in the identity registry (never bound, expired, revoked or frozen).
+     * @param account The sender or recipient.
+     */
+    error CollectionUnverifiedAccount(address account);
+
+    /**
+     * @notice `tokenId` is still locked.
+     * @param tokenId The token.
+     * @param unlocksAt When it may move.
+     */
+    error CollectionTokenLocked(uint256 tokenId, uint256 unlocksAt);
+
+    /**
+     * @notice `tokenId` is frozen by the compliance role.
+     * @param tokenId The token.
+     */
+    error CollectionTokenFrozen(uint256 tokenId);
+
+    /**
+     * @notice `tokenId` is not frozen.
+     * @param tokenId The token.
+     */
+    error CollectionTokenNotFrozen(uint256 tokenId);
+
+    /**
+     * @notice The collection is paused.
+     */
+    error CollectionPausedError();
+
+    /**
+     * @notice The collection is not paused.
+     */
+    error CollectionNotPaused();
+
+    /**
+     * @notice `operator` is not an operator the platform allows.
+     * @param operator The would-be operator.
+     */
+    error CollectionOperatorNotAllowed(address operator);
+
+    /**
+     * @notice The lock period is below the platform floor.
+     * @param lockPeriod The lock given, in seconds.
+     * @param floor The lowest lock allowed, in seconds.
+     */
+    error CollectionLockBelowFloor(uint256 lockPeriod, uint256 floor);
+
+    /**
+     * @notice The re-gift period is shorter than the lock period.
+     * @param regiftPeriod The re-gift lock given, in seconds.
+     * @param lockPeriod The lock period, in seconds.
+     */
+    error CollectionRegiftBelowLock(uint256 regiftPeriod, uint256 lockPeriod);
+
+    /**
+     * @notice An edition size of zero.
+     */
+    error CollectionZeroSupply();
+
+    /**
+     * @notice A content hash of zero, or an issuer or minter of address zero.
+     */
+    error CollectionInvalidTerms();
+
+    /**
+     * @notice Edition `tokenId` already has its own content hash; media never changes after it is set.
+     * @param tokenId The edition.
+     */
+    error CollectionContentHashAlreadySet(uint256 tokenId);
+
+    /**
+     * @notice Parallel arrays differ in length.
+     */
+    error CollectionLengthMismatch();
+
+    /**
+     * @notice The edition does not exist within the edition size.
+     * @param tokenId The token id.
+     */
+    error CollectionNonexistentEdition(uint256 tokenId);
+
+    // ===== MINTER =====
+
+    /**
+     * @notice Mints `quantity` editions to `to` (issuer pre-mint, airdrop, multi-edition order).
+     * @dev `expectedFirstTokenId` makes a mint impossible to apply twice: a resent
+     * batch finds the next token id moved on and reverts. The platform derives
+     * each job's token ids from it.
+     *
+     * Requirements:
+     * - caller is the collection's minter; the collection is not paused;
+     * - `to` is verified; the edition size is not passed.
+     *
+     * Emits one {Transfer} per token and a {BatchMinted} event.
+     */
+    function mint(address to, uint256 quantity, uint256 expectedFirstTokenId, bytes32 batchId) external;
+
+    /**
+     * @notice Mints one edition to each of `recipients`, in order (flash-sale delivery).
+     * @dev Same requirements as {mint}, for every recipient.
+     */
+    function mintEach(address[] calldata recipients, uint256 expectedFirstTokenId, bytes32 batchId) external;
+
+    // ===== COMPLIANCE =====
+
+    /**
+     * @notice Freezes `tokenId`: it cannot be transferred, except by {forceTransfer}.
+     * Emits a {TokenFrozen} event.
+     */
+    function freezeToken(uint256 tokenId, uint32 reasonCode) external;
+
+    /// @notice Lifts the freeze of `tokenId`. Emits a {TokenUnfrozen} event.
+    function unfreezeToken(uint256 tokenId, uint32 reasonCode) external;
+
+    /// @notice Stops every mint and transfer but {forceTransfer}. Emits a {CollectionPaused} event.
+    function pause(uint32 reasonCode) external;
+
+    /// @notice Resumes mints and transfers. Emits a {CollectionUnpaused} event.
+    function unpause(uint32 reasonCode) external;
+
+    /**
+     * @notice Moves `tokenId` to `to` under a judicial order or a lost-account recovery.
+     * @dev The only path that skips the lock, the freeze, the pause and the sender's
+     * verification; the recipient must still be verified. The recipient's lock
+     * restarts with {lockPeriod}.
+     *
+     * Emits a {Transfer} and a {ForcedTransfer} event.
+     */
+    function forceTransfer(uint256 tokenId, address to, uint32 reasonCode) external;
+
+    // ===== PLATFORM =====
+
+    /// @notice Hands minting to `newMinter`. Emits a {MinterChanged} event.
+    function setMinter(address newMinter) external;
+
+    /// @notice Records per-edition media hashes, once per edition. Emits {EditionContentHashSet} events.
+    function setEditionContentHashes(uint256[] calldata tokenIds, bytes32[] calldata contentHashes) external;
+
+    // ===== GETTERS =====
+
+    /// @notice When `tokenId` may next be transferred by its holder.
+    function unlocksAt(uint256 tokenId) external view returns (uint256);
+
+    /// @notice How the current holder acquired `tokenId`, and when.
+    function acquisitionOf(uint256 tokenId) external view returns (Acquisition how, uint256 acquiredAt);
+
+    /// @notice True when `from` could transfer `tokenId` to `to` right now (ERC-7943 style).
+    function canTransfer(address from, address to, uint256 tokenId) external view returns (bool);
+
+    /// @notice True when `account` may hold and move tokens (ERC-7943 style).
+    function canTransact(address account) external view returns (bool);
+
+    /// @notice True when `tokenId` is frozen.
+    function isTokenFrozen(uint256 tokenId) external view returns (bool);
+
+    /// @notice True when the collection is paused.
+    function paused() external view returns (bool);
+
+    /// @notice The media hash of edition `tokenId`: its own, or the collection's.
+    function contentHashOf(uint256 tokenId) external view returns (bytes32);
+
+    /// @notice The collection-wide media hash.
+    function contentHash() external view returns (bytes32);
+
+    /// @notice The issuer (museum or brand) account of the series.
+    function issuer() external view returns (address);
+
+    /// @notice The account allowed to mint.
+    function minter() external view returns (address);
+
+    /// @notice The edition size.
+    function maxSupply() external view returns (uint256);
+
+    /// @notice The lock after a mint or a recovery, in seconds.
+    function lockPeriod() external view returns (uint256);
+
+    /// @notice The lock after a gift, in seconds.
+    function regiftPeriod() external view returns (uint256);
+
+    /// @notice The id the next minted token will get.
+    function nextTokenId() external view returns (uint256);
+
+    /// @notice The identity registry every transfer is checked against.
+    function identityRegistry() external view returns (address);
+}

@@ -1,0 +1,59 @@
+import { createRequire } from "node:module";
+
+import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatIgnitionEthers from "@nomicfoundation/hardhat-ignition-ethers";
+import { configVariable, defineConfig } from "hardhat/config";
+
+// Hardhat cannot download compilers on a closed network, so it runs the
+// solc-js build shipped in the `solc` npm package; the version must match it.
+const require = createRequire(import.meta.url);
+const solcPath = require.resolve("solc/soljson.js");
+const solcVersion = (require("solc/package.json") as { version: string }).version;
+
+// OpenZeppelin 5.7 uses `mcopy`, so Cancun is the lowest target that compiles.
+// A chain that needs another target (a newer fork) sets SOLIDITY_EVM_VERSION.
+const evmVersion = process.env.SOLIDITY_EVM_VERSION ?? "cancun";
+
+export default defineConfig({
+  plugins: [hardhatEthers, hardhatIgnitionEthers],
+  solidity: {
+    version: solcVersion,
+    path: solcPath,
+    // Deployed as-is from OpenZeppelin, so compiled from the package.
+    npmFilesToBuild: ["@openzeppelin/contracts/access/manager/AccessManager.sol"],
+    settings: {
+      evmVersion,
+      optimizer: { enabled: true, runs: 200 },
+    },
+  },
+  paths: {
+    tests: { solidity: "./test/solidity" },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 256 },
+    },
+  },
+  networks: {
+    default: {
+      type: "edr-simulated",
+      chainType: "l1",
+      hardfork: "cancun",
+      allowUnlimitedContractSize: false,
+    },
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+    },
+    // Any permissioned EVM chain (Besu QBFT, FISCO BCOS EVM mode, ...).
+    chain: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("CHAIN_RPC_URL"),
+      chainId: Number(process.env.CHAIN_ID ?? "1337"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+      gasPrice: BigInt(process.env.CHAIN_GAS_PRICE ?? "0"),
+    },
+  },
+});

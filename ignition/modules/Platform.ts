@@ -1,0 +1,81 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+
+import {
+  Roles,
+  collectionFunctionRoles,
+  factoryFunctionRoles,
+  registryFunctionRoles,
+  selector,
+} from "../roles.js";
+
+const DAY = 24n * 60n * 60n;
+
+/**
+ * The platform's contracts on one chain: the AccessManager with every role
+ * wired, the identity registry, the collection implementation and the factory.
+ *
+ * Parameters (all optional; accounts default to the deployer so a local chain
+ * works with none):
+ * - `kycOperator`, `compliance`, `publisher`, `platformAdmin`, `minter`: the
+ *   server's accounts for each role;
+ * - `maxAddressesPerIdentity` (3), `minLockPeriod` (180 days) and
+ *   `minRegiftPeriod` (730 days), both in seconds.
+ */
+export default buildModule("Platform", (m) => {
+  const deployer = m.getAccount(0);
+  const kycOperator = m.getParameter("kycOperator", deployer);
+  const compliance = m.getParameter("compliance", deployer);
+  const publisher = m.getParameter("publisher", deployer);
+  const platformAdmin = m.getParameter("platformAdmin", deployer);
+  const minter = m.getParameter("minter", deployer);
+  const maxAddressesPerIdentity = m.getParameter("maxAddressesPerIdentity", 3n);
+  const minLockPeriod = m.getParameter("minLockPeriod", 180n * DAY);
+  const minRegiftPeriod = m.getParameter("minRegiftPeriod", 730n * DAY);
+
+  const accessManager = m.contract("AccessManager", [deployer]);
+  const identityRegistry = m.contract("IdentityRegistry", [accessManager, maxAddressesPerIdentity]);
+  const collectionImplementation = m.contract("Collection", [identityRegistry]);
+  const factory = m.contract("CollectionFactory", [
+    accessManager,
+    collectionImplementation,
+    minLockPeriod,
+    minRegiftPeriod,
+    minter,
+  ]);
+
+  for (const [name, roleId] of Object.entries(Roles)) {
+    if (roleId !== Roles.ADMIN) m.call(accessManager, "labelRole", [roleId, name], { id: `label_${name}` });
+  }
+
+  for (const [role, signatures] of Object.entries(registryFunctionRoles)) {
+    m.call(
+      accessManager,
+      "setTargetFunctionRole",
+      [identityRegistry, signatures.map(selector), Roles[role as keyof typeof Roles]],
+      { id: `registry_${role}` },
+    );
+  }
+  for (const [role, signatures] of Object.entries(factoryFunctionRoles)) {
+    m.call(
+      accessManager,
+      "setTargetFunctionRole",
+      [factory, signatures.map(selector), Roles[role as keyof typeof Roles]],
+      { id: `factory_${role}` },
+    );
+  }
+  for (const [role, signatures] of Object.entries(collectionFunctionRoles)) {
+    m.call(
+      factory,
+      "setCollectionFunctionRole",
+      [signatures.map(selector), Roles[role as keyof typeof Roles]],
+      { id: `collection_${role}` },
+    );
+  }
+
+  const members = { KYC_OPERATOR: kycOperator, COMPLIANCE: compliance, PUBLISHER: publisher, PLATFORM_ADMIN: platformAdmin };
+  for (const [role, account] of Object.entries(members)) {
+    m.call(accessManager, "grantRole", [Roles[role as keyof typeof Roles], account, 0], { id: `grant_${role}` });
+  }
+
+  return { accessManager, identityRegistry, collectionImplementation, factory };
+});
