@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
+import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {AccessManagedUpgradeable} from "@openzeppelin/contracts-upgradeable/access/manager/AccessManagedUpgradeable.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
-import {ERC721AUpgradeable} from "erc721a-upgradeable/contracts/ERC721AUpgradeable.sol";
 
 import {ICollection} from "./interfaces/ICollection.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
@@ -11,43 +16,67 @@ import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 
 /**
  * @title Collection
- * @notice One artwork series. See {ICollection}.
+ * @notice One artwork series as an ERC-721 token. See {ICollection}.
  * @dev Deployed once as an implementation and cloned by the {CollectionFactory}.
  * The identity registry is an immutable of the implementation, so every clone
  * checks the platform's registry and none can be pointed elsewhere.
  *
- * Every rule lives in {_beforeTokenTransfers}, which ERC721A runs for mints,
- * `transferFrom`, both `safeTransferFrom` and operator transfers alike, and
- * {forceTransfer} goes through `transferFrom` too.
+ * Storage is shaped for flash-sale delivery. A token's owner is stored as an
+ * 80-bit entry (registry holder number, acquisition time, how it was acquired),
+ * three entries to a slot, so minting to many new holders writes a third of the
+ * ownership slots a plain ERC-721 writes. As in ERC721A, a mint of several
+ * tokens to one holder writes only the first token's entry; a zero entry means
+ * "same owner as the token before". The acquisition time in the entry drives
+ * the lock, so the lock costs no storage of its own.
  *
- * The lock needs no storage of its own: ERC721A's packed ownership already
- * holds the acquisition time, and its 24-bit extra data records how the token
- * was acquired ({Acquisition}), which selects the lock period.
+ * Every rule sits in one section, TRANSFER RULES: {_checkMint} for mints and
+ * {_checkTransfer} for every transfer path (`transferFrom`, both
+ * `safeTransferFrom`, approved operators and {forceTransfer}), all of which go
+ * through {_transfer}.
  */
-contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeable, ICollection, IERC5192 {
-    /// @notice The lowest lock any collection may have: 180 days, whatever the issuer asks.
-    uint256 public constant LOCK_FLOOR = 180 days;
+contract Collection is
+    Initializable,
+    AccessManagedUpgradeable,
+    IERC721Metadata,
+    IERC721Errors,
+    ICollection,
+    IERC5192
+{
+    /// @notice The lowest lock any collection may have, in days, whatever the issuer asks.
+    uint256 public constant LOCK_FLOOR_DAYS = 180;
 
-    /// @dev Everything a mint or a transfer reads, packed in one slot.
+    uint256 private constant _ENTRY_BITS = 80;
+    uint256 private constant _ENTRIES_PER_SLOT = 3;
+    uint256 private constant _ENTRY_MASK = (1 << _ENTRY_BITS) - 1;
+    uint256 private constant _HOLDER_MASK = (1 << 32) - 1;
+    uint256 private constant _TIME_SHIFT = 32;
+    uint256 private constant _TIME_MASK = (1 << 40) - 1;
+    uint256 private constant _HOW_SHIFT = 72;
+
+    /// @dev Everything a mint reads and writes, in one slot.
     struct Policy {
         address minter;
-        uint32 lockPeriod;
-        uint32 regiftPeriod;
+        uint24 nextTokenId;
         uint24 maxSupply;
+        uint16 lockDays;
+        uint16 regiftDays;
         bool paused;
     }
 
     IIdentityRegistry private immutable _registry;
 
     Policy private _policy;
-    address private _issuer;
-    bytes32 private _contentHash;
-    string private _baseTokenURI;
+    mapping(uint256 slot => uint256) private _ownerEntries;
+    mapping(address owner => uint256) private _balances;
+    mapping(uint256 tokenId => address) private _tokenApprovals;
+    mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
     mapping(uint256 tokenId => bool) private _frozenTokens;
     mapping(uint256 tokenId => bytes32) private _editionContentHashes;
-
-    /// @dev Set only inside {forceTransfer}; lets that one transfer skip the holder's rules.
-    bool private transient _recovering;
+    address private _issuer;
+    bytes32 private _contentHash;
+    string private _name;
+    string private _symbol;
+    string private _baseTokenURI;
 
     /// @param registry The platform's identity registry.
     constructor(IIdentityRegistry registry) {
@@ -61,28 +90,24 @@ contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeab
      * @param authority Who answers the `restricted` checks (the factory).
      * @param initialMinter The platform account that mints.
      */
-    function initialize(
-        Terms calldata terms,
-        address authority,
-        address initialMinter
-    ) external initializer initializerERC721A {
+    function initialize(Terms calldata terms, address authority, address initialMinter) external initializer {
         if (terms.maxSupply == 0) revert CollectionZeroSupply();
-        if (terms.lockPeriod < LOCK_FLOOR) revert CollectionLockBelowFloor(terms.lockPeriod, LOCK_FLOOR);
-        if (terms.regiftPeriod < terms.lockPeriod) {
-            revert CollectionRegiftBelowLock(terms.regiftPeriod, terms.lockPeriod);
-        }
+        if (terms.lockDays < LOCK_FLOOR_DAYS) revert CollectionLockBelowFloor(terms.lockDays, LOCK_FLOOR_DAYS);
+        if (terms.regiftDays < terms.lockDays) revert CollectionRegiftBelowLock(terms.regiftDays, terms.lockDays);
         if (terms.contentHash == bytes32(0) || terms.issuer == address(0) || initialMinter == address(0)) {
             revert CollectionInvalidTerms();
         }
-        __ERC721A_init(terms.name, terms.symbol);
         __AccessManaged_init(authority);
         _policy = Policy({
             minter: initialMinter,
-            lockPeriod: terms.lockPeriod,
-            regiftPeriod: terms.regiftPeriod,
+            nextTokenId: 1,
             maxSupply: terms.maxSupply,
+            lockDays: terms.lockDays,
+            regiftDays: terms.regiftDays,
             paused: false
         });
+        _name = terms.name;
+        _symbol = terms.symbol;
         _issuer = terms.issuer;
         _contentHash = terms.contentHash;
         _baseTokenURI = terms.baseURI;
@@ -92,27 +117,158 @@ contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeab
     // ===== MINTER =====
 
     /// @inheritdoc ICollection
-    function mint(address to, uint256 quantity, uint256 expectedFirstTokenId, bytes32 batchId) external {
-        _checkMint(quantity, expectedFirstTokenId);
-        _mint(to, quantity);
-        emit BatchMinted(batchId, expectedFirstTokenId, quantity);
+    function mint(address to, uint256 quantity, uint256 expectedFirstTokenId, uint64 batchId) external {
+        Policy memory policy = _policy;
+        _checkMint(policy, quantity, expectedFirstTokenId);
+        (uint32 holderId, bool verified) = _registry.holderOf(to);
+        if (!verified) revert CollectionUnverifiedAccount(to);
+
+        uint256 first = policy.nextTokenId;
+        uint256 end = first + quantity;
+        _setEntry(first, _entry(holderId, Acquisition.Minted));
+        unchecked {
+            _balances[to] += quantity;
+        }
+        _policy.nextTokenId = uint24(end);
+        for (uint256 tokenId = first; tokenId < end; ++tokenId) {
+            _emitMintTransfer(to, tokenId);
+        }
+        emit BatchMinted(batchId, first, quantity);
     }
 
     /// @inheritdoc ICollection
-    function mintEach(address[] calldata recipients, uint256 expectedFirstTokenId, bytes32 batchId) external {
+    function mintEach(address[] calldata recipients, uint256 expectedFirstTokenId, uint64 batchId) external {
+        Policy memory policy = _policy;
         uint256 count = recipients.length;
-        _checkMint(count, expectedFirstTokenId);
+        _checkMint(policy, count, expectedFirstTokenId);
+        uint32[] memory holderIds = _registry.verifiedHolderIds(recipients);
+
+        uint256 first = policy.nextTokenId;
+        uint256 timeAndHow = _timeAndHow(Acquisition.Minted);
+        // Entries are gathered per slot and each slot is written once.
+        uint256 index = first - 1;
+        uint256 slot = index / _ENTRIES_PER_SLOT;
+        uint256 packed = _ownerEntries[slot];
         for (uint256 i = 0; i < count; ++i) {
-            _mint(recipients[i], 1);
+            address to = recipients[i];
+            uint256 holderId = holderIds[i];
+            if (holderId == 0) revert CollectionUnverifiedAccount(to);
+            uint256 position = index % _ENTRIES_PER_SLOT;
+            packed |= (holderId | timeAndHow) << (position * _ENTRY_BITS);
+            if (position == _ENTRIES_PER_SLOT - 1 || i == count - 1) {
+                _ownerEntries[slot] = packed;
+                ++slot;
+                packed = 0;
+            }
+            unchecked {
+                ++_balances[to];
+                ++index;
+            }
+            _emitMintTransfer(to, index);
         }
-        emit BatchMinted(batchId, expectedFirstTokenId, count);
+        _policy.nextTokenId = uint24(first + count);
+        emit BatchMinted(batchId, first, count);
+    }
+
+    // ===== ERC-721 =====
+
+    /// @inheritdoc IERC721
+    function transferFrom(address from, address to, uint256 tokenId) public {
+        _transfer(from, to, tokenId, Acquisition.Gifted);
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId) external {
+        safeTransferFrom(from, to, tokenId, "");
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes memory data) public {
+        _transfer(from, to, tokenId, Acquisition.Gifted);
+        _checkOnERC721Received(from, to, tokenId, data);
+    }
+
+    /**
+     * @inheritdoc IERC721
+     * @dev Only operators the platform allows may be approved; clearing an approval is always possible.
+     */
+    function approve(address to, uint256 tokenId) external {
+        address owner = ownerOf(tokenId);
+        if (msg.sender != owner && !_operatorApprovals[owner][msg.sender]) revert ERC721InvalidApprover(msg.sender);
+        if (to != address(0)) _checkOperator(to);
+        _tokenApprovals[tokenId] = to;
+        emit Approval(owner, to, tokenId);
+    }
+
+    /**
+     * @inheritdoc IERC721
+     * @dev Only operators the platform allows may be approved; revoking is always possible.
+     */
+    function setApprovalForAll(address operator, bool approved) external {
+        if (operator == address(0)) revert ERC721InvalidOperator(operator);
+        if (approved) _checkOperator(operator);
+        _operatorApprovals[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    /// @inheritdoc IERC721
+    function getApproved(uint256 tokenId) external view returns (address) {
+        _requireExists(tokenId);
+        return _tokenApprovals[tokenId];
+    }
+
+    /// @inheritdoc IERC721
+    function isApprovedForAll(address owner, address operator) external view returns (bool) {
+        return _operatorApprovals[owner][operator];
+    }
+
+    /// @inheritdoc IERC721
+    function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert ERC721InvalidOwner(owner);
+        return _balances[owner];
+    }
+
+    /// @inheritdoc IERC721
+    function ownerOf(uint256 tokenId) public view returns (address) {
+        return _registry.accountOf(uint32(_entryOf(tokenId) & _HOLDER_MASK));
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function symbol() external view returns (string memory) {
+        return _symbol;
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function tokenURI(uint256 tokenId) external view returns (string memory) {
+        _requireExists(tokenId);
+        string memory base = _baseTokenURI;
+        return bytes(base).length == 0 ? "" : string.concat(base, Strings.toString(tokenId));
+    }
+
+    /// @notice How many tokens exist.
+    function totalSupply() external view returns (uint256) {
+        return _policy.nextTokenId - 1;
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return
+            interfaceId == type(IERC165).interfaceId ||
+            interfaceId == type(IERC721).interfaceId ||
+            interfaceId == type(IERC721Metadata).interfaceId ||
+            interfaceId == type(IERC5192).interfaceId;
     }
 
     // ===== COMPLIANCE =====
 
     /// @inheritdoc ICollection
     function freezeToken(uint256 tokenId, uint32 reasonCode) external restricted {
-        if (!_exists(tokenId)) revert CollectionNonexistentEdition(tokenId);
+        _requireExists(tokenId);
         if (_frozenTokens[tokenId]) revert CollectionTokenFrozen(tokenId);
         _frozenTokens[tokenId] = true;
         emit TokenFrozen(tokenId, reasonCode);
@@ -142,9 +298,7 @@ contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeab
     /// @inheritdoc ICollection
     function forceTransfer(uint256 tokenId, address to, uint32 reasonCode) external restricted {
         address from = ownerOf(tokenId);
-        _recovering = true;
-        transferFrom(from, to, tokenId);
-        _recovering = false;
+        _transfer(from, to, tokenId, Acquisition.Recovered);
         emit ForcedTransfer(tokenId, from, to, reasonCode);
     }
 
@@ -176,36 +330,17 @@ contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeab
         }
     }
 
-    // ===== APPROVALS =====
-
-    /// @dev Only operators the platform allows may be approved; clearing an approval is always possible.
-    function approve(address to, uint256 tokenId) public payable override {
-        if (to != address(0)) _checkOperator(to);
-        super.approve(to, tokenId);
-    }
-
-    /// @dev Only operators the platform allows may be approved; revoking is always possible.
-    function setApprovalForAll(address operator, bool approved) public override {
-        if (approved) _checkOperator(operator);
-        super.setApprovalForAll(operator, approved);
-    }
-
-    /// @dev During {forceTransfer} the compliance caller acts for the holder.
-    function isApprovedForAll(address owner, address operator) public view override returns (bool) {
-        return _recovering || super.isApprovedForAll(owner, operator);
-    }
-
     // ===== GETTERS =====
 
     /// @inheritdoc ICollection
     function unlocksAt(uint256 tokenId) public view returns (uint256) {
-        return _unlocksAt(_ownershipOf(tokenId), _policy);
+        return _unlocksAt(_entryOf(tokenId), _policy);
     }
 
     /// @inheritdoc ICollection
     function acquisitionOf(uint256 tokenId) external view returns (Acquisition how, uint256 acquiredAt) {
-        TokenOwnership memory ownership = _ownershipOf(tokenId);
-        return (Acquisition(ownership.extraData), ownership.startTimestamp);
+        uint256 entry = _entryOf(tokenId);
+        return (Acquisition(uint8(entry >> _HOW_SHIFT)), (entry >> _TIME_SHIFT) & _TIME_MASK);
     }
 
     /// @inheritdoc IERC5192
@@ -215,7 +350,7 @@ contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeab
 
     /// @inheritdoc ICollection
     function canTransfer(address from, address to, uint256 tokenId) external view returns (bool) {
-        if (!_exists(tokenId) || ownerOf(tokenId) != from) return false;
+        if (tokenId == 0 || tokenId >= _policy.nextTokenId || ownerOf(tokenId) != from) return false;
         return
             !_policy.paused &&
             !_frozenTokens[tokenId] &&
@@ -268,17 +403,17 @@ contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeab
 
     /// @inheritdoc ICollection
     function lockPeriod() external view returns (uint256) {
-        return _policy.lockPeriod;
+        return uint256(_policy.lockDays) * 1 days;
     }
 
     /// @inheritdoc ICollection
     function regiftPeriod() external view returns (uint256) {
-        return _policy.regiftPeriod;
+        return uint256(_policy.regiftDays) * 1 days;
     }
 
     /// @inheritdoc ICollection
     function nextTokenId() external view returns (uint256) {
-        return _nextTokenId();
+        return _policy.nextTokenId;
     }
 
     /// @inheritdoc ICollection
@@ -286,67 +421,147 @@ contract Collection is Initializable, ERC721AUpgradeable, AccessManagedUpgradeab
         return address(_registry);
     }
 
-    /// @dev Advertises ERC-721, its metadata, ERC-165 and ERC-5192.
-    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
-        return interfaceId == type(IERC5192).interfaceId || super.supportsInterface(interfaceId);
-    }
-
     // ===== TRANSFER RULES =====
 
-    /**
-     * @dev The one place every compliance rule is enforced. ERC721A calls it with
-     * `quantity == 1` for transfers and never burns here (the collection has no burn).
-     */
-    function _beforeTokenTransfers(address from, address to, uint256 tokenId, uint256) internal view override {
-        Policy memory policy = _policy;
-        bool recovering = _recovering;
-        if (policy.paused && !recovering) revert CollectionPausedError();
-        if (!_registry.isVerified(to)) revert CollectionUnverifiedAccount(to);
-        if (from == address(0) || recovering) return;
-
-        if (_frozenTokens[tokenId]) revert CollectionTokenFrozen(tokenId);
-        if (msg.sender != from && !_registry.isOperatorAllowed(msg.sender)) {
-            revert CollectionOperatorNotAllowed(msg.sender);
-        }
-        if (!_registry.isVerified(from)) revert CollectionUnverifiedAccount(from);
-        uint256 unlock = _unlocksAt(_ownershipOf(tokenId), policy);
-        if (block.timestamp < unlock) revert CollectionTokenLocked(tokenId, unlock);
-    }
-
-    /// @dev Records how the new holder acquired the token; it selects the next lock period.
-    function _extraData(address from, address, uint24) internal view override returns (uint24) {
-        if (from == address(0)) return uint24(uint8(Acquisition.Minted));
-        return uint24(uint8(_recovering ? Acquisition.Recovered : Acquisition.Gifted));
-    }
-
-    function _startTokenId() internal pure override returns (uint256) {
-        return 1;
-    }
-
-    function _baseURI() internal view override returns (string memory) {
-        return _baseTokenURI;
-    }
-
-    // ===== INTERNAL =====
-
-    function _checkMint(uint256 quantity, uint256 expectedFirstTokenId) private view {
-        Policy memory policy = _policy;
+    /// @dev The rules of every mint: the minter, the pause, the exact next token id and the edition size.
+    /// The mint functions check each recipient's verification with the registry's holder numbers.
+    function _checkMint(Policy memory policy, uint256 quantity, uint256 expectedFirstTokenId) private view {
         if (msg.sender != policy.minter) revert CollectionUnauthorizedMinter(msg.sender);
+        if (policy.paused) revert CollectionPausedError();
         if (quantity == 0) revert CollectionEmptyMint();
-        uint256 next = _nextTokenId();
+        uint256 next = policy.nextTokenId;
         if (next != expectedFirstTokenId) revert CollectionUnexpectedFirstToken(expectedFirstTokenId, next);
         uint256 total = next - 1 + quantity;
         if (total > policy.maxSupply) revert CollectionMaxSupplyExceeded(policy.maxSupply, total);
+    }
+
+    /**
+     * @dev The rules of every transfer. A gift needs: the collection not paused,
+     * the token not frozen, the caller the holder or an allowed and approved
+     * operator, both parties verified and the lock passed. A forced recovery
+     * (`how == Recovered`, reachable only through {forceTransfer}) needs only a
+     * verified recipient. Returns the recipient's holder number.
+     */
+    function _checkTransfer(
+        address from,
+        address to,
+        uint256 tokenId,
+        uint256 entry,
+        Acquisition how
+    ) private view returns (uint32 toHolderId) {
+        (uint32 holderId, bool toVerified) = _registry.holderOf(to);
+        if (!toVerified) revert CollectionUnverifiedAccount(to);
+        if (how == Acquisition.Recovered) return holderId;
+
+        Policy memory policy = _policy;
+        if (policy.paused) revert CollectionPausedError();
+        if (_frozenTokens[tokenId]) revert CollectionTokenFrozen(tokenId);
+        if (msg.sender != from) {
+            if (!_operatorApprovals[from][msg.sender] && _tokenApprovals[tokenId] != msg.sender) {
+                revert ERC721InsufficientApproval(msg.sender, tokenId);
+            }
+            _checkOperator(msg.sender);
+        }
+        if (!_registry.isVerified(from)) revert CollectionUnverifiedAccount(from);
+        uint256 unlock = _unlocksAt(entry, policy);
+        if (block.timestamp < unlock) revert CollectionTokenLocked(tokenId, unlock);
+        return holderId;
     }
 
     function _checkOperator(address operator) private view {
         if (!_registry.isOperatorAllowed(operator)) revert CollectionOperatorNotAllowed(operator);
     }
 
-    function _unlocksAt(TokenOwnership memory ownership, Policy memory policy) private pure returns (uint256) {
-        uint256 period = ownership.extraData == uint24(uint8(Acquisition.Gifted))
-            ? policy.regiftPeriod
-            : policy.lockPeriod;
-        return ownership.startTimestamp + period;
+    // ===== INTERNAL =====
+
+    /// @dev The one transfer path: checks the rules, then moves `tokenId` and restarts its lock.
+    function _transfer(address from, address to, uint256 tokenId, Acquisition how) private {
+        uint256 entry = _entryOf(tokenId);
+        address owner = _registry.accountOf(uint32(entry & _HOLDER_MASK));
+        if (owner != from) revert ERC721IncorrectOwner(from, tokenId, owner);
+        uint32 toHolderId = _checkTransfer(from, to, tokenId, entry, how);
+
+        if (_tokenApprovals[tokenId] != address(0)) delete _tokenApprovals[tokenId];
+        _setEntry(tokenId, _entry(toHolderId, how));
+        // The next token may have shared this entry (a batch mint); it keeps its owner.
+        uint256 next = tokenId + 1;
+        if (next < _policy.nextTokenId && _rawEntry(next) == 0) _setEntry(next, entry);
+        unchecked {
+            --_balances[from];
+            ++_balances[to];
+        }
+        emit Transfer(from, to, tokenId);
+    }
+
+    function _checkOnERC721Received(address from, address to, uint256 tokenId, bytes memory data) private {
+        if (to.code.length == 0) return;
+        try IERC721Receiver(to).onERC721Received(msg.sender, from, tokenId, data) returns (bytes4 retval) {
+            if (retval != IERC721Receiver.onERC721Received.selector) revert ERC721InvalidReceiver(to);
+        } catch (bytes memory reason) {
+            if (reason.length == 0) revert ERC721InvalidReceiver(to);
+            assembly ("memory-safe") {
+                revert(add(32, reason), mload(reason))
+            }
+        }
+    }
+
+    function _requireExists(uint256 tokenId) private view {
+        if (tokenId == 0 || tokenId >= _policy.nextTokenId) revert ERC721NonexistentToken(tokenId);
+    }
+
+    /// @dev The ownership entry that applies to `tokenId`: its own, or the nearest one before it.
+    function _entryOf(uint256 tokenId) private view returns (uint256 entry) {
+        _requireExists(tokenId);
+        uint256 index = tokenId - 1;
+        uint256 slot = index / _ENTRIES_PER_SLOT;
+        uint256 position = index % _ENTRIES_PER_SLOT;
+        uint256 packed = _ownerEntries[slot];
+        // Terminates: the first token of every mint has an entry, and token 1 is the first of the first mint.
+        while (true) {
+            entry = (packed >> (position * _ENTRY_BITS)) & _ENTRY_MASK;
+            if (entry != 0) return entry;
+            if (position == 0) {
+                --slot;
+                packed = _ownerEntries[slot];
+                position = _ENTRIES_PER_SLOT - 1;
+            } else {
+                --position;
+            }
+        }
+    }
+
+    function _rawEntry(uint256 tokenId) private view returns (uint256) {
+        uint256 index = tokenId - 1;
+        return
+            (_ownerEntries[index / _ENTRIES_PER_SLOT] >> ((index % _ENTRIES_PER_SLOT) * _ENTRY_BITS)) & _ENTRY_MASK;
+    }
+
+    function _setEntry(uint256 tokenId, uint256 entry) private {
+        uint256 index = tokenId - 1;
+        uint256 slot = index / _ENTRIES_PER_SLOT;
+        uint256 shift = (index % _ENTRIES_PER_SLOT) * _ENTRY_BITS;
+        _ownerEntries[slot] = (_ownerEntries[slot] & ~(_ENTRY_MASK << shift)) | (entry << shift);
+    }
+
+    function _entry(uint32 holderId, Acquisition how) private view returns (uint256) {
+        return uint256(holderId) | _timeAndHow(how);
+    }
+
+    function _timeAndHow(Acquisition how) private view returns (uint256) {
+        return (block.timestamp << _TIME_SHIFT) | (uint256(uint8(how)) << _HOW_SHIFT);
+    }
+
+    /// @dev `emit Transfer(address(0), to, tokenId)` without the memory bookkeeping; it runs once per minted token.
+    function _emitMintTransfer(address to, uint256 tokenId) private {
+        assembly ("memory-safe") {
+            // keccak256("Transfer(address,address,uint256)")
+            log4(0, 0, 0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef, 0, to, tokenId)
+        }
+    }
+
+    function _unlocksAt(uint256 entry, Policy memory policy) private pure returns (uint256) {
+        uint256 acquiredAt = (entry >> _TIME_SHIFT) & _TIME_MASK;
+        uint256 days_ = uint8(entry >> _HOW_SHIFT) == uint8(Acquisition.Gifted) ? policy.regiftDays : policy.lockDays;
+        return acquiredAt + days_ * 1 days;
     }
 }

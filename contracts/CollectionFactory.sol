@@ -20,8 +20,8 @@ import {ICollectionFactory} from "./interfaces/ICollectionFactory.sol";
  */
 contract CollectionFactory is AccessManaged, IAuthority, ICollectionFactory {
     address private immutable _implementation;
-    uint256 private immutable _minLockPeriod;
-    uint256 private immutable _minRegiftPeriod;
+    uint256 private immutable _minLockDays;
+    uint256 private immutable _minRegiftDays;
 
     address private _defaultMinter;
     address[] private _collections;
@@ -32,24 +32,24 @@ contract CollectionFactory is AccessManaged, IAuthority, ICollectionFactory {
     /**
      * @param authority The platform's AccessManager.
      * @param implementation_ The {Collection} implementation to clone.
-     * @param minLockPeriod_ Platform minimum lock in seconds (at least 180 days).
-     * @param minRegiftPeriod_ Platform minimum re-gift lock in seconds (at least the minimum lock).
+     * @param minLockDays_ Platform minimum lock in days (at least 180).
+     * @param minRegiftDays_ Platform minimum re-gift lock in days (at least the minimum lock).
      * @param defaultMinter_ The platform's minting account.
      */
     constructor(
         address authority,
         address implementation_,
-        uint256 minLockPeriod_,
-        uint256 minRegiftPeriod_,
+        uint256 minLockDays_,
+        uint256 minRegiftDays_,
         address defaultMinter_
     ) AccessManaged(authority) {
-        uint256 floor = Collection(implementation_).LOCK_FLOOR();
-        if (minLockPeriod_ < floor || minRegiftPeriod_ < minLockPeriod_ || defaultMinter_ == address(0)) {
+        uint256 floor = Collection(implementation_).LOCK_FLOOR_DAYS();
+        if (minLockDays_ < floor || minRegiftDays_ < minLockDays_ || defaultMinter_ == address(0)) {
             revert FactoryInvalidConfiguration();
         }
         _implementation = implementation_;
-        _minLockPeriod = minLockPeriod_;
-        _minRegiftPeriod = minRegiftPeriod_;
+        _minLockDays = minLockDays_;
+        _minRegiftDays = minRegiftDays_;
         _setDefaultMinter(defaultMinter_);
     }
 
@@ -57,10 +57,8 @@ contract CollectionFactory is AccessManaged, IAuthority, ICollectionFactory {
 
     /// @inheritdoc ICollectionFactory
     function createCollection(ICollection.Terms calldata terms) external restricted returns (address collection) {
-        if (terms.lockPeriod < _minLockPeriod) revert FactoryLockBelowMinimum(terms.lockPeriod, _minLockPeriod);
-        if (terms.regiftPeriod < _minRegiftPeriod) {
-            revert FactoryRegiftBelowMinimum(terms.regiftPeriod, _minRegiftPeriod);
-        }
+        if (terms.lockDays < _minLockDays) revert FactoryLockBelowMinimum(terms.lockDays, _minLockDays);
+        if (terms.regiftDays < _minRegiftDays) revert FactoryRegiftBelowMinimum(terms.regiftDays, _minRegiftDays);
         collection = Clones.clone(_implementation);
         _isCollection[collection] = true;
         _collections.push(collection);
@@ -127,13 +125,13 @@ contract CollectionFactory is AccessManaged, IAuthority, ICollectionFactory {
     }
 
     /// @inheritdoc ICollectionFactory
-    function minLockPeriod() external view returns (uint256) {
-        return _minLockPeriod;
+    function minLockDays() external view returns (uint256) {
+        return _minLockDays;
     }
 
     /// @inheritdoc ICollectionFactory
-    function minRegiftPeriod() external view returns (uint256) {
-        return _minRegiftPeriod;
+    function minRegiftDays() external view returns (uint256) {
+        return _minRegiftDays;
     }
 
     /// @inheritdoc ICollectionFactory

@@ -18,6 +18,8 @@ contract IdentityRegistry is AccessManaged, IIdentityRegistry {
     mapping(address account => Binding) private _bindings;
     mapping(bytes32 commitment => uint256) private _addressCounts;
     mapping(address operator => bool) private _allowedOperators;
+    mapping(uint32 holderId => address) private _holderAccounts;
+    uint32 private _holderCount;
 
     /**
      * @param authority The platform's AccessManager.
@@ -111,6 +113,26 @@ contract IdentityRegistry is AccessManaged, IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
+    function holderOf(address account) external view returns (uint32 holderId, bool verified) {
+        Binding storage binding = _bindings[account];
+        return (binding.holderId, binding.expiresAt > block.timestamp && !binding.frozen);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function verifiedHolderIds(address[] calldata accounts) external view returns (uint32[] memory holderIds) {
+        holderIds = new uint32[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            Binding storage binding = _bindings[accounts[i]];
+            if (binding.expiresAt > block.timestamp && !binding.frozen) holderIds[i] = binding.holderId;
+        }
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function accountOf(uint32 holderId) external view returns (address) {
+        return _holderAccounts[holderId];
+    }
+
+    /// @inheritdoc IIdentityRegistry
     function bindingOf(address account) external view returns (Binding memory) {
         return _bindings[account];
     }
@@ -152,10 +174,16 @@ contract IdentityRegistry is AccessManaged, IIdentityRegistry {
             revert IdentityRegistryTooManyAddresses(commitment, _maxAddressesPerIdentity);
         }
         _addressCounts[commitment] = count + 1;
+        uint32 holderId = binding.holderId;
+        if (holderId == 0) {
+            holderId = ++_holderCount;
+            binding.holderId = holderId;
+            _holderAccounts[holderId] = account;
+        }
         binding.commitment = commitment;
         binding.level = level;
         binding.expiresAt = expiresAt;
-        emit AddressBound(account, commitment, level, expiresAt);
+        emit AddressBound(account, commitment, holderId, level, expiresAt);
     }
 
     function _checkTerms(uint8 level, uint64 expiresAt) private view {

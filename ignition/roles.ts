@@ -45,6 +45,6 @@ export const collectionFunctionRoles: Record<"COMPLIANCE" | "PLATFORM_ADMIN", st
 
 /** Which role may call which function of the factory. */
 export const factoryFunctionRoles: Record<"PUBLISHER" | "PLATFORM_ADMIN", string[]> = {
-  PUBLISHER: ["createCollection((string,string,address,uint24,uint32,uint32,bytes32,string))"],
+  PUBLISHER: ["createCollection((string,string,address,uint24,uint16,uint16,bytes32,string))"],
   PLATFORM_ADMIN: ["setDefaultMinter(address)"],
 };

@@ -5,7 +5,7 @@ pragma solidity ^0.8.28;
  * @title A compliant digital-collectible series
  * @notice ERC-721 tokens that only verified people may hold. Every token is
  * locked after each acquisition: for {lockPeriod} after a mint or a forced
- * recovery, for {regiftPeriod} after a gift. Approvals are limited to
+ * recovery, for {regiftPeriod} after a gift. Lock periods are whole days. Approvals are limited to
  * operators the platform allows, so there is no secondary market.
  */
 interface ICollection {
@@ -15,8 +15,8 @@ interface ICollection {
         string symbol;
         address issuer;
         uint24 maxSupply;
-        uint32 lockPeriod;
-        uint32 regiftPeriod;
+        uint16 lockDays;
+        uint16 regiftDays;
         bytes32 contentHash;
         string baseURI;
     }
@@ -31,7 +31,7 @@ interface ICollection {
     // ===== EVENTS =====
 
     /// @notice Tokens `firstTokenId` .. `firstTokenId + quantity - 1` were minted for the platform job `batchId`.
-    event BatchMinted(bytes32 indexed batchId, uint256 firstTokenId, uint256 quantity);
+    event BatchMinted(uint64 indexed batchId, uint256 firstTokenId, uint256 quantity);
 
     /// @notice `tokenId` was frozen for `reasonCode`.
     event TokenFrozen(uint256 indexed tokenId, uint32 reasonCode);
@@ -123,18 +123,18 @@ interface ICollection {
     error CollectionOperatorNotAllowed(address operator);
 
     /**
-     * @notice The lock period is below the platform floor.
-     * @param lockPeriod The lock given, in seconds.
-     * @param floor The lowest lock allowed, in seconds.
+     * @notice The lock period is below the 180-day floor.
+     * @param lockDays The lock given, in days.
+     * @param floorDays The lowest lock allowed, in days.
      */
-    error CollectionLockBelowFloor(uint256 lockPeriod, uint256 floor);
+    error CollectionLockBelowFloor(uint256 lockDays, uint256 floorDays);
 
     /**
      * @notice The re-gift period is shorter than the lock period.
-     * @param regiftPeriod The re-gift lock given, in seconds.
-     * @param lockPeriod The lock period, in seconds.
+     * @param regiftDays The re-gift lock given, in days.
+     * @param lockDays The lock period, in days.
      */
-    error CollectionRegiftBelowLock(uint256 regiftPeriod, uint256 lockPeriod);
+    error CollectionRegiftBelowLock(uint256 regiftDays, uint256 lockDays);
 
     /**
      * @notice An edition size of zero.
@@ -177,13 +177,13 @@ interface ICollection {
      *
      * Emits one {Transfer} per token and a {BatchMinted} event.
      */
-    function mint(address to, uint256 quantity, uint256 expectedFirstTokenId, bytes32 batchId) external;
+    function mint(address to, uint256 quantity, uint256 expectedFirstTokenId, uint64 batchId) external;
 
     /**
      * @notice Mints one edition to each of `recipients`, in order (flash-sale delivery).
      * @dev Same requirements as {mint}, for every recipient.
      */
-    function mintEach(address[] calldata recipients, uint256 expectedFirstTokenId, bytes32 batchId) external;
+    function mintEach(address[] calldata recipients, uint256 expectedFirstTokenId, uint64 batchId) external;
 
     // ===== COMPLIANCE =====
 

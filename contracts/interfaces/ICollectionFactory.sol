@@ -27,17 +27,17 @@ interface ICollectionFactory {
 
     /**
      * @notice The terms ask for a lock below the platform's minimum.
-     * @param lockPeriod The lock asked for, in seconds.
-     * @param minLockPeriod The platform minimum, in seconds.
+     * @param lockDays The lock asked for, in days.
+     * @param minLockDays The platform minimum, in days.
      */
-    error FactoryLockBelowMinimum(uint256 lockPeriod, uint256 minLockPeriod);
+    error FactoryLockBelowMinimum(uint256 lockDays, uint256 minLockDays);
 
     /**
      * @notice The terms ask for a re-gift lock below the platform's minimum.
-     * @param regiftPeriod The re-gift lock asked for, in seconds.
-     * @param minRegiftPeriod The platform minimum, in seconds.
+     * @param regiftDays The re-gift lock asked for, in days.
+     * @param minRegiftDays The platform minimum, in days.
      */
-    error FactoryRegiftBelowMinimum(uint256 regiftPeriod, uint256 minRegiftPeriod);
+    error FactoryRegiftBelowMinimum(uint256 regiftDays, uint256 minRegiftDays);
 
     /**
      * @notice A platform minimum below the 180-day floor, or a zero address.
@@ -85,11 +85,11 @@ interface ICollectionFactory {
     /// @notice The role a collection function requires, and whether one is set.
     function collectionFunctionRole(bytes4 selector) external view returns (bool isSet, uint64 roleId);
 
-    /// @notice The lowest lock new collections may have, in seconds.
-    function minLockPeriod() external view returns (uint256);
+    /// @notice The lowest lock new collections may have, in days.
+    function minLockDays() external view returns (uint256);
 
-    /// @notice The lowest re-gift lock new collections may have, in seconds.
-    function minRegiftPeriod() external view returns (uint256);
+    /// @notice The lowest re-gift lock new collections may have, in days.
+    function minRegiftDays() external view returns (uint256);
 
     /// @notice The minter of collections created from now on.
     function defaultMinter() external view returns (address);

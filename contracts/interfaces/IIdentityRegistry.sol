@@ -10,17 +10,27 @@ pragma solidity ^0.8.28;
  */
 interface IIdentityRegistry {
     /// @notice Everything the registry knows about one address.
+    /// @dev `holderId` is a compact number given to an address at its first binding and
+    /// never reused; collections store it instead of the 20-byte address, three token
+    /// owners to a storage slot. It carries no personal data.
     struct Binding {
         bytes32 commitment;
         uint64 expiresAt;
         uint8 level;
         bool frozen;
+        uint32 holderId;
     }
 
     // ===== EVENTS =====
 
-    /// @notice `account` was bound to `commitment` at `level` until `expiresAt`.
-    event AddressBound(address indexed account, bytes32 indexed commitment, uint8 level, uint64 expiresAt);
+    /// @notice `account` (holder number `holderId`) was bound to `commitment` at `level` until `expiresAt`.
+    event AddressBound(
+        address indexed account,
+        bytes32 indexed commitment,
+        uint32 holderId,
+        uint8 level,
+        uint64 expiresAt
+    );
 
     /// @notice The binding of `account` was renewed to `level` until `expiresAt`.
     event AddressReverified(address indexed account, uint8 level, uint64 expiresAt);
@@ -187,6 +197,15 @@ interface IIdentityRegistry {
 
     /// @notice True when `account` is bound, its verification has not expired and it is not frozen.
     function isVerified(address account) external view returns (bool);
+
+    /// @notice The holder number of `account` (0 when never bound) and whether it is verified now.
+    function holderOf(address account) external view returns (uint32 holderId, bool verified);
+
+    /// @notice For each of `accounts`, its holder number when verified now, else 0.
+    function verifiedHolderIds(address[] calldata accounts) external view returns (uint32[] memory holderIds);
+
+    /// @notice The address that holder number `holderId` belongs to (zero when unused).
+    function accountOf(uint32 holderId) external view returns (address);
 
     /// @notice The binding of `account` (all zero when never bound).
     function bindingOf(address account) external view returns (Binding memory);

@@ -8,8 +8,6 @@ import {
   selector,
 } from "../roles.js";
 
-const DAY = 24n * 60n * 60n;
-
 /**
  * The platform's contracts on one chain: the AccessManager with every role
  * wired, the identity registry, the collection implementation and the factory.
@@ -18,8 +16,8 @@ const DAY = 24n * 60n * 60n;
  * works with none):
  * - `kycOperator`, `compliance`, `publisher`, `platformAdmin`, `minter`: the
  *   server's accounts for each role;
- * - `maxAddressesPerIdentity` (3), `minLockPeriod` (180 days) and
- *   `minRegiftPeriod` (730 days), both in seconds.
+ * - `maxAddressesPerIdentity` (3), `minLockDays` (180, the floor no
+ *   collection can go below) and `minRegiftDays` (730, two years).
  */
 export default buildModule("Platform", (m) => {
   const deployer = m.getAccount(0);
@@ -29,8 +27,8 @@ export default buildModule("Platform", (m) => {
   const platformAdmin = m.getParameter("platformAdmin", deployer);
   const minter = m.getParameter("minter", deployer);
   const maxAddressesPerIdentity = m.getParameter("maxAddressesPerIdentity", 3n);
-  const minLockPeriod = m.getParameter("minLockPeriod", 180n * DAY);
-  const minRegiftPeriod = m.getParameter("minRegiftPeriod", 730n * DAY);
+  const minLockDays = m.getParameter("minLockDays", 180n);
+  const minRegiftDays = m.getParameter("minRegiftDays", 730n);
 
   const accessManager = m.contract("AccessManager", [deployer]);
   const identityRegistry = m.contract("IdentityRegistry", [accessManager, maxAddressesPerIdentity]);
@@ -38,8 +36,8 @@ export default buildModule("Platform", (m) => {
   const factory = m.contract("CollectionFactory", [
     accessManager,
     collectionImplementation,
-    minLockPeriod,
-    minRegiftPeriod,
+    minLockDays,
+    minRegiftDays,
     minter,
   ]);
 

@@ -63,12 +63,12 @@ async function main() {
   // The platform's collection: a fresh clone per case so that no case warms another.
   for (const size of BATCH_SIZES) {
     const one = await createCollection(platform, { maxSupply: 1000 });
-    const gasOne = await gasOf(one.connect(minter).mint(freshHolders(1)[0], size, 1, id(`one-${size}`)));
+    const gasOne = await gasOf(one.connect(minter).mint(freshHolders(1)[0], size, 1, size));
     results[`ours_mint_batch${size}_one_holder`] = gasOne;
     results[`ours_mint_per_token_batch${size}_one_holder`] = Math.round(gasOne / size);
 
     const many = await createCollection(platform, { maxSupply: 1000 });
-    const gasMany = await gasOf(many.connect(minter).mintEach(freshHolders(size), 1, id(`many-${size}`)));
+    const gasMany = await gasOf(many.connect(minter).mintEach(freshHolders(size), 1, 1000 + size));
     results[`ours_mint_batch${size}_${size === 1 ? "one_holder_each" : `${size}_holders`}`] = gasMany;
     results[`ours_mint_per_token_batch${size}_${size === 1 ? "one_holder_each" : `${size === 10 ? "ten" : size}_holders`}`] =
       Math.round(gasMany / size);
@@ -83,7 +83,7 @@ async function main() {
   const collection = await createCollection(platform);
   const [from, to] = [wallets[next++], wallets[next++]];
   await accounts.deployer.sendTransaction({ to: from.address, value: 10n ** 18n });
-  await collection.connect(minter).mintEach([from.address, to.address], 1, id("transfer"));
+  await collection.connect(minter).mintEach([from.address, to.address], 1, 7);
   await mineAt(ethers, (await now(ethers)) + LOCK + 1n);
   results.ours_transfer = await gasOf(collection.connect(from).transferFrom(from.address, to.address, 1));
 
@@ -93,8 +93,8 @@ async function main() {
       symbol: "B",
       issuer: accounts.publisher.address,
       maxSupply: 100,
-      lockPeriod: LOCK,
-      regiftPeriod: 730n * DAY,
+      lockDays: 180,
+      regiftDays: 730,
       contentHash: id("bench"),
       baseURI: "",
     });

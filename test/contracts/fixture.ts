@@ -83,8 +83,8 @@ export interface TermsInput {
   symbol?: string;
   issuer?: string;
   maxSupply?: number;
-  lockPeriod?: bigint;
-  regiftPeriod?: bigint;
+  lockDays?: number;
+  regiftDays?: number;
   contentHash?: string;
   baseURI?: string;
 }
@@ -95,8 +95,8 @@ export function terms(platform: Platform, input: TermsInput = {}) {
     symbol: input.symbol ?? "DHFT",
     issuer: input.issuer ?? platform.accounts.publisher.address,
     maxSupply: input.maxSupply ?? 1000,
-    lockPeriod: input.lockPeriod ?? LOCK,
-    regiftPeriod: input.regiftPeriod ?? REGIFT,
+    lockDays: input.lockDays ?? 180,
+    regiftDays: input.regiftDays ?? 730,
     contentHash: input.contentHash ?? id("media"),
     baseURI: input.baseURI ?? "https://example.test/meta/",
   };
