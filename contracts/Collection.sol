@@ -133,7 +133,7 @@ contract Collection is
         for (uint256 tokenId = first; tokenId < end; ++tokenId) {
             _emitMintTransfer(to, tokenId);
         }
-        emit BatchMinted(batchId, first, quantity);
+        emit BatchMinted(batchId, first);
     }
 
     /// @inheritdoc ICollection
@@ -167,7 +167,7 @@ contract Collection is
             _emitMintTransfer(to, index);
         }
         _policy.nextTokenId = uint24(first + count);
-        emit BatchMinted(batchId, first, count);
+        emit BatchMinted(batchId, first);
     }
 
     // ===== ERC-721 =====

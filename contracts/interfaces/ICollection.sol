@@ -30,8 +30,11 @@ interface ICollection {
 
     // ===== EVENTS =====
 
-    /// @notice Tokens `firstTokenId` .. `firstTokenId + quantity - 1` were minted for the platform job `batchId`.
-    event BatchMinted(uint64 indexed batchId, uint256 firstTokenId, uint256 quantity);
+    /// @notice The platform's mint batch `batchId` minted the tokens of this transaction's
+    /// {Transfer} events, from `firstTokenId` on, in order.
+    /// @dev The quantity is left out on purpose: it is the count of those events, and each
+    /// data word costs every mint 256 gas.
+    event BatchMinted(uint64 indexed batchId, uint256 firstTokenId);
 
     /// @notice `tokenId` was frozen for `reasonCode`.
     event TokenFrozen(uint256 indexed tokenId, uint32 reasonCode);
