@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 
 import hardhatEthers from "@nomicfoundation/hardhat-ethers";
 import hardhatIgnitionEthers from "@nomicfoundation/hardhat-ignition-ethers";
+import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
 import { configVariable, defineConfig } from "hardhat/config";
 
 // Hardhat cannot download compilers on a closed network, so it runs the
@@ -15,7 +16,7 @@ const solcVersion = (require("solc/package.json") as { version: string }).versio
 const evmVersion = process.env.SOLIDITY_EVM_VERSION ?? "cancun";
 
 export default defineConfig({
-  plugins: [hardhatEthers, hardhatIgnitionEthers],
+  plugins: [hardhatEthers, hardhatIgnitionEthers, hardhatTypechain],
   solidity: {
     version: solcVersion,
     path: solcPath,
@@ -25,6 +26,10 @@ export default defineConfig({
       evmVersion,
       optimizer: { enabled: true, runs: 200 },
     },
+  },
+  coverage: {
+    // Test doubles and gas-benchmark baselines are not platform code.
+    skipFiles: ["contracts/test/**", "contracts/bench/**"],
   },
   paths: {
     tests: { solidity: "./test/solidity" },

@@ -10,6 +10,8 @@ export default defineConfig({
           name: "contracts",
           include: ["test/contracts/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["test/contracts/coverage.global.ts"],
+          setupFiles: ["test/contracts/coverage.setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

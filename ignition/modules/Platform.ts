@@ -1,12 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import {
-  Roles,
-  collectionFunctionRoles,
-  factoryFunctionRoles,
-  registryFunctionRoles,
-  selector,
-} from "../roles.js";
+import { Roles, collectionFunctionRoles, factoryFunctionRoles, registryFunctionRoles, selector } from "../roles.js";
 
 /**
  * The platform's contracts on one chain: the AccessManager with every role
@@ -62,15 +56,17 @@ export default buildModule("Platform", (m) => {
     );
   }
   for (const [role, signatures] of Object.entries(collectionFunctionRoles)) {
-    m.call(
-      factory,
-      "setCollectionFunctionRole",
-      [signatures.map(selector), Roles[role as keyof typeof Roles]],
-      { id: `collection_${role}` },
-    );
+    m.call(factory, "setCollectionFunctionRole", [signatures.map(selector), Roles[role as keyof typeof Roles]], {
+      id: `collection_${role}`,
+    });
   }
 
-  const members = { KYC_OPERATOR: kycOperator, COMPLIANCE: compliance, PUBLISHER: publisher, PLATFORM_ADMIN: platformAdmin };
+  const members = {
+    KYC_OPERATOR: kycOperator,
+    COMPLIANCE: compliance,
+    PUBLISHER: publisher,
+    PLATFORM_ADMIN: platformAdmin,
+  };
   for (const [role, account] of Object.entries(members)) {
     m.call(accessManager, "grantRole", [Roles[role as keyof typeof Roles], account, 0], { id: `grant_${role}` });
   }

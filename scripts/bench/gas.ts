@@ -9,16 +9,9 @@ import path from "node:path";
 
 import type { ContractTransactionResponse } from "ethers";
 import { id } from "ethers";
+import hre from "hardhat";
 
-import {
-  DAY,
-  LOCK,
-  createCollection,
-  deployPlatform,
-  mineAt,
-  now,
-  verify,
-} from "../../test/contracts/fixture.js";
+import { DAY, LOCK, createCollection, deployPlatform, mineAt, now } from "../../test/contracts/fixture.js";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -26,12 +19,25 @@ async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> 
 }
 
 const BATCH_SIZES = [1, 10, 100] as const;
+/** How the per-holder cases are named: one token to each of `size` new holders. */
+const MANY_HOLDERS: Record<(typeof BATCH_SIZES)[number], string> = {
+  1: "one_holder_each",
+  10: "ten_holders",
+  100: "hundred_holders",
+};
 
 async function main() {
+  // Never measure stale or coverage-instrumented artifacts.
+  await hre.tasks.getTask("build").run({ quiet: true });
   const platform = await deployPlatform();
   const { ethers, accounts } = platform;
   const { minter } = accounts;
   const results: Record<string, number> = {};
+  const result = (key: string) => {
+    const value = results[key];
+    if (value === undefined) throw new Error(`missing benchmark result ${key}`);
+    return value;
+  };
 
   // Fresh, never-used holder addresses, all verified: every mint pays for new storage like a first-time buyer.
   const wallets = Array.from({ length: 400 }, () => ethers.Wallet.createRandom().connect(ethers.provider));
@@ -46,16 +52,22 @@ async function main() {
     );
   }
   let next = 0;
-  const freshHolders = (n: number) => wallets.slice(next, (next += n)).map((w) => w.address);
+  const freshWallet = () => {
+    const wallet = wallets[next++];
+    if (wallet === undefined) throw new Error("benchmark ran out of prepared holders");
+    return wallet;
+  };
+  const freshHolders = (n: number) => Array.from({ length: n }, () => freshWallet().address);
+  const freshHolder = () => freshWallet().address;
 
   // Plain OpenZeppelin ERC721: a single mint to a new holder.
   const oz = await ethers.deployContract("BaselineOZ721");
-  results.oz_mint_single = await gasOf(oz.mint(freshHolders(1)[0], 1));
+  results.oz_mint_single = await gasOf(oz.mint(freshHolder(), 1));
 
   // Plain ERC721A: batch mints to one new holder.
   const erc721a = await ethers.deployContract("Baseline721A");
   for (const size of BATCH_SIZES) {
-    const gas = await gasOf(erc721a.mint(freshHolders(1)[0], size));
+    const gas = await gasOf(erc721a.mint(freshHolder(), size));
     results[`erc721a_mint_batch${size}`] = gas;
     results[`erc721a_mint_per_token_batch${size}`] = Math.round(gas / size);
   }
@@ -63,25 +75,24 @@ async function main() {
   // The platform's collection: a fresh clone per case so that no case warms another.
   for (const size of BATCH_SIZES) {
     const one = await createCollection(platform, { maxSupply: 1000 });
-    const gasOne = await gasOf(one.connect(minter).mint(freshHolders(1)[0], size, 1, size));
+    const gasOne = await gasOf(one.connect(minter).mint(freshHolder(), size, 1, size));
     results[`ours_mint_batch${size}_one_holder`] = gasOne;
     results[`ours_mint_per_token_batch${size}_one_holder`] = Math.round(gasOne / size);
 
     const many = await createCollection(platform, { maxSupply: 1000 });
     const gasMany = await gasOf(many.connect(minter).mintEach(freshHolders(size), 1, 1000 + size));
-    results[`ours_mint_batch${size}_${size === 1 ? "one_holder_each" : `${size}_holders`}`] = gasMany;
-    results[`ours_mint_per_token_batch${size}_${size === 1 ? "one_holder_each" : `${size === 10 ? "ten" : size}_holders`}`] =
-      Math.round(gasMany / size);
+    results[`ours_mint_batch${size}_${MANY_HOLDERS[size]}`] = gasMany;
+    results[`ours_mint_per_token_batch${size}_${MANY_HOLDERS[size]}`] = Math.round(gasMany / size);
   }
 
   // One transfer each: plain OZ vs ours with every check (both parties verified, lock passed).
-  const [ozFrom, ozTo] = [wallets[next++], wallets[next++]];
+  const [ozFrom, ozTo] = [freshWallet(), freshWallet()];
   await accounts.deployer.sendTransaction({ to: ozFrom.address, value: 10n ** 18n });
   await oz.mint(ozFrom.address, 2);
   results.oz_transfer = await gasOf(oz.connect(ozFrom).transferFrom(ozFrom.address, ozTo.address, 2));
 
   const collection = await createCollection(platform);
-  const [from, to] = [wallets[next++], wallets[next++]];
+  const [from, to] = [freshWallet(), freshWallet()];
   await accounts.deployer.sendTransaction({ to: from.address, value: 10n ** 18n });
   await collection.connect(minter).mintEach([from.address, to.address], 1, 7);
   await mineAt(ethers, (await now(ethers)) + LOCK + 1n);
@@ -103,10 +114,10 @@ async function main() {
 
   const ratios = {
     ours_mint_per_token_batch10_one_holder_vs_oz_mint_single:
-      results.ours_mint_per_token_batch10_one_holder / results.oz_mint_single,
+      result("ours_mint_per_token_batch10_one_holder") / result("oz_mint_single"),
     ours_mint_per_token_batch10_ten_holders_vs_oz_mint_single:
-      results.ours_mint_per_token_batch10_ten_holders / results.oz_mint_single,
-    ours_transfer_vs_oz_transfer: results.ours_transfer / results.oz_transfer,
+      result("ours_mint_per_token_batch10_ten_holders") / result("oz_mint_single"),
+    ours_transfer_vs_oz_transfer: result("ours_transfer") / result("oz_transfer"),
   };
   const targets = {
     ours_mint_per_token_batch10_one_holder_vs_oz_mint_single: 0.15,

@@ -1,6 +1,6 @@
 import { network } from "hardhat";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { id, type BaseContract } from "ethers";
+import { id } from "ethers";
 
 import PlatformModule from "../../ignition/modules/Platform.js";
 
@@ -12,7 +12,16 @@ export const REGIFT = 730n * DAY;
 export async function deployPlatform() {
   const connection = await network.create();
   const { ethers, ignition } = connection;
-  const [deployer, kyc, compliance, publisher, platformAdmin, minter, ...others] = await ethers.getSigners();
+  const signers = await ethers.getSigners();
+  const [deployer, kyc, compliance, publisher, platformAdmin, minter] = signers as [
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+  ];
+  const others = signers.slice(6);
   const deployed = await ignition.deploy(PlatformModule, {
     parameters: {
       Platform: {
@@ -27,10 +36,7 @@ export async function deployPlatform() {
   const registry = await ethers.getContractAt("IdentityRegistry", await deployed.identityRegistry.getAddress());
   const factory = await ethers.getContractAt("CollectionFactory", await deployed.factory.getAddress());
   const manager = await ethers.getContractAt("AccessManager", await deployed.accessManager.getAddress());
-  const implementation = await ethers.getContractAt(
-    "Collection",
-    await deployed.collectionImplementation.getAddress(),
-  );
+  const implementation = await ethers.getContractAt("Collection", await deployed.collectionImplementation.getAddress());
   return {
     connection,
     ethers,
@@ -68,14 +74,12 @@ export async function mineAt(ethers: HardhatEthers, timestamp: bigint): Promise<
 /** Binds each signer to its own identity, verified for ten years. */
 export async function verify(platform: Platform, ...people: HardhatEthersSigner[]): Promise<void> {
   const expiresAt = (await now(platform.ethers)) + 3650n * DAY;
-  await platform.registry
-    .connect(platform.accounts.kyc)
-    .bindBatch(
-      people.map((p) => p.address),
-      people.map((p) => commitmentOf(p.address)),
-      1,
-      expiresAt,
-    );
+  await platform.registry.connect(platform.accounts.kyc).bindBatch(
+    people.map((p) => p.address),
+    people.map((p) => commitmentOf(p.address)),
+    1,
+    expiresAt,
+  );
 }
 
 export interface TermsInput {
@@ -111,8 +115,4 @@ export async function createCollection(platform: Platform, input: TermsInput = {
     .find((parsed) => parsed?.name === "CollectionCreated");
   const address = event!.args.collection as string;
   return platform.ethers.getContractAt("Collection", address);
-}
-
-export async function addressOf(contract: BaseContract): Promise<string> {
-  return contract.getAddress();
 }

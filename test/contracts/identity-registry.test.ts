@@ -22,14 +22,15 @@ describe("IdentityRegistry", () => {
       const receipt = await (await kyc().bind(person(0), commitment, 2, expiresAt)).wait();
       const event = platform.registry.interface.parseLog(receipt!.logs[0]!);
       expect(event?.name).toBe("AddressBound");
-      expect(event?.args.toArray()).toEqual([person(0), commitment, 2n, expiresAt]);
+      expect(event?.args.toArray()).toEqual([person(0), commitment, 1n, 2n, expiresAt]);
       expect(await platform.registry.isVerified(person(0))).toBe(true);
       const binding = await platform.registry.bindingOf(person(0));
-      expect([binding.commitment, binding.expiresAt, binding.level, binding.frozen]).toEqual([
+      expect([binding.commitment, binding.expiresAt, binding.level, binding.frozen, binding.holderId]).toEqual([
         commitment,
         expiresAt,
         2n,
         false,
+        1n,
       ]);
       expect(await platform.registry.addressCountOf(commitment)).toBe(1n);
     });
@@ -49,11 +50,29 @@ describe("IdentityRegistry", () => {
 
     it("refuses the zero address, a zero commitment, level 0 and a past expiry", async () => {
       const { ZeroAddress, ZeroHash } = await import("ethers");
-      await expectRevert(kyc().bind(ZeroAddress, commitmentOf("a"), 1, expiresAt), platform.registry, "IdentityRegistryZeroAddress");
-      await expectRevert(kyc().bind(person(0), ZeroHash, 1, expiresAt), platform.registry, "IdentityRegistryZeroCommitment");
-      await expectRevert(kyc().bind(person(0), commitmentOf("a"), 0, expiresAt), platform.registry, "IdentityRegistryInvalidLevel", [0n]);
+      await expectRevert(
+        kyc().bind(ZeroAddress, commitmentOf("a"), 1, expiresAt),
+        platform.registry,
+        "IdentityRegistryZeroAddress",
+      );
+      await expectRevert(
+        kyc().bind(person(0), ZeroHash, 1, expiresAt),
+        platform.registry,
+        "IdentityRegistryZeroCommitment",
+      );
+      await expectRevert(
+        kyc().bind(person(0), commitmentOf("a"), 0, expiresAt),
+        platform.registry,
+        "IdentityRegistryInvalidLevel",
+        [0n],
+      );
       const past = await now(platform.ethers);
-      await expectRevert(kyc().bind(person(0), commitmentOf("a"), 1, past), platform.registry, "IdentityRegistryInvalidExpiry", [past]);
+      await expectRevert(
+        kyc().bind(person(0), commitmentOf("a"), 1, past),
+        platform.registry,
+        "IdentityRegistryInvalidExpiry",
+        [past],
+      );
     });
 
     it("renews instead of failing when the same address is bound to the same identity again", async () => {
@@ -114,8 +133,15 @@ describe("IdentityRegistry", () => {
       await kyc().reverify(person(0), 2, expiresAt + 365n * DAY);
       await mineAt(platform.ethers, expiresAt + DAY);
       expect(await platform.registry.isVerified(person(0))).toBe(true);
-      await expectRevert(kyc().reverify(person(1), 1, expiresAt), platform.registry, "IdentityRegistryNotBound", [person(1)]);
-      await expectRevert(kyc().reverify(person(0), 0, expiresAt + 400n * DAY), platform.registry, "IdentityRegistryInvalidLevel", [0n]);
+      await expectRevert(kyc().reverify(person(1), 1, expiresAt), platform.registry, "IdentityRegistryNotBound", [
+        person(1),
+      ]);
+      await expectRevert(
+        kyc().reverify(person(0), 0, expiresAt + 400n * DAY),
+        platform.registry,
+        "IdentityRegistryInvalidLevel",
+        [0n],
+      );
     });
 
     it("revokes a binding, frees the identity's slot and refuses an unbound address", async () => {
@@ -150,9 +176,32 @@ describe("IdentityRegistry", () => {
       const { ZeroAddress } = await import("ethers");
       await expectRevert(kyc().freeze(person(0), 1), platform.registry, "AccessManagedUnauthorized");
       await compliance().freeze(person(0), 1);
-      await expectRevert(compliance().freeze(person(0), 1), platform.registry, "IdentityRegistryAlreadyFrozen", [person(0)]);
-      await expectRevert(compliance().unfreeze(person(1), 1), platform.registry, "IdentityRegistryNotFrozen", [person(1)]);
+      await expectRevert(compliance().freeze(person(0), 1), platform.registry, "IdentityRegistryAlreadyFrozen", [
+        person(0),
+      ]);
+      await expectRevert(compliance().unfreeze(person(1), 1), platform.registry, "IdentityRegistryNotFrozen", [
+        person(1),
+      ]);
       await expectRevert(compliance().freeze(ZeroAddress, 1), platform.registry, "IdentityRegistryZeroAddress");
+    });
+  });
+
+  describe("holder numbers", () => {
+    it("gives each address a permanent holder number at its first binding", async () => {
+      await kyc().bindBatch([person(0), person(1)], [commitmentOf("a"), commitmentOf("b")], 1, expiresAt);
+      expect(await platform.registry.holderOf(person(0))).toEqual([1n, true]);
+      expect(await platform.registry.holderOf(person(1))).toEqual([2n, true]);
+      expect(await platform.registry.accountOf(2)).toBe(person(1));
+      await kyc().revoke(person(0));
+      await kyc().bind(person(0), commitmentOf("c"), 1, expiresAt);
+      expect(await platform.registry.holderOf(person(0))).toEqual([1n, true]);
+    });
+
+    it("reports holder numbers only for addresses verified now", async () => {
+      await kyc().bindBatch([person(0), person(1)], [commitmentOf("a"), commitmentOf("b")], 1, expiresAt);
+      await compliance().freeze(person(1), 1);
+      expect(await platform.registry.holderOf(person(1))).toEqual([2n, false]);
+      expect(await platform.registry.verifiedHolderIds([person(0), person(1), person(2)])).toEqual([1n, 0n, 0n]);
     });
   });
 
