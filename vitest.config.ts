@@ -1,9 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 // One runner for every suite; each suite is a project so it can run alone
-// (`vitest run --project contracts`).
+// (`vitest run --project contracts`). Suites without files yet pass empty.
 export default defineConfig({
   test: {
+    passWithNoTests: true,
     projects: [
       {
         test: {
@@ -14,6 +15,31 @@ export default defineConfig({
           setupFiles: ["test/contracts/coverage.setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "server",
+          include: ["test/server/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "web",
+          include: ["test/web/**/*.test.{ts,tsx}"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
     ],
