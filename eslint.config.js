@@ -23,6 +23,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript files are Node scripts.
+    files: ["**/*.{js,mjs}"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+  },
+  {
     // The web app talks to the server only through tRPC; it may import the
     // router's type, never server code.
     files: ["web/**/*.{ts,tsx}"],
