@@ -44,7 +44,8 @@ export default defineConfig({
       type: "edr-simulated",
       chainType: "l1",
       hardfork: "cancun",
-      allowUnlimitedContractSize: false,
+      // Like the permissioned chains the platform targets: transactions cost no fee.
+      initialBaseFeePerGas: 0n,
     },
     localhost: {
       type: "http",
