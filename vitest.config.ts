@@ -22,6 +22,7 @@ export default defineConfig({
           name: "server",
           include: ["test/server/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["test/server/global.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

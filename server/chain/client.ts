@@ -1,0 +1,162 @@
+import { readFileSync } from "node:fs";
+
+import {
+  type AbstractSigner,
+  type ContractTransactionResponse,
+  JsonRpcProvider,
+  NonceManager,
+  type Provider,
+  type TransactionReceipt,
+} from "ethers";
+
+import {
+  type Collection,
+  Collection__factory,
+  type CollectionFactory,
+  CollectionFactory__factory,
+  type IdentityRegistry,
+  IdentityRegistry__factory,
+} from "../../types/ethers-contracts/index.js";
+import type { KeyCustody, PlatformRole } from "../modules/wallets/custody.js";
+
+/**
+ * Chain access: one provider, typed contract bindings generated from the
+ * Hardhat artifacts, and one sender per platform role. Each sender
+ * serialises its transactions and tracks its nonce, so concurrent callers
+ * never collide; a failed send resets the nonce from the chain. The same
+ * code runs against the in-process chain, `hardhat node` or any RPC URL.
+ */
+export interface ChainAddresses {
+  accessManager: string;
+  identityRegistry: string;
+  collectionFactory: string;
+}
+
+export interface ChainOptions {
+  provider: Provider;
+  addresses: ChainAddresses;
+  custody: KeyCustody;
+  confirmations: number;
+  gasPrice: bigint;
+}
+
+export interface Chain {
+  readonly provider: Provider;
+  readonly addresses: ChainAddresses;
+  readonly registry: IdentityRegistry;
+  readonly factory: CollectionFactory;
+  collection(address: string): Collection;
+  /**
+   * Sends one transaction as `role` and waits for the configured confirmations.
+   * `build` receives contracts connected to the role's signer and the gas overrides.
+   */
+  send(
+    role: PlatformRole,
+    build: (contracts: SignedContracts, overrides: { gasPrice: bigint }) => Promise<ContractTransactionResponse>,
+  ): Promise<TransactionReceipt>;
+  ping(): Promise<boolean>;
+}
+
+export interface SignedContracts {
+  registry: IdentityRegistry;
+  factory: CollectionFactory;
+  collection(address: string): Collection;
+}
+
+class RoleSender {
+  readonly #signer: NonceManager;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(signer: AbstractSigner) {
+    this.#signer = new NonceManager(signer);
+  }
+
+  get signer(): NonceManager {
+    return this.#signer;
+  }
+
+  /** Runs `broadcast` alone (one nonce at a time), then waits for the receipt outside the queue. */
+  async send(
+    broadcast: (signer: NonceManager) => Promise<ContractTransactionResponse>,
+    confirmations: number,
+  ): Promise<TransactionReceipt> {
+    const sent = this.#queue.then(async () => {
+      try {
+        return await broadcast(this.#signer);
+      } catch (error) {
+        this.#signer.reset();
+        throw error;
+      }
+    });
+    this.#queue = sent.catch(() => undefined);
+    const tx = await sent;
+    const receipt = await tx.wait(confirmations);
+    if (receipt === null) throw new Error(`transaction ${tx.hash} was dropped`);
+    return receipt;
+  }
+}
+
+export function createChain(options: ChainOptions): Chain {
+  const { provider, addresses, custody, confirmations, gasPrice } = options;
+  const senders = new Map<PlatformRole, RoleSender>();
+  const senderFor = (role: PlatformRole) => {
+    let sender = senders.get(role);
+    if (sender === undefined) {
+      sender = new RoleSender(custody.platformSigner(role, provider));
+      senders.set(role, sender);
+    }
+    return sender;
+  };
+
+  return {
+    provider,
+    addresses,
+    registry: IdentityRegistry__factory.connect(addresses.identityRegistry, provider),
+    factory: CollectionFactory__factory.connect(addresses.collectionFactory, provider),
+    collection: (address) => Collection__factory.connect(address, provider),
+    send(role, build) {
+      return senderFor(role).send(
+        (signer) =>
+          build(
+            {
+              registry: IdentityRegistry__factory.connect(addresses.identityRegistry, signer),
+              factory: CollectionFactory__factory.connect(addresses.collectionFactory, signer),
+              collection: (address) => Collection__factory.connect(address, signer),
+            },
+            { gasPrice },
+          ),
+        confirmations,
+      );
+    },
+    async ping() {
+      try {
+        await Promise.race([
+          provider.getBlockNumber(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000)),
+        ]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Reads the addresses Hardhat Ignition recorded for the `Platform` module. */
+export function readDeployment(file: string): ChainAddresses {
+  const recorded = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+  const pick = (key: string) => {
+    const value = recorded[`Platform#${key}`];
+    if (value === undefined) throw new Error(`${file} has no Platform#${key}`);
+    return value;
+  };
+  return {
+    accessManager: pick("AccessManager"),
+    identityRegistry: pick("IdentityRegistry"),
+    collectionFactory: pick("CollectionFactory"),
+  };
+}
+
+export function rpcProvider(url: string): Provider {
+  return new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+}

@@ -1,0 +1,187 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { Mnemonic } from "ethers";
+import { z } from "zod";
+
+/**
+ * Every setting of the server, read once from the environment at start-up.
+ * A bad value stops the process with a message naming the variable. The
+ * README's environment table lists the same variables with their defaults.
+ */
+
+const booleanFromEnv = z
+  .enum(["true", "false", "1", "0"])
+  .transform((value) => value === "true" || value === "1");
+
+/** `kid:base64key,kid:base64key` — 32-byte AES keys by key id. */
+const piiKeys = z
+  .string()
+  .transform((value, ctx) => {
+    const keys = new Map<string, Buffer>();
+    for (const part of value.split(",").filter(Boolean)) {
+      const [id, encoded] = part.split(":");
+      const key = Buffer.from(encoded ?? "", "base64");
+      if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+        ctx.addIssue({ code: "custom", message: "each entry must be <key id>:<32 bytes in base64>" });
+        return z.NEVER;
+      }
+      keys.set(id, key);
+    }
+    if (keys.size === 0) {
+      ctx.addIssue({ code: "custom", message: "at least one key is needed" });
+      return z.NEVER;
+    }
+    return keys;
+  });
+
+const secret = z.string().min(32, "must be at least 32 characters");
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_ORIGIN: z.url().default("http://127.0.0.1:3000"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATA_DIR: z.string().default(".data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  OTP_MAX_FAILURES: z.coerce.number().int().min(1).max(20).default(5),
+  OTP_LOCK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  OTP_RESEND_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  OTP_DAILY_LIMIT_PER_PHONE: z.coerce.number().int().min(1).max(1000).default(10),
+  OTP_HOURLY_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
+  LOGIN_ATTEMPTS_PER_IP_15MIN: z.coerce.number().int().min(1).max(100000).default(50),
+  SMS_PROVIDER: z.enum(["console"]).default("console"),
+
+  KYC_MIN_AGE: z.coerce.number().int().min(14).max(30).default(18),
+  KYC_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  KYC_ADDRESSES_PER_IDENTITY: z.coerce.number().int().min(1).max(10).default(3),
+  KYC_PROVIDER: z.enum(["sandbox", "http"]).default("sandbox"),
+  KYC_HTTP_URL: z.url().optional(),
+  KYC_HTTP_APP_ID: z.string().min(1).optional(),
+  KYC_HTTP_SECRET: z.string().min(16).optional(),
+  KYC_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+  KYC_HTTP_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  PII_RETENTION_YEARS: z.coerce.number().int().min(0).max(30).default(3),
+
+  PII_KEYS: piiKeys.optional(),
+  PII_ACTIVE_KEY_ID: z.string().optional(),
+  IDENTITY_PEPPER: secret.optional(),
+  LOOKUP_PEPPER: secret.optional(),
+  WALLET_MNEMONIC: z
+    .string()
+    .refine((value) => Mnemonic.isValidMnemonic(value), "must be a valid BIP-39 mnemonic")
+    .optional(),
+
+  CHAIN_ENABLED: booleanFromEnv.default(true),
+  CHAIN_RPC_URL: z.url().default("http://127.0.0.1:8545"),
+  CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
+  CHAIN_GAS_PRICE: z.coerce.bigint().min(0n).default(0n),
+  CHAIN_DEPLOYMENT_FILE: z.string().default("ignition/deployments/chain-31337/deployed_addresses.json"),
+  REGISTRY_SYNC_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export interface Secrets {
+  /** AES-256-GCM keys of the PII vault, by key id. */
+  piiKeys: Map<string, Buffer>;
+  /** The key id new ciphertexts are written with. */
+  piiActiveKeyId: string;
+  /** HMAC key of the identity commitment written on chain. */
+  identityPepper: string;
+  /** HMAC key of lookup hashes (phone numbers, one-time codes, session tokens). */
+  lookupPepper: string;
+  /** The seed of every custodial and platform account. */
+  walletMnemonic: string;
+}
+
+export interface Config {
+  env: Environment;
+  secrets: Secrets;
+  /** Where the secrets came from: the environment, or the development file in DATA_DIR. */
+  secretsSource: "environment" | "development-file";
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const SECRET_VARIABLES = ["PII_KEYS", "PII_ACTIVE_KEY_ID", "IDENTITY_PEPPER", "LOOKUP_PEPPER", "WALLET_MNEMONIC"] as const;
+
+/**
+ * Parses `source` (process.env by default). In production every secret must
+ * come from the environment; in development and test, missing secrets are
+ * generated once into `DATA_DIR/dev-secrets.json` so `npm start` works with
+ * no setup.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = environmentSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  if (env.KYC_PROVIDER === "http") {
+    for (const name of ["KYC_HTTP_URL", "KYC_HTTP_APP_ID", "KYC_HTTP_SECRET"] as const) {
+      if (env[name] === undefined) problems.push(`${name}: required when KYC_PROVIDER=http`);
+    }
+  }
+
+  const missing = SECRET_VARIABLES.filter((name) => env[name] === undefined);
+  let secretsSource: Config["secretsSource"] = "environment";
+  let fallback: Partial<Record<(typeof SECRET_VARIABLES)[number], string>> = {};
+  if (missing.length > 0) {
+    if (env.NODE_ENV === "production") {
+      problems.push(...missing.map((name) => `${name}: required in production`));
+    } else {
+      fallback = developmentSecrets(env.DATA_DIR);
+      secretsSource = "development-file";
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const keys = env.PII_KEYS ?? piiKeys.parse(fallback.PII_KEYS);
+  const piiActiveKeyId = env.PII_ACTIVE_KEY_ID ?? fallback.PII_ACTIVE_KEY_ID ?? [...keys.keys()][0]!;
+  if (!keys.has(piiActiveKeyId)) {
+    throw new ConfigError([`PII_ACTIVE_KEY_ID: no key "${piiActiveKeyId}" in PII_KEYS`]);
+  }
+  return {
+    env,
+    secretsSource,
+    secrets: {
+      piiKeys: keys,
+      piiActiveKeyId,
+      identityPepper: env.IDENTITY_PEPPER ?? fallback.IDENTITY_PEPPER!,
+      lookupPepper: env.LOOKUP_PEPPER ?? fallback.LOOKUP_PEPPER!,
+      walletMnemonic: env.WALLET_MNEMONIC ?? fallback.WALLET_MNEMONIC!,
+    },
+  };
+}
+
+/** Development-only secrets, generated once and kept beside the embedded database. */
+function developmentSecrets(dataDir: string): Record<(typeof SECRET_VARIABLES)[number], string> {
+  const file = path.join(dataDir, "dev-secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const generated = {
+    PII_KEYS: `dev1:${randomBytes(32).toString("base64")}`,
+    PII_ACTIVE_KEY_ID: "dev1",
+    IDENTITY_PEPPER: randomBytes(32).toString("hex"),
+    LOOKUP_PEPPER: randomBytes(32).toString("hex"),
+    WALLET_MNEMONIC: Mnemonic.fromEntropy(randomBytes(16)).phrase,
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
+  return generated;
+}

@@ -1,0 +1,199 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+/**
+ * The one schema of the platform. Each table belongs to one module (named
+ * above it); other modules reach it only through that module's service.
+ * Personal data is stored only as ciphertext (`*_cipher`), keyed hashes
+ * (`*_hash`) for lookups, and masked forms (`*_masked`) for display.
+ */
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+// ===== identity =====
+
+export const issuers = pgTable("issuers", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable(
+  "users",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    phoneHash: text("phone_hash").notNull(),
+    phoneCipher: text("phone_cipher").notNull(),
+    phoneMasked: text("phone_masked").notNull(),
+    role: text("role", { enum: ["collector", "issuer_staff", "operator"] })
+      .notNull()
+      .default("collector"),
+    issuerId: bigint("issuer_id", { mode: "number" }).references(() => issuers.id),
+    status: text("status", { enum: ["active", "erasure_requested"] })
+      .notNull()
+      .default("active"),
+    erasureRequestedAt: timestamp("erasure_requested_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("users_phone_hash_key").on(t.phoneHash),
+    check("users_role_check", sql`${t.role} in ('collector', 'issuer_staff', 'operator')`),
+    check("users_status_check", sql`${t.status} in ('active', 'erasure_requested')`),
+    check("users_issuer_staff_has_issuer", sql`(${t.role} = 'issuer_staff') = (${t.issuerId} is not null)`),
+  ],
+);
+
+export const otpChallenges = pgTable(
+  "otp_challenges",
+  {
+    phoneHash: text("phone_hash").primaryKey(),
+    codeHash: text("code_hash"),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    failures: integer("failures").notNull().default(0),
+    lockedUntil: timestamp("locked_until", { withTimezone: true }),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+  },
+  (t) => [check("otp_failures_check", sql`${t.failures} >= 0`)],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id),
+    userAgent: text("user_agent").notNull().default(""),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+// ===== kyc =====
+
+export const kycIdentities = pgTable(
+  "kyc_identities",
+  {
+    userId: bigint("user_id", { mode: "number" })
+      .primaryKey()
+      .references(() => users.id),
+    nameCipher: text("name_cipher"),
+    idNumberCipher: text("id_number_cipher"),
+    nameMasked: text("name_masked").notNull(),
+    idNumberMasked: text("id_number_masked").notNull(),
+    commitment: text("commitment").notNull(),
+    level: integer("level").notNull().default(1),
+    provider: text("provider").notNull(),
+    providerReference: text("provider_reference").notNull(),
+    verifiedAt: timestamp("verified_at", { withTimezone: true }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    retainUntil: timestamp("retain_until", { withTimezone: true }),
+    purgedAt: timestamp("purged_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("kyc_identities_commitment_key").on(t.commitment),
+    check("kyc_level_check", sql`${t.level} between 1 and 255`),
+    check(
+      "kyc_pii_present_unless_purged",
+      sql`(${t.purgedAt} is null) = (${t.nameCipher} is not null and ${t.idNumberCipher} is not null)`,
+    ),
+  ],
+);
+
+export const kycAttempts = pgTable(
+  "kyc_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id),
+    outcome: text("outcome", { enum: ["verified", "mismatch", "unavailable", "rejected"] }).notNull(),
+    reason: text("reason").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("kyc_attempts_user_idx").on(t.userId),
+    check("kyc_attempts_outcome_check", sql`${t.outcome} in ('verified', 'mismatch', 'unavailable', 'rejected')`),
+  ],
+);
+
+/** Outbox of on-chain identity registry writes; the registry sync worker drains it. */
+export const registryBindings = pgTable(
+  "registry_bindings",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id),
+    address: text("address").notNull(),
+    commitment: text("commitment").notNull(),
+    level: integer("level").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    status: text("status", { enum: ["pending", "confirmed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    txHash: text("tx_hash"),
+    blockNumber: bigint("block_number", { mode: "number" }),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("registry_bindings_pending_idx").on(t.status, t.nextAttemptAt),
+    check("registry_bindings_status_check", sql`${t.status} in ('pending', 'confirmed')`),
+  ],
+);
+
+// ===== wallets =====
+
+export const wallets = pgTable(
+  "wallets",
+  {
+    userId: bigint("user_id", { mode: "number" })
+      .primaryKey()
+      .references(() => users.id),
+    address: text("address").notNull(),
+    derivationIndex: integer("derivation_index").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("wallets_address_key").on(t.address),
+    uniqueIndex("wallets_derivation_index_key").on(t.derivationIndex),
+    check("wallets_derivation_index_check", sql`${t.derivationIndex} >= 0`),
+  ],
+);
+
+// ===== audit =====
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    seq: bigint("seq", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    actorUserId: bigint("actor_user_id", { mode: "number" }),
+    actorRole: text("actor_role").notNull(),
+    action: text("action").notNull(),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    details: jsonb("details").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [check("audit_seq_check", sql`${t.seq} >= 1`)],
+);

@@ -1,0 +1,145 @@
+/**
+ * Every refusal the platform can give, with its HTTP-ish class and its
+ * message in Chinese and English. Services throw {@link AppError} with a
+ * code from here; the tRPC layer turns it into a precise error the UI can
+ * translate. Validation messages of zod refinements use the same codes.
+ */
+export const errorCatalog = {
+  "auth.phone.invalid": {
+    kind: "BAD_REQUEST",
+    zh: "请输入有效的中国大陆手机号码",
+    en: "Enter a valid mainland China mobile number",
+  },
+  "auth.code.invalid": { kind: "BAD_REQUEST", zh: "验证码为 6 位数字", en: "The code has 6 digits" },
+  "auth.code.wrong": { kind: "UNAUTHORIZED", zh: "验证码错误", en: "Wrong code" },
+  "auth.code.expired": {
+    kind: "UNAUTHORIZED",
+    zh: "验证码已过期，请重新获取",
+    en: "The code has expired; request a new one",
+  },
+  "auth.locked": {
+    kind: "TOO_MANY_REQUESTS",
+    zh: "错误次数过多，该号码已暂时锁定",
+    en: "Too many wrong codes; this number is locked for now",
+  },
+  "auth.rateLimited": {
+    kind: "TOO_MANY_REQUESTS",
+    zh: "操作过于频繁，请稍后再试",
+    en: "Too many requests; try again later",
+  },
+  "auth.required": { kind: "UNAUTHORIZED", zh: "请先登录", en: "Please log in" },
+  "auth.forbidden": { kind: "FORBIDDEN", zh: "无权进行此操作", en: "You are not allowed to do this" },
+  "auth.csrf": {
+    kind: "FORBIDDEN",
+    zh: "请求来源校验失败，请刷新页面后重试",
+    en: "Request origin check failed; reload the page and retry",
+  },
+  "auth.session.notFound": { kind: "NOT_FOUND", zh: "找不到该登录会话", en: "No such session" },
+  "account.erased": {
+    kind: "FORBIDDEN",
+    zh: "该账户已申请注销",
+    en: "This account has asked to be erased",
+  },
+
+  "kyc.name.invalid": {
+    kind: "BAD_REQUEST",
+    zh: "请输入身份证上的中文姓名（2–30 个汉字，可含间隔号·）",
+    en: "Enter the Chinese name on the ID card (2–30 characters, middle dot allowed)",
+  },
+  "kyc.idNumber.format": {
+    kind: "BAD_REQUEST",
+    zh: "身份证号码应为 18 位，前 17 位为数字，最后一位为数字或 X",
+    en: "An ID number has 18 characters: 17 digits, then a digit or X",
+  },
+  "kyc.idNumber.province": {
+    kind: "BAD_REQUEST",
+    zh: "身份证号码的地区代码无效",
+    en: "The region code of the ID number is not valid",
+  },
+  "kyc.idNumber.birthDate": {
+    kind: "BAD_REQUEST",
+    zh: "身份证号码中的出生日期无效",
+    en: "The birth date in the ID number is not a valid date",
+  },
+  "kyc.idNumber.futureBirthDate": {
+    kind: "BAD_REQUEST",
+    zh: "身份证号码中的出生日期晚于今天",
+    en: "The birth date in the ID number is in the future",
+  },
+  "kyc.idNumber.checksum": {
+    kind: "BAD_REQUEST",
+    zh: "身份证号码校验位不正确，请核对",
+    en: "The check character of the ID number is wrong; please check it",
+  },
+  "kyc.underage": {
+    kind: "FORBIDDEN",
+    zh: "根据相关规定，未成年人不能购买数字藏品",
+    en: "Minors may not buy digital collectibles",
+  },
+  "kyc.nameMismatch": {
+    kind: "UNPROCESSABLE_CONTENT",
+    zh: "姓名与身份证号码不一致",
+    en: "The name does not match the ID number",
+  },
+  "kyc.providerUnavailable": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "实名认证服务暂时不可用，请稍后再试",
+    en: "The verification service is unavailable; try again later",
+  },
+  "kyc.identityInUse": {
+    kind: "CONFLICT",
+    zh: "该身份已绑定其他账户",
+    en: "This identity is already bound to another account",
+  },
+  "kyc.alreadyVerified": {
+    kind: "CONFLICT",
+    zh: "您已完成实名认证",
+    en: "You are already verified",
+  },
+  "kyc.notVerified": {
+    kind: "FORBIDDEN",
+    zh: "请先完成实名认证",
+    en: "Please complete real-name verification first",
+  },
+  "kyc.reverifyTooEarly": {
+    kind: "PRECONDITION_FAILED",
+    zh: "认证有效期充足，暂不需要重新认证",
+    en: "Your verification is not close to expiry yet",
+  },
+
+  "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
+  "internal": {
+    kind: "INTERNAL_SERVER_ERROR",
+    zh: "服务器开小差了，请稍后再试",
+    en: "Something went wrong on our side; try again later",
+  },
+} as const satisfies Record<string, { kind: ErrorKind; zh: string; en: string }>;
+
+export type ErrorKind =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "PRECONDITION_FAILED"
+  | "UNPROCESSABLE_CONTENT"
+  | "TOO_MANY_REQUESTS"
+  | "SERVICE_UNAVAILABLE"
+  | "INTERNAL_SERVER_ERROR";
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(errorCatalog, value);
+}
+
+/** A refusal with a catalogued code; `params` are facts the UI may show (never personal data). */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly params: Record<string, string | number> = {},
+  ) {
+    super(code);
+    this.name = "AppError";
+  }
+}

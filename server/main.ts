@@ -1,0 +1,45 @@
+import { ConfigError, loadConfig } from "./config.js";
+import { buildHttpApp } from "./http/app.js";
+import { createPlatform } from "./platform.js";
+
+/**
+ * Composition root: configuration → database → chain → modules → HTTP.
+ * Stops on a bad setting with a message naming it; shuts down gracefully.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const platform = await createPlatform(config, {
+    onBackgroundError: (error) => app.log.warn({ err: error }, "background job failed; it will be retried"),
+  });
+  const app = await buildHttpApp(platform);
+  if (config.secretsSource === "development-file") {
+    app.log.warn(`development secrets in ${config.env.DATA_DIR}/dev-secrets.json; set them in the environment for production`);
+  }
+  platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down");
+    await app.close();
+    await platform.registrySync?.stop();
+    await platform.database.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  await app.listen({ host: config.env.HOST, port: config.env.PORT });
+}
+
+await main();

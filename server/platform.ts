@@ -1,0 +1,129 @@
+import path from "node:path";
+
+import { type Chain, createChain, readDeployment, rpcProvider } from "./chain/client.js";
+import type { Config } from "./config.js";
+import { type Database, type Db, openDatabase } from "./db/client.js";
+import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
+import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
+import { type KycService, createKycService } from "./modules/kyc/service.js";
+import { type KeyCustody, createSeedCustody } from "./modules/wallets/custody.js";
+import { type WalletService, createWalletService } from "./modules/wallets/service.js";
+import { createHttpKycProvider } from "./providers/kyc/http.js";
+import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
+import type { KycProvider } from "./providers/kyc/types.js";
+import { createConsoleSmsProvider } from "./providers/sms/console.js";
+import type { SmsProvider } from "./providers/sms/types.js";
+import { Sealer } from "./security/crypto.js";
+
+/**
+ * The composition of the server's modules: configuration in, services out.
+ * Tests build it with in-memory PGlite and their own providers, chain and clock.
+ */
+export interface Platform {
+  config: Config;
+  database: Database;
+  db: Db;
+  clock: () => Date;
+  custody: KeyCustody;
+  identity: IdentityService;
+  kyc: KycService;
+  wallets: WalletService;
+  /** Null when no chain is configured or reachable at start; registry writes then wait in the outbox. */
+  chain: Chain | null;
+  registrySync: RegistrySync | null;
+}
+
+export interface PlatformOverrides {
+  database?: Database;
+  clock?: () => Date;
+  kycProvider?: KycProvider;
+  sms?: SmsProvider;
+  chain?: Chain | null;
+  custody?: KeyCustody;
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export function kycProviderFor(config: Config): KycProvider {
+  const env = config.env;
+  if (env.KYC_PROVIDER === "http") {
+    return createHttpKycProvider({
+      url: env.KYC_HTTP_URL!,
+      appId: env.KYC_HTTP_APP_ID!,
+      secret: env.KYC_HTTP_SECRET!,
+      timeoutMs: env.KYC_HTTP_TIMEOUT_MS,
+      retries: env.KYC_HTTP_RETRIES,
+    });
+  }
+  return createSandboxKycProvider();
+}
+
+export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
+  const env = config.env;
+  const clock = overrides.clock ?? (() => new Date());
+  const database =
+    overrides.database ??
+    (await openDatabase({
+      url: env.DATABASE_URL,
+      pgliteDataDir: path.join(env.DATA_DIR, "pglite"),
+      poolSize: env.DATABASE_POOL_SIZE,
+    }));
+  const sealer = new Sealer(config.secrets.piiKeys, config.secrets.piiActiveKeyId);
+  const custody = overrides.custody ?? createSeedCustody(config.secrets.walletMnemonic);
+  const wallets = createWalletService(custody);
+
+  let chain: Chain | null = null;
+  if (overrides.chain !== undefined) {
+    chain = overrides.chain;
+  } else if (env.CHAIN_ENABLED) {
+    chain = createChain({
+      provider: rpcProvider(env.CHAIN_RPC_URL),
+      addresses: readDeployment(env.CHAIN_DEPLOYMENT_FILE),
+      custody,
+      confirmations: env.CHAIN_CONFIRMATIONS,
+      gasPrice: env.CHAIN_GAS_PRICE,
+    });
+  }
+
+  return {
+    config,
+    database,
+    db: database.db,
+    clock,
+    custody,
+    wallets,
+    chain,
+    registrySync:
+      chain === null
+        ? null
+        : createRegistrySync({
+            db: database.db,
+            chain,
+            clock,
+            onError: (error) => overrides.onBackgroundError?.(error),
+          }),
+    identity: createIdentityService({
+      sms: overrides.sms ?? createConsoleSmsProvider(),
+      sealer,
+      lookupPepper: config.secrets.lookupPepper,
+      clock,
+      otpTtlSeconds: env.OTP_TTL_SECONDS,
+      otpMaxFailures: env.OTP_MAX_FAILURES,
+      otpLockMinutes: env.OTP_LOCK_MINUTES,
+      otpResendSeconds: env.OTP_RESEND_SECONDS,
+      otpDailyLimitPerPhone: env.OTP_DAILY_LIMIT_PER_PHONE,
+      otpHourlyLimitPerIp: env.OTP_HOURLY_LIMIT_PER_IP,
+      loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
+      sessionTtlDays: env.SESSION_TTL_DAYS,
+    }),
+    kyc: createKycService({
+      provider: overrides.kycProvider ?? kycProviderFor(config),
+      sealer,
+      identityPepper: config.secrets.identityPepper,
+      wallets,
+      minAge: env.KYC_MIN_AGE,
+      validityDays: env.KYC_VALIDITY_DAYS,
+      retentionYears: env.PII_RETENTION_YEARS,
+      clock,
+    }),
+  };
+}

@@ -1,0 +1,152 @@
+import { TRPCError, initTRPC } from "@trpc/server";
+import { z } from "zod";
+
+import { AppError, type ErrorCode, errorCatalog, isErrorCode } from "../errors.js";
+import type { ResolvedSession, SessionUser } from "../modules/identity/service.js";
+import type { Platform } from "../platform.js";
+
+/**
+ * The one tRPC instance. It exports only the base procedures the routers
+ * may use; each narrows the context through named middlewares, so no
+ * procedure checks roles by itself.
+ */
+
+/** What a procedure may do to the response's cookies (the HTTP layer implements it). */
+export interface CookieJar {
+  setSession(token: string, maxAgeSeconds: number): void;
+  clearSession(): void;
+}
+
+/** The inner context: everything a procedure needs, built directly by tests. */
+export interface Context {
+  platform: Platform;
+  session: ResolvedSession | null;
+  ip: string;
+  userAgent: string;
+  /** False when a mutation arrives without a matching CSRF token (checked by the HTTP layer). */
+  csrfValid: boolean;
+  cookies: CookieJar;
+}
+
+const zhLocale = z.locales.zhCN();
+const enLocale = z.locales.en();
+
+/** Both languages of one validation issue: our catalogue for our codes, zod's locales for the rest. */
+function translateIssue(issue: z.core.$ZodIssue): { code: string; zh: string; en: string } {
+  if (isErrorCode(issue.message)) {
+    const entry = errorCatalog[issue.message];
+    return { code: issue.message, zh: entry.zh, en: entry.en };
+  }
+  const raw = { ...issue, input: undefined } as unknown as z.core.$ZodRawIssue;
+  return {
+    code: `input.${issue.code}`,
+    zh: String(zhLocale.localeError(raw) ?? issue.message),
+    en: String(enLocale.localeError(raw) ?? issue.message),
+  };
+}
+
+function messagesOf(code: ErrorCode) {
+  const entry = errorCatalog[code];
+  return { zh: entry.zh, en: entry.en };
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    if (cause instanceof z.ZodError) {
+      return {
+        ...shape,
+        message: "input.invalid",
+        data: {
+          ...shape.data,
+          appCode: "input.invalid",
+          messages: messagesOf("input.invalid"),
+          fieldErrors: z.flattenError(cause, translateIssue).fieldErrors,
+          formErrors: z.flattenError(cause, translateIssue).formErrors,
+          stack: undefined,
+        },
+      };
+    }
+    if (cause instanceof AppError) {
+      return {
+        ...shape,
+        message: cause.code,
+        data: { ...shape.data, appCode: cause.code, messages: messagesOf(cause.code), params: cause.params, stack: undefined },
+      };
+    }
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      return {
+        ...shape,
+        message: "internal",
+        data: { ...shape.data, appCode: "internal", messages: messagesOf("internal"), stack: undefined },
+      };
+    }
+    return { ...shape, data: { ...shape.data, stack: undefined } };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns the services' refusals into precise tRPC errors. */
+const appErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const appError = result.error.cause;
+    throw new TRPCError({ code: errorCatalog[appError.code].kind, message: appError.code, cause: appError });
+  }
+  return result;
+});
+
+/** Mutations need the CSRF token the page got from us (double-submit cookie). */
+const csrfGuard = t.middleware(({ ctx, type, next }) => {
+  if (type === "mutation" && !ctx.csrfValid) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "auth.csrf", cause: new AppError("auth.csrf") });
+  }
+  return next();
+});
+
+function refuse(code: ErrorCode): never {
+  throw new TRPCError({ code: errorCatalog[code].kind, message: code, cause: new AppError(code) });
+}
+
+const requireSession = t.middleware(({ ctx, next }) => {
+  if (ctx.session === null) refuse("auth.required");
+  return next({ ctx: { session: ctx.session, user: ctx.session.user } });
+});
+
+function requireRole(role: SessionUser["role"]) {
+  return t.middleware(({ ctx, next }) => {
+    const user = ctx.session?.user;
+    if (user === undefined) refuse("auth.required");
+    if (user.role !== role) refuse("auth.forbidden");
+    return next({ ctx: { session: ctx.session!, user } });
+  });
+}
+
+const requireVerification = t.middleware(async ({ ctx, next }) => {
+  const user = ctx.session?.user;
+  if (user === undefined) refuse("auth.required");
+  if (!(await ctx.platform.kyc.isVerified(ctx.platform.db, user.id))) refuse("kyc.notVerified");
+  return next();
+});
+
+const requireIssuer = t.middleware(({ ctx, next }) => {
+  const user = ctx.session?.user;
+  if (user === undefined) refuse("auth.required");
+  if (user.role !== "issuer_staff" || user.issuerId === null) refuse("auth.forbidden");
+  return next({ ctx: { session: ctx.session!, user, issuerId: user.issuerId } });
+});
+
+/** Anyone; mutations still need the CSRF token. */
+export const publicProcedure = t.procedure.use(appErrors).use(csrfGuard);
+/** Any logged-in account, whatever its role (its own sessions, its own data). */
+export const authedProcedure = publicProcedure.use(requireSession);
+/** A logged-in collector. */
+export const collectorProcedure = publicProcedure.use(requireRole("collector"));
+/** A collector whose real-name verification holds (so an adult, checked at verification). */
+export const verifiedCollectorProcedure = collectorProcedure.use(requireVerification);
+/** Staff of one issuer organisation; `ctx.issuerId` is theirs. */
+export const issuerProcedure = publicProcedure.use(requireIssuer);
+/** A platform operator. */
+export const operatorProcedure = publicProcedure.use(requireRole("operator"));

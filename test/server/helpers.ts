@@ -1,0 +1,191 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { Mnemonic } from "ethers";
+import pg from "pg";
+
+import { type Config, loadConfig } from "../../server/config.js";
+import { type Database, openDatabase } from "../../server/db/client.js";
+import { checkCharacter } from "../../server/modules/kyc/id-number.js";
+import { type Platform, type PlatformOverrides, createPlatform } from "../../server/platform.js";
+import { createConsoleSmsProvider } from "../../server/providers/sms/console.js";
+import type { Context, CookieJar } from "../../server/trpc/init.js";
+import { appRouter } from "../../server/trpc/router.js";
+import { createCallerFactory } from "../../server/trpc/init.js";
+
+/** Test secrets: fixed per run, never real. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: "test",
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), "shuzang-server-")),
+    PII_KEYS: `t1:${randomBytes(32).toString("base64")}`,
+    PII_ACTIVE_KEY_ID: "t1",
+    IDENTITY_PEPPER: randomBytes(32).toString("hex"),
+    LOOKUP_PEPPER: randomBytes(32).toString("hex"),
+    WALLET_MNEMONIC: Mnemonic.fromEntropy(randomBytes(16)).phrase,
+    CHAIN_ENABLED: "false",
+    ...env,
+  });
+}
+
+export interface DatabaseUnderTest {
+  name: "pglite" | "postgres";
+  open(): Promise<Database>;
+}
+
+/** PGlite always; PostgreSQL too when DATABASE_URL is set (a fresh database per call, dropped at close). */
+export function databasesUnderTest(): DatabaseUnderTest[] {
+  const list: DatabaseUnderTest[] = [{ name: "pglite", open: () => openDatabase({ pgliteDataDir: "memory://" }) }];
+  const adminUrl = process.env.DATABASE_URL;
+  if (adminUrl !== undefined && adminUrl !== "") {
+    list.push({
+      name: "postgres",
+      async open() {
+        const name = `shuzang_test_${randomBytes(6).toString("hex")}`;
+        const admin = new pg.Client({ connectionString: adminUrl });
+        await admin.connect();
+        await admin.query(`create database ${name}`);
+        await admin.end();
+        const url = new URL(adminUrl);
+        url.pathname = `/${name}`;
+        const database = await openDatabase({ url: url.toString(), poolSize: 5 });
+        return {
+          ...database,
+          async close() {
+            await database.close();
+            const dropper = new pg.Client({ connectionString: adminUrl });
+            await dropper.connect();
+            await dropper.query(`drop database if exists ${name} with (force)`);
+            await dropper.end();
+          },
+        };
+      },
+    });
+  }
+  return list;
+}
+
+/** A clock the test moves by hand. */
+export function manualClock(start = new Date("2026-11-24T02:00:00.000Z")) {
+  let now = start.getTime();
+  return {
+    now: () => new Date(now),
+    advance(ms: number) {
+      now += ms;
+    },
+    set(date: Date) {
+      now = date.getTime();
+    },
+  };
+}
+
+export interface TestPlatform {
+  platform: Platform;
+  clock: ReturnType<typeof manualClock>;
+  /** The last login code sent to each phone number. */
+  codes: Map<string, string>;
+  close(): Promise<void>;
+}
+
+export async function createTestPlatform(
+  database: DatabaseUnderTest,
+  options: { env?: Record<string, string>; overrides?: PlatformOverrides } = {},
+): Promise<TestPlatform> {
+  const clock = manualClock();
+  const codes = new Map<string, string>();
+  const platform = await createPlatform(testConfig(options.env), {
+    database: await database.open(),
+    clock: clock.now,
+    sms: createConsoleSmsProvider((phone, code) => codes.set(phone, code)),
+    chain: null,
+    ...options.overrides,
+  });
+  return {
+    platform,
+    clock,
+    codes,
+    close: async () => {
+      await platform.registrySync?.stop();
+      await platform.database.close();
+    },
+  };
+}
+
+export interface RecordingJar extends CookieJar {
+  session: string | null;
+}
+
+export function recordingJar(): RecordingJar {
+  const jar: RecordingJar = {
+    session: null,
+    setSession(token) {
+      jar.session = token;
+    },
+    clearSession() {
+      jar.session = null;
+    },
+  };
+  return jar;
+}
+
+const createCaller = createCallerFactory(appRouter);
+
+/** A caller as a browser would be: with or without a session, with a valid CSRF token unless told otherwise. */
+export async function callerFor(
+  platform: Platform,
+  options: { token?: string | null; ip?: string; csrfValid?: boolean } = {},
+) {
+  const jar = recordingJar();
+  const session =
+    options.token === undefined || options.token === null
+      ? null
+      : await platform.identity.resolveSession(platform.db, options.token);
+  const context: Context = {
+    platform,
+    session,
+    ip: options.ip ?? "127.0.0.1",
+    userAgent: "vitest",
+    csrfValid: options.csrfValid ?? true,
+    cookies: jar,
+  };
+  return { caller: createCaller(context), jar, context };
+}
+
+let phoneCounter = 0;
+/** A fresh mainland mobile number for each call. */
+export function newPhone(): string {
+  phoneCounter++;
+  return `139${String(Date.now() % 1_000_000).padStart(6, "0")}${String(phoneCounter % 100).padStart(2, "0")}`;
+}
+
+/** Logs `phone` in through the real procedures; returns the session token and a caller bound to it. */
+export async function login(test: TestPlatform, phone = newPhone(), ip = "127.0.0.1") {
+  const anonymous = await callerFor(test.platform, { ip });
+  await anonymous.caller.auth.requestCode({ phone });
+  const code = test.codes.get(phone)!;
+  const user = await anonymous.caller.auth.login({ phone, code });
+  const token = anonymous.jar.session!;
+  const { caller } = await callerFor(test.platform, { token, ip });
+  return { phone, token, user, caller };
+}
+
+/** A valid 18-character ID number with the given region, birth date (YYYYMMDD) and sequence. */
+export function makeIdNumber(birthDate: string, region = "110101", sequence = "123"): string {
+  const first17 = `${region}${birthDate}${sequence}`;
+  return `${first17}${checkCharacter(first17)}`;
+}
+
+/** Gives `user` the operator or issuer role directly (role management UIs come later). */
+export async function promote(platform: Platform, userId: number, role: "operator" | "issuer_staff", issuerId?: number) {
+  const { users, issuers } = await import("../../server/db/schema.js");
+  const { eq } = await import("drizzle-orm");
+  let issuer = issuerId ?? null;
+  if (role === "issuer_staff" && issuer === null) {
+    const [created] = await platform.db.insert(issuers).values({ name: "测试博物馆" }).returning();
+    issuer = created!.id;
+  }
+  await platform.db.update(users).set({ role, issuerId: role === "issuer_staff" ? issuer : null }).where(eq(users.id, userId));
+  return issuer;
+}
