@@ -33,12 +33,17 @@ export interface DatabaseOptions {
   /** PGlite data folder; `memory://` keeps everything in memory. */
   pgliteDataDir?: string;
   poolSize?: number;
+  /** Told when an idle pooled connection breaks. */
+  onIdleError?: (error: Error) => void;
 }
 
 /** Opens the platform database and applies the committed migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url !== undefined) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection the server dropped (restart, failover) is removed from the pool;
+    // it must not take the process down. Requests on a dead connection still fail cleanly.
+    pool.on("error", (error) => options.onIdleError?.(error));
     const db = drizzleNodePg({ client: pool, schema });
     await migrateNodePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
     return {

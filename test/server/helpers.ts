@@ -3,8 +3,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { TRPCError } from "@trpc/server";
 import { Mnemonic } from "ethers";
 import pg from "pg";
+import { expect } from "vitest";
+import { ZodError } from "zod";
 
 import { type Config, loadConfig } from "../../server/config.js";
 import { type Database, openDatabase } from "../../server/db/client.js";
@@ -26,6 +29,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOOKUP_PEPPER: randomBytes(32).toString("hex"),
     WALLET_MNEMONIC: Mnemonic.fromEntropy(randomBytes(16)).phrase,
     CHAIN_ENABLED: "false",
+    // The rate limiter runs on real time: a one-second resend interval keeps tests fast.
+    OTP_RESEND_SECONDS: "1",
     ...env,
   });
 }
@@ -153,6 +158,9 @@ export async function callerFor(
   return { caller: createCaller(context), jar, context };
 }
 
+/** Waits out the one-second resend interval of the test configuration. */
+export const waitForResend = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
 let phoneCounter = 0;
 /** A fresh mainland mobile number for each call. */
 export function newPhone(): string {
@@ -189,3 +197,28 @@ export async function promote(platform: Platform, userId: number, role: "operato
   await platform.db.update(users).set({ role, issuerId: role === "issuer_staff" ? issuer : null }).where(eq(users.id, userId));
   return issuer;
 }
+
+/** Asserts a catalogued refusal (and its tRPC code). */
+export async function expectAppError(action: Promise<unknown>, appCode: string, trpcCode?: string) {
+  const error = await action.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, `expected ${appCode}`).toBeInstanceOf(TRPCError);
+  expect((error as TRPCError).message).toBe(appCode);
+  if (trpcCode !== undefined) expect((error as TRPCError).code).toBe(trpcCode);
+  return error as TRPCError;
+}
+
+/** Asserts a validation refusal carrying the catalogued issue message. */
+export async function expectInputError(action: Promise<unknown>, issueMessage: string) {
+  const error = await action.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  expect((error as TRPCError).code).toBe("BAD_REQUEST");
+  expect((error as TRPCError).cause).toBeInstanceOf(ZodError);
+  expect(((error as TRPCError).cause as ZodError).issues.map((i) => i.message)).toContain(issueMessage);
+}
+
