@@ -11,30 +11,26 @@ import { z } from "zod";
  * README's environment table lists the same variables with their defaults.
  */
 
-const booleanFromEnv = z
-  .enum(["true", "false", "1", "0"])
-  .transform((value) => value === "true" || value === "1");
+const booleanFromEnv = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 /** `kid:base64key,kid:base64key` — 32-byte AES keys by key id. */
-const piiKeys = z
-  .string()
-  .transform((value, ctx) => {
-    const keys = new Map<string, Buffer>();
-    for (const part of value.split(",").filter(Boolean)) {
-      const [id, encoded] = part.split(":");
-      const key = Buffer.from(encoded ?? "", "base64");
-      if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
-        ctx.addIssue({ code: "custom", message: "each entry must be <key id>:<32 bytes in base64>" });
-        return z.NEVER;
-      }
-      keys.set(id, key);
-    }
-    if (keys.size === 0) {
-      ctx.addIssue({ code: "custom", message: "at least one key is needed" });
+const piiKeys = z.string().transform((value, ctx) => {
+  const keys = new Map<string, Buffer>();
+  for (const part of value.split(",").filter(Boolean)) {
+    const [id, encoded] = part.split(":");
+    const key = Buffer.from(encoded ?? "", "base64");
+    if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+      ctx.addIssue({ code: "custom", message: "each entry must be <key id>:<32 bytes in base64>" });
       return z.NEVER;
     }
-    return keys;
-  });
+    keys.set(id, key);
+  }
+  if (keys.size === 0) {
+    ctx.addIssue({ code: "custom", message: "at least one key is needed" });
+    return z.NEVER;
+  }
+  return keys;
+});
 
 const secret = z.string().min(32, "must be at least 32 characters");
 
@@ -118,7 +114,13 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARIABLES = ["PII_KEYS", "PII_ACTIVE_KEY_ID", "IDENTITY_PEPPER", "LOOKUP_PEPPER", "WALLET_MNEMONIC"] as const;
+const SECRET_VARIABLES = [
+  "PII_KEYS",
+  "PII_ACTIVE_KEY_ID",
+  "IDENTITY_PEPPER",
+  "LOOKUP_PEPPER",
+  "WALLET_MNEMONIC",
+] as const;
 
 /**
  * Parses `source` (process.env by default). In production every secret must

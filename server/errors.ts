@@ -108,7 +108,7 @@ export const errorCatalog = {
   },
 
   "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
-  "internal": {
+  internal: {
     kind: "INTERNAL_SERVER_ERROR",
     zh: "服务器开小差了，请稍后再试",
     en: "Something went wrong on our side; try again later",

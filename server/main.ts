@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   });
   const app = await buildHttpApp(platform);
   if (config.secretsSource === "development-file") {
-    app.log.warn(`development secrets in ${config.env.DATA_DIR}/dev-secrets.json; set them in the environment for production`);
+    app.log.warn(
+      `development secrets in ${config.env.DATA_DIR}/dev-secrets.json; set them in the environment for production`,
+    );
   }
   platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
 

@@ -15,8 +15,8 @@ export const CSRF_COOKIE = "csrf";
 export const CSRF_HEADER = "x-csrf-token";
 
 export interface HttpOptions {
-  /** Pino options, or false for no logging (tests). */
-  logger?: boolean | { level: string };
+  /** False for no logging; otherwise the level and, for tests, where log lines go. */
+  logger?: false | { level?: string; stream?: NodeJS.WritableStream };
 }
 
 /**
@@ -31,7 +31,8 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
       options.logger === false
         ? false
         : {
-            level: typeof options.logger === "object" ? options.logger.level : platform.config.env.LOG_LEVEL,
+            level: options.logger?.level ?? platform.config.env.LOG_LEVEL,
+            ...(options.logger?.stream === undefined ? {} : { stream: options.logger.stream }),
             redact: ["req.headers.cookie", "req.headers.authorization", `req.headers["${CSRF_HEADER}"]`],
             serializers: {
               req: (req: FastifyRequest) => ({ method: req.method, path: req.url.split("?")[0], reqId: req.id }),
@@ -42,7 +43,7 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
       return typeof given === "string" && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    maxParamLength: 5000,
+    routerOptions: { maxParamLength: 5000 },
     bodyLimit: 1024 * 1024,
   });
 

@@ -71,7 +71,13 @@ const t = initTRPC.context<Context>().create({
       return {
         ...shape,
         message: cause.code,
-        data: { ...shape.data, appCode: cause.code, messages: messagesOf(cause.code), params: cause.params, stack: undefined },
+        data: {
+          ...shape.data,
+          appCode: cause.code,
+          messages: messagesOf(cause.code),
+          params: cause.params,
+          stack: undefined,
+        },
       };
     }
     if (error.code === "INTERNAL_SERVER_ERROR") {

@@ -43,12 +43,20 @@ for (const database of databasesUnderTest()) {
 
     it("detects an edited row", async () => {
       await tamper(`update audit_log set details = '{"decision":"approved","nested":{"a":1,"b":2}}' where seq = 3`);
-      expect(await verifyAuditChain(test.platform.db)).toMatchObject({ ok: false, firstBadSeq: 3, problem: "content-changed" });
+      expect(await verifyAuditChain(test.platform.db)).toMatchObject({
+        ok: false,
+        firstBadSeq: 3,
+        problem: "content-changed",
+      });
     });
 
     it("detects a removed row", async () => {
       await tamper("delete from audit_log where seq = 2");
-      expect(await verifyAuditChain(test.platform.db)).toMatchObject({ ok: false, firstBadSeq: 3, problem: "sequence-gap" });
+      expect(await verifyAuditChain(test.platform.db)).toMatchObject({
+        ok: false,
+        firstBadSeq: 3,
+        problem: "sequence-gap",
+      });
     });
 
     it("detects reordered rows", async () => {
@@ -60,7 +68,11 @@ for (const database of databasesUnderTest()) {
 
     it("detects a row rewritten with a recomputed hash but the old link", async () => {
       await tamper("update audit_log set prev_hash = repeat('0', 64) where seq = 4");
-      expect(await verifyAuditChain(test.platform.db)).toMatchObject({ ok: false, firstBadSeq: 4, problem: "broken-link" });
+      expect(await verifyAuditChain(test.platform.db)).toMatchObject({
+        ok: false,
+        firstBadSeq: 4,
+        problem: "broken-link",
+      });
     });
 
     it("never forks under concurrent appends", async () => {
@@ -80,6 +92,8 @@ for (const database of databasesUnderTest()) {
 
 describe("canonical JSON", () => {
   it("sorts keys at every level so equal content hashes equally", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
 });

@@ -67,7 +67,11 @@ for (const database of databasesUnderTest()) {
       const code = test.codes.get(phone)!;
       const wrong = code === "000000" ? "111111" : "000000";
       for (let left = 4; left >= 1; left--) {
-        const error = await expectAppError(caller.auth.login({ phone, code: wrong }), "auth.code.wrong", "UNAUTHORIZED");
+        const error = await expectAppError(
+          caller.auth.login({ phone, code: wrong }),
+          "auth.code.wrong",
+          "UNAUTHORIZED",
+        );
         expect(error.cause).toMatchObject({ params: { attemptsLeft: left } });
       }
       await expectAppError(caller.auth.login({ phone, code: wrong }), "auth.locked", "TOO_MANY_REQUESTS");
@@ -105,7 +109,11 @@ for (const database of databasesUnderTest()) {
       const other = sessions.find((s) => !s.current)!;
       await second.caller.auth.revokeSession({ sessionId: other.id });
       expect(await test.platform.identity.resolveSession(test.platform.db, first.token)).toBeNull();
-      await expectAppError(second.caller.auth.revokeSession({ sessionId: other.id }), "auth.session.notFound", "NOT_FOUND");
+      await expectAppError(
+        second.caller.auth.revokeSession({ sessionId: other.id }),
+        "auth.session.notFound",
+        "NOT_FOUND",
+      );
 
       // A login from a browser that already had a session replaces it.
       const { caller, jar } = await callerFor(test.platform, { token: second.token });

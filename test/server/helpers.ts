@@ -186,7 +186,12 @@ export function makeIdNumber(birthDate: string, region = "110101", sequence = "1
 }
 
 /** Gives `user` the operator or issuer role directly (role management UIs come later). */
-export async function promote(platform: Platform, userId: number, role: "operator" | "issuer_staff", issuerId?: number) {
+export async function promote(
+  platform: Platform,
+  userId: number,
+  role: "operator" | "issuer_staff",
+  issuerId?: number,
+) {
   const { users, issuers } = await import("../../server/db/schema.js");
   const { eq } = await import("drizzle-orm");
   let issuer = issuerId ?? null;
@@ -194,7 +199,10 @@ export async function promote(platform: Platform, userId: number, role: "operato
     const [created] = await platform.db.insert(issuers).values({ name: "测试博物馆" }).returning();
     issuer = created!.id;
   }
-  await platform.db.update(users).set({ role, issuerId: role === "issuer_staff" ? issuer : null }).where(eq(users.id, userId));
+  await platform.db
+    .update(users)
+    .set({ role, issuerId: role === "issuer_staff" ? issuer : null })
+    .where(eq(users.id, userId));
   return issuer;
 }
 
@@ -221,4 +229,3 @@ export async function expectInputError(action: Promise<unknown>, issueMessage: s
   expect((error as TRPCError).cause).toBeInstanceOf(ZodError);
   expect(((error as TRPCError).cause as ZodError).issues.map((i) => i.message)).toContain(issueMessage);
 }
-

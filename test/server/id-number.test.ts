@@ -41,8 +41,14 @@ describe("mainland ID numbers (GB 11643)", () => {
   });
 
   it("refuses an unknown province code", () => {
-    expect(parseIdNumber(makeIdNumber("19900101", "990101"), NOW)).toEqual({ ok: false, code: "kyc.idNumber.province" });
-    expect(parseIdNumber(makeIdNumber("19900101", "010101"), NOW)).toEqual({ ok: false, code: "kyc.idNumber.province" });
+    expect(parseIdNumber(makeIdNumber("19900101", "990101"), NOW)).toEqual({
+      ok: false,
+      code: "kyc.idNumber.province",
+    });
+    expect(parseIdNumber(makeIdNumber("19900101", "010101"), NOW)).toEqual({
+      ok: false,
+      code: "kyc.idNumber.province",
+    });
   });
 
   it("accepts 29 February in a leap year and refuses it in a common year", () => {

@@ -95,11 +95,19 @@ for (const database of databasesUnderTest()) {
         "kyc.idNumber.checksum",
         "BAD_REQUEST",
       );
-      await expectAppError(caller.kyc.submit({ name: NAME, idNumber: makeIdNumber("20270101") }), "kyc.idNumber.futureBirthDate");
-      await expectAppError(caller.kyc.submit({ name: NAME, idNumber: makeIdNumber("20010229") }), "kyc.idNumber.birthDate");
+      await expectAppError(
+        caller.kyc.submit({ name: NAME, idNumber: makeIdNumber("20270101") }),
+        "kyc.idNumber.futureBirthDate",
+      );
+      await expectAppError(
+        caller.kyc.submit({ name: NAME, idNumber: makeIdNumber("20010229") }),
+        "kyc.idNumber.birthDate",
+      );
       await expectAppError(caller.kyc.submit({ name: "Zhang San", idNumber: ID }), "kyc.name.invalid", "BAD_REQUEST");
       expect(await caller.kyc.status()).toEqual({ state: "unverified" });
-      const identities = (await test.platform.db.execute(sql`select count(*)::int as n from kyc_identities`)) as unknown as {
+      const identities = (await test.platform.db.execute(
+        sql`select count(*)::int as n from kyc_identities`,
+      )) as unknown as {
         rows: { n: number }[];
       };
       expect(identities.rows[0]!.n).toBe(0);
@@ -122,7 +130,11 @@ for (const database of databasesUnderTest()) {
 
     it("reports a name that does not match and an unavailable provider", async () => {
       const { caller } = await login(test);
-      await expectAppError(caller.kyc.submit({ name: SANDBOX_MISMATCH_NAME, idNumber: ID }), "kyc.nameMismatch", "UNPROCESSABLE_CONTENT");
+      await expectAppError(
+        caller.kyc.submit({ name: SANDBOX_MISMATCH_NAME, idNumber: ID }),
+        "kyc.nameMismatch",
+        "UNPROCESSABLE_CONTENT",
+      );
       await expectAppError(
         caller.kyc.submit({ name: SANDBOX_UNAVAILABLE_NAME, idNumber: ID }),
         "kyc.providerUnavailable",
@@ -146,7 +158,9 @@ for (const database of databasesUnderTest()) {
       test.clock.advance(340 * 86_400_000);
       const renewed = await caller.kyc.reverify();
       expect(renewed.expiresAt!.getTime()).toBe(test.clock.now().getTime() + 365 * 86_400_000);
-      const count = (await test.platform.db.execute(sql`select count(*)::int as n from registry_bindings`)) as unknown as {
+      const count = (await test.platform.db.execute(
+        sql`select count(*)::int as n from registry_bindings`,
+      )) as unknown as {
         rows: { n: number }[];
       };
       expect(count.rows[0]!.n).toBe(2);

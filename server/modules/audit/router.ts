@@ -8,6 +8,8 @@ export const auditRouter = router({
   verify: operatorProcedure.query(({ ctx }) => verifyAuditChain(ctx.platform.db)),
 
   recent: operatorProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(200).default(50), beforeSeq: z.number().int().min(1).optional() }))
+    .input(
+      z.object({ limit: z.number().int().min(1).max(200).default(50), beforeSeq: z.number().int().min(1).optional() }),
+    )
     .query(({ ctx, input }) => recentAudit(ctx.platform.db, input.limit, input.beforeSeq)),
 });

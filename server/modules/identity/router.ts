@@ -11,23 +11,23 @@ export const authRouter = router({
   requestCode: publicProcedure
     .input(z.object({ phone }))
     .output(z.object({ resendAfterSeconds: z.number(), ttlSeconds: z.number() }))
-    .mutation(({ ctx, input }) => ctx.platform.identity.requestCode(ctx.platform.db, { phone: input.phone, ip: ctx.ip })),
+    .mutation(({ ctx, input }) =>
+      ctx.platform.identity.requestCode(ctx.platform.db, { phone: input.phone, ip: ctx.ip }),
+    ),
 
   /** Logs in with the code (creating the account on first login) and sets a fresh session cookie. */
-  login: publicProcedure
-    .input(z.object({ phone, code }))
-    .mutation(async ({ ctx, input }) => {
-      const { platform } = ctx;
-      if (ctx.session !== null) await platform.identity.logout(platform.db, ctx.session.sessionId);
-      const { token, user } = await platform.identity.login(platform.db, {
-        phone: input.phone,
-        code: input.code,
-        ip: ctx.ip,
-        userAgent: ctx.userAgent,
-      });
-      ctx.cookies.setSession(token, platform.config.env.SESSION_TTL_DAYS * 86_400);
-      return { id: user.id, role: user.role, issuerId: user.issuerId, phoneMasked: user.phoneMasked };
-    }),
+  login: publicProcedure.input(z.object({ phone, code })).mutation(async ({ ctx, input }) => {
+    const { platform } = ctx;
+    if (ctx.session !== null) await platform.identity.logout(platform.db, ctx.session.sessionId);
+    const { token, user } = await platform.identity.login(platform.db, {
+      phone: input.phone,
+      code: input.code,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+    });
+    ctx.cookies.setSession(token, platform.config.env.SESSION_TTL_DAYS * 86_400);
+    return { id: user.id, role: user.role, issuerId: user.issuerId, phoneMasked: user.phoneMasked };
+  }),
 
   logout: authedProcedure.mutation(async ({ ctx }) => {
     await ctx.platform.identity.logout(ctx.platform.db, ctx.session.sessionId);

@@ -54,7 +54,10 @@ export function maskPhone(phone: string): string {
 }
 
 export interface IdentityService {
-  requestCode(db: Db, input: { phone: string; ip: string }): Promise<{ resendAfterSeconds: number; ttlSeconds: number }>;
+  requestCode(
+    db: Db,
+    input: { phone: string; ip: string },
+  ): Promise<{ resendAfterSeconds: number; ttlSeconds: number }>;
   /** Checks the code; on success creates the account if new and a fresh session (never reuses one). */
   login(
     db: Db,
@@ -138,7 +141,10 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
     ensureAccount,
 
     async findAccountByPhone(db, phone) {
-      const [row] = await db.select().from(users).where(eq(users.phoneHash, phoneHash(phone)));
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(eq(users.phoneHash, phoneHash(phone)));
       return row === undefined ? null : toSessionUser(row);
     },
 
@@ -148,7 +154,9 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
       const now = deps.clock();
       const [challenge] = await db.select().from(otpChallenges).where(eq(otpChallenges.phoneHash, hash));
       if (challenge?.lockedUntil && challenge.lockedUntil > now) {
-        throw new AppError("auth.locked", { retryAfterSeconds: Math.ceil((challenge.lockedUntil.getTime() - now.getTime()) / 1000) });
+        throw new AppError("auth.locked", {
+          retryAfterSeconds: Math.ceil((challenge.lockedUntil.getTime() - now.getTime()) / 1000),
+        });
       }
       try {
         await ipLimiter.consume(ip);
@@ -190,7 +198,9 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
       const now = deps.clock();
       const [challenge] = await db.select().from(otpChallenges).where(eq(otpChallenges.phoneHash, hash));
       if (challenge?.lockedUntil && challenge.lockedUntil > now) {
-        throw new AppError("auth.locked", { retryAfterSeconds: Math.ceil((challenge.lockedUntil.getTime() - now.getTime()) / 1000) });
+        throw new AppError("auth.locked", {
+          retryAfterSeconds: Math.ceil((challenge.lockedUntil.getTime() - now.getTime()) / 1000),
+        });
       }
       if (!challenge?.codeHash || !challenge.expiresAt || challenge.expiresAt <= now) {
         throw new AppError("auth.code.expired");
@@ -202,7 +212,12 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
           .update(otpChallenges)
           .set(
             locked
-              ? { failures: 0, codeHash: null, expiresAt: null, lockedUntil: new Date(now.getTime() + deps.otpLockMinutes * 60_000) }
+              ? {
+                  failures: 0,
+                  codeHash: null,
+                  expiresAt: null,
+                  lockedUntil: new Date(now.getTime() + deps.otpLockMinutes * 60_000),
+                }
               : { failures },
           )
           .where(eq(otpChallenges.phoneHash, hash));
@@ -279,7 +294,11 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
     async exportAccount(db, userId) {
       const [row] = await db.select().from(users).where(eq(users.id, userId));
       if (row === undefined) return null;
-      return { phone: deps.sealer.open(row.phoneCipher, `user.phone:${row.id}`), role: row.role, createdAt: row.createdAt };
+      return {
+        phone: deps.sealer.open(row.phoneCipher, `user.phone:${row.id}`),
+        role: row.role,
+        createdAt: row.createdAt,
+      };
     },
 
     async markErasureRequested(db, userId) {

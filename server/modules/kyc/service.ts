@@ -94,7 +94,12 @@ export function createKycService(deps: KycDependencies): KycService {
     };
   }
 
-  async function recordAttempt(db: Db, userId: number, outcome: "verified" | "mismatch" | "unavailable" | "rejected", reason = "") {
+  async function recordAttempt(
+    db: Db,
+    userId: number,
+    outcome: "verified" | "mismatch" | "unavailable" | "rejected",
+    reason = "",
+  ) {
     await db.insert(kycAttempts).values({ userId, outcome, reason });
   }
 
@@ -152,43 +157,48 @@ export function createKycService(deps: KycDependencies): KycService {
 
       const verdict = await askProvider(db, userId, name, normalised);
       const expiresAt = new Date(now.getTime() + deps.validityDays * DAY_MS);
-      await db.transaction(async (tx) => {
-        const values = {
-          nameCipher: deps.sealer.seal(name, context("name", userId)),
-          idNumberCipher: deps.sealer.seal(normalised, context("idNumber", userId)),
-          nameMasked: maskName(name),
-          idNumberMasked: maskIdNumber(normalised),
-          commitment,
-          level: 1,
-          provider: deps.provider.name,
-          providerReference: verdict.reference,
-          verifiedAt: now,
-          expiresAt,
-          retainUntil: null,
-          purgedAt: null,
-        };
-        await tx
-          .insert(kycIdentities)
-          .values({ userId, ...values })
-          .onConflictDoUpdate({ target: kycIdentities.userId, set: values });
-        const address = await deps.wallets.ensureWallet(tx, userId);
-        await tx.insert(registryBindings).values({ userId, address, commitment, level: 1, expiresAt });
-        await tx.insert(kycAttempts).values({ userId, outcome: "verified" });
-        await appendAudit(
-          tx,
-          {
-            actor: { userId, role: "collector" },
-            action: "kyc.verified",
-            subject: { type: "user", id: userId },
-            details: { provider: deps.provider.name, level: 1, expiresAt: expiresAt.toISOString() },
-          },
-          now,
-        );
-      }).catch((error: unknown) => {
-        // Another account verified the same identity at the same moment.
-        if (violatedUniqueConstraint(error) === "kyc_identities_commitment_key") throw new AppError("kyc.identityInUse");
-        throw error;
-      });
+      await db
+        .transaction(async (tx) => {
+          const values = {
+            nameCipher: deps.sealer.seal(name, context("name", userId)),
+            idNumberCipher: deps.sealer.seal(normalised, context("idNumber", userId)),
+            nameMasked: maskName(name),
+            idNumberMasked: maskIdNumber(normalised),
+            commitment,
+            level: 1,
+            provider: deps.provider.name,
+            providerReference: verdict.reference,
+            verifiedAt: now,
+            expiresAt,
+            retainUntil: null,
+            purgedAt: null,
+          };
+          await tx
+            .insert(kycIdentities)
+            .values({ userId, ...values })
+            .onConflictDoUpdate({ target: kycIdentities.userId, set: values });
+          const address = await deps.wallets.ensureWallet(tx, userId);
+          await tx
+            .insert(registryBindings)
+            .values({ userId, address, commitment, level: 1, expiresAt, nextAttemptAt: now });
+          await tx.insert(kycAttempts).values({ userId, outcome: "verified" });
+          await appendAudit(
+            tx,
+            {
+              actor: { userId, role: "collector" },
+              action: "kyc.verified",
+              subject: { type: "user", id: userId },
+              details: { provider: deps.provider.name, level: 1, expiresAt: expiresAt.toISOString() },
+            },
+            now,
+          );
+        })
+        .catch((error: unknown) => {
+          // Another account verified the same identity at the same moment.
+          if (violatedUniqueConstraint(error) === "kyc_identities_commitment_key")
+            throw new AppError("kyc.identityInUse");
+          throw error;
+        });
       return status(db, userId);
     },
 
@@ -213,7 +223,7 @@ export function createKycService(deps: KycDependencies): KycService {
         const address = await deps.wallets.ensureWallet(tx, userId);
         await tx
           .insert(registryBindings)
-          .values({ userId, address, commitment: row.commitment, level: row.level, expiresAt });
+          .values({ userId, address, commitment: row.commitment, level: row.level, expiresAt, nextAttemptAt: now });
         await tx.insert(kycAttempts).values({ userId, outcome: "verified", reason: "reverify" });
         await appendAudit(
           tx,

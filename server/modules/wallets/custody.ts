@@ -17,7 +17,13 @@ import {
  */
 export type PlatformRole = "kycOperator" | "compliance" | "publisher" | "platformAdmin" | "minter";
 
-export const PLATFORM_ROLES: readonly PlatformRole[] = ["kycOperator", "compliance", "publisher", "platformAdmin", "minter"];
+export const PLATFORM_ROLES: readonly PlatformRole[] = [
+  "kycOperator",
+  "compliance",
+  "publisher",
+  "platformAdmin",
+  "minter",
+];
 
 export interface KeyCustody {
   /** The custodial address of the collector account with derivation index `index`. */
@@ -86,7 +92,8 @@ export function createSeedCustody(mnemonic: string): KeyCustody {
     const node = collectors.deriveChild(index);
     return new Wallet(node.privateKey);
   };
-  const platformWallet = (role: PlatformRole) => new Wallet(platform.deriveChild(PLATFORM_ROLES.indexOf(role)).privateKey);
+  const platformWallet = (role: PlatformRole) =>
+    new Wallet(platform.deriveChild(PLATFORM_ROLES.indexOf(role)).privateKey);
 
   return {
     collectorAddress(index) {

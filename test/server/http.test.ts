@@ -1,0 +1,191 @@
+import { Writable } from "node:stream";
+
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, buildHttpApp } from "../../server/http/app.js";
+import { type TestPlatform, createTestPlatform, databasesUnderTest, makeIdNumber, newPhone } from "./helpers.js";
+
+const [pglite] = databasesUnderTest();
+
+/** A minimal browser: keeps cookies and echoes the CSRF cookie on mutations. */
+class Browser {
+  cookies = new Map<string, string>();
+  constructor(private readonly app: FastifyInstance) {}
+
+  private remember(response: LightMyRequestResponse) {
+    for (const cookie of response.cookies) {
+      if (cookie.value === "" || (cookie.maxAge !== undefined && cookie.maxAge <= 0)) this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+    return response;
+  }
+
+  private cookieHeader() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  async query(path: string, input?: unknown) {
+    const search = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+    return this.remember(
+      await this.app.inject({ method: "GET", url: `/trpc/${path}${search}`, headers: { cookie: this.cookieHeader() } }),
+    );
+  }
+
+  async mutate(path: string, input: unknown, options: { csrf?: boolean } = {}) {
+    const headers: Record<string, string> = { cookie: this.cookieHeader(), "content-type": "application/json" };
+    if (options.csrf !== false) headers[CSRF_HEADER] = this.cookies.get(CSRF_COOKIE) ?? "";
+    return this.remember(
+      await this.app.inject({ method: "POST", url: `/trpc/${path}`, headers, payload: JSON.stringify(input) }),
+    );
+  }
+}
+
+describe("HTTP host", () => {
+  let test: TestPlatform;
+  let app: FastifyInstance;
+  let logs: string[];
+
+  beforeEach(async () => {
+    test = await createTestPlatform(pglite!);
+    logs = [];
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        logs.push(String(chunk));
+        callback();
+      },
+    });
+    app = await buildHttpApp(test.platform, { logger: { level: "info", stream } });
+  });
+  afterEach(async () => {
+    await app.close();
+    await test.close();
+  });
+
+  async function loggedIn() {
+    const browser = new Browser(app);
+    await browser.query("auth.me");
+    const phone = newPhone();
+    expect((await browser.mutate("auth.requestCode", { phone })).statusCode).toBe(200);
+    const response = await browser.mutate("auth.login", { phone, code: test.codes.get(phone) });
+    expect(response.statusCode).toBe(200);
+    return { browser, phone, response };
+  }
+
+  it("answers liveness, and readiness only when the database and the chain answer", async () => {
+    expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
+    const ready = await app.inject("/readyz");
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({ status: "not-ready", database: true, chain: false });
+  });
+
+  it("sends security headers and a request id", async () => {
+    const response = await app.inject("/healthz");
+    expect(response.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(response.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(response.headers["x-frame-options"]).toBe("SAMEORIGIN");
+    expect(response.headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+    expect(response.headers["x-content-type-options"]).toBe("nosniff");
+    expect(response.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("logs in over HTTP with an httpOnly, SameSite session cookie", async () => {
+    const { browser, response } = await loggedIn();
+    const session = response.cookies.find((c) => c.name === SESSION_COOKIE)!;
+    expect(session.httpOnly).toBe(true);
+    expect(session.sameSite).toBe("Lax");
+    expect(session.path).toBe("/");
+    const csrf = [...browser.cookies.keys()];
+    expect(csrf).toContain(CSRF_COOKIE);
+    const me = await browser.query("auth.me");
+    expect(me.json().result.data.role).toBe("collector");
+  });
+
+  it("refuses a mutation without the CSRF header, and one whose header does not match the cookie", async () => {
+    const browser = new Browser(app);
+    await browser.query("auth.me");
+    const phone = newPhone();
+    const refused = await browser.mutate("auth.requestCode", { phone }, { csrf: false });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.data).toMatchObject({
+      appCode: "auth.csrf",
+      messages: { en: expect.any(String), zh: expect.any(String) },
+    });
+    const forged = await app.inject({
+      method: "POST",
+      url: "/trpc/auth.requestCode",
+      headers: { cookie: `${CSRF_COOKIE}=a`, [CSRF_HEADER]: "b", "content-type": "application/json" },
+      payload: JSON.stringify({ phone }),
+    });
+    expect(forged.statusCode).toBe(403);
+    expect(test.codes.has(phone)).toBe(false);
+  });
+
+  it("answers bad input with 400 and field messages in Chinese and English", async () => {
+    const browser = new Browser(app);
+    await browser.query("auth.me");
+    const response = await browser.mutate("auth.requestCode", { phone: "12345" });
+    expect(response.statusCode).toBe(400);
+    const { data, message } = response.json().error;
+    expect(message).toBe("input.invalid");
+    expect(data.fieldErrors.phone).toEqual([
+      {
+        code: "auth.phone.invalid",
+        zh: "请输入有效的中国大陆手机号码",
+        en: "Enter a valid mainland China mobile number",
+      },
+    ]);
+    expect(data.stack).toBeUndefined();
+    const missing = await browser.mutate("auth.requestCode", {});
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.data.fieldErrors.phone[0].code).toBe("input.invalid_type");
+    expect(missing.json().error.data.fieldErrors.phone[0].zh).toMatch(/无效输入/);
+  });
+
+  it("answers refusals with their precise code, class and translated message", async () => {
+    const { browser } = await loggedIn();
+    const response = await browser.mutate("kyc.submit", { name: "张晓明", idNumber: makeIdNumber("20081125") });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error).toMatchObject({
+      message: "kyc.underage",
+      data: { appCode: "kyc.underage", params: { minAge: 18 }, messages: { zh: expect.stringContaining("未成年人") } },
+    });
+  });
+
+  it("batches queries in one request", async () => {
+    const { browser } = await loggedIn();
+    const response = await app.inject({
+      method: "GET",
+      url: `/trpc/auth.me,kyc.status?batch=1&input=${encodeURIComponent("{}")}`,
+      headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; ") },
+    });
+    expect(response.statusCode).toBe(200);
+    const [me, status] = response.json();
+    expect(me.result.data.role).toBe("collector");
+    expect(status.result.data).toEqual({ state: "unverified" });
+  });
+
+  it("answers an unexpected failure with a generic message and logs it with the request id", async () => {
+    const { browser } = await loggedIn();
+    await test.platform.database.close();
+    const response = await browser.query("kyc.status");
+    expect(response.statusCode).toBe(500);
+    expect(response.json().error.message).toBe("internal");
+    expect(JSON.stringify(response.json())).not.toMatch(/stack|pglite|closed/i);
+    const requestId = response.headers["x-request-id"];
+    expect(logs.some((line) => line.includes('"level":50') && line.includes(String(requestId)))).toBe(true);
+    test = await createTestPlatform(pglite!); // afterEach closes a live one
+  });
+
+  it("never writes personal data to the log", async () => {
+    const { browser, phone } = await loggedIn();
+    const idNumber = makeIdNumber("19900307");
+    await browser.mutate("kyc.submit", { name: "张晓明", idNumber });
+    await browser.query("auth.me", undefined);
+    const text = logs.join("");
+    expect(text).toContain("reqId");
+    for (const secret of [phone, idNumber, "张晓明", browser.cookies.get(SESSION_COOKIE)!]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
