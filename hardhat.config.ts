@@ -15,6 +15,15 @@ const solcVersion = (require("solc/package.json") as { version: string }).versio
 // A chain that needs another target (a newer fork) sets SOLIDITY_EVM_VERSION.
 const evmVersion = process.env.SOLIDITY_EVM_VERSION ?? "cancun";
 
+// The in-process chain of tests and scripts, and the one `hardhat node` serves.
+const localChain = {
+  type: "edr-simulated",
+  chainType: "l1",
+  hardfork: "cancun",
+  // Like the permissioned chains the platform targets: transactions cost no fee.
+  initialBaseFeePerGas: 0n,
+} as const;
+
 export default defineConfig({
   plugins: [hardhatEthers, hardhatIgnitionEthers, hardhatTypechain],
   solidity: {
@@ -40,13 +49,8 @@ export default defineConfig({
     },
   },
   networks: {
-    default: {
-      type: "edr-simulated",
-      chainType: "l1",
-      hardfork: "cancun",
-      // Like the permissioned chains the platform targets: transactions cost no fee.
-      initialBaseFeePerGas: 0n,
-    },
+    default: localChain,
+    node: localChain,
     localhost: {
       type: "http",
       chainType: "l1",
