@@ -59,7 +59,6 @@ const environmentSchema = z.object({
 
   KYC_MIN_AGE: z.coerce.number().int().min(14).max(30).default(18),
   KYC_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
-  KYC_ADDRESSES_PER_IDENTITY: z.coerce.number().int().min(1).max(10).default(3),
   KYC_PROVIDER: z.enum(["sandbox", "http"]).default("sandbox"),
   KYC_HTTP_URL: z.url().optional(),
   KYC_HTTP_APP_ID: z.string().min(1).optional(),
