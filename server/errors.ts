@@ -107,6 +107,75 @@ export const errorCatalog = {
     en: "Your verification is not close to expiry yet",
   },
 
+  "issuer.name.invalid": {
+    kind: "BAD_REQUEST",
+    zh: "请输入营业执照上的机构全称（2–100 个字符）",
+    en: "Enter the organisation's registered name (2–100 characters)",
+  },
+  "issuer.creditCode.format": {
+    kind: "BAD_REQUEST",
+    zh: "统一社会信用代码应为 18 位数字或大写字母（不含 I、O、S、V、Z）",
+    en: "A unified social credit code has 18 digits or capitals (no I, O, S, V, Z)",
+  },
+  "issuer.creditCode.checksum": {
+    kind: "BAD_REQUEST",
+    zh: "统一社会信用代码校验位不正确",
+    en: "The check character of the unified social credit code is wrong",
+  },
+  "issuer.creditCodeInUse": {
+    kind: "CONFLICT",
+    zh: "该机构已提交过入驻申请",
+    en: "This organisation has already applied",
+  },
+  "issuer.alreadyMember": {
+    kind: "CONFLICT",
+    zh: "您的账户已属于一个发行机构或已有待审核的申请",
+    en: "Your account already belongs to an issuer or has a pending application",
+  },
+  "issuer.notFound": { kind: "NOT_FOUND", zh: "找不到该发行机构", en: "No such issuer" },
+  "issuer.notPending": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该申请已处理",
+    en: "This application has already been decided",
+  },
+  "review.reasonRequired": {
+    kind: "BAD_REQUEST",
+    zh: "驳回时请填写原因",
+    en: "A rejection needs a reason",
+  },
+  "collection.notFound": { kind: "NOT_FOUND", zh: "找不到该藏品系列", en: "No such collection" },
+  "collection.wrongState": {
+    kind: "PRECONDITION_FAILED",
+    zh: "藏品系列当前状态不允许此操作",
+    en: "The collection's current state does not allow this",
+  },
+  "collection.invalidTerms": {
+    kind: "BAD_REQUEST",
+    zh: "发售条款不符合平台规则",
+    en: "The sale terms break a platform rule",
+  },
+  "collection.chainUnavailable": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "区块链暂时不可用，请稍后再发布",
+    en: "The chain is unavailable; publish again later",
+  },
+  "media.unsupportedType": {
+    kind: "UNSUPPORTED_MEDIA_TYPE",
+    zh: "仅支持 PNG、JPEG、WebP、GIF、MP4 和 GLB 文件（按文件内容判断）",
+    en: "Only PNG, JPEG, WebP, GIF, MP4 and GLB files are accepted (judged by content)",
+  },
+  "media.tooLarge": { kind: "PAYLOAD_TOO_LARGE", zh: "文件过大", en: "The file is too large" },
+  "media.unknown": {
+    kind: "BAD_REQUEST",
+    zh: "请先上传作品文件",
+    en: "Upload the artwork file first",
+  },
+  "media.ownedByOtherIssuer": {
+    kind: "CONFLICT",
+    zh: "该作品文件已由其他机构登记",
+    en: "Another issuer has already registered this artwork file",
+  },
+
   "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
   internal: {
     kind: "INTERNAL_SERVER_ERROR",
@@ -124,6 +193,8 @@ export type ErrorKind =
   | "PRECONDITION_FAILED"
   | "UNPROCESSABLE_CONTENT"
   | "TOO_MANY_REQUESTS"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "PAYLOAD_TOO_LARGE"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 

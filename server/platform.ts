@@ -3,6 +3,8 @@ import path from "node:path";
 import { type Chain, createChain, readDeployment, rpcProvider } from "./chain/client.js";
 import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
+import { type MediaStore, createLocalMediaStore } from "./modules/catalog/media.js";
+import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
@@ -28,6 +30,7 @@ export interface Platform {
   identity: IdentityService;
   kyc: KycService;
   wallets: WalletService;
+  catalog: CatalogService;
   /** Null when no chain is configured or reachable at start; registry writes then wait in the outbox. */
   chain: Chain | null;
   registrySync: RegistrySync | null;
@@ -40,6 +43,7 @@ export interface PlatformOverrides {
   sms?: SmsProvider;
   chain?: Chain | null;
   custody?: KeyCustody;
+  mediaStore?: MediaStore;
   onBackgroundError?: (error: unknown) => void;
 }
 
@@ -84,6 +88,21 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     });
   }
 
+  const identity = createIdentityService({
+    sms: overrides.sms ?? createConsoleSmsProvider(),
+    sealer,
+    lookupPepper: config.secrets.lookupPepper,
+    clock,
+    otpTtlSeconds: env.OTP_TTL_SECONDS,
+    otpMaxFailures: env.OTP_MAX_FAILURES,
+    otpLockMinutes: env.OTP_LOCK_MINUTES,
+    otpResendSeconds: env.OTP_RESEND_SECONDS,
+    otpDailyLimitPerPhone: env.OTP_DAILY_LIMIT_PER_PHONE,
+    otpHourlyLimitPerIp: env.OTP_HOURLY_LIMIT_PER_IP,
+    loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
+    sessionTtlDays: env.SESSION_TTL_DAYS,
+  });
+
   return {
     config,
     database,
@@ -101,19 +120,17 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
             clock,
             onError: (error) => overrides.onBackgroundError?.(error),
           }),
-    identity: createIdentityService({
-      sms: overrides.sms ?? createConsoleSmsProvider(),
-      sealer,
-      lookupPepper: config.secrets.lookupPepper,
+    identity,
+    catalog: createCatalogService({
+      identity,
+      custody,
+      store: overrides.mediaStore ?? createLocalMediaStore(env.MEDIA_DIR ?? path.join(env.DATA_DIR, "media")),
+      chain,
       clock,
-      otpTtlSeconds: env.OTP_TTL_SECONDS,
-      otpMaxFailures: env.OTP_MAX_FAILURES,
-      otpLockMinutes: env.OTP_LOCK_MINUTES,
-      otpResendSeconds: env.OTP_RESEND_SECONDS,
-      otpDailyLimitPerPhone: env.OTP_DAILY_LIMIT_PER_PHONE,
-      otpHourlyLimitPerIp: env.OTP_HOURLY_LIMIT_PER_IP,
-      loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
-      sessionTtlDays: env.SESSION_TTL_DAYS,
+      maxMediaBytes: env.MEDIA_MAX_BYTES,
+      minLockDays: env.COLLECTION_MIN_LOCK_DAYS,
+      minRegiftDays: env.COLLECTION_MIN_REGIFT_DAYS,
+      publicOrigin: env.PUBLIC_ORIGIN,
     }),
     kyc: createKycService({
       provider: overrides.kycProvider ?? kycProviderFor(config),

@@ -5,6 +5,7 @@ import fastifyHelmet from "@fastify/helmet";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 
+import { AppError, type ErrorCode, errorCatalog } from "../errors.js";
 import type { Platform } from "../platform.js";
 import { randomToken } from "../security/crypto.js";
 import type { Context } from "../trpc/init.js";
@@ -13,6 +14,31 @@ import { type AppRouter, appRouter } from "../trpc/router.js";
 export const SESSION_COOKIE = "sid";
 export const CSRF_COOKIE = "csrf";
 export const CSRF_HEADER = "x-csrf-token";
+
+const HTTP_STATUS: Record<string, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE_CONTENT: 422,
+  TOO_MANY_REQUESTS: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[errorCatalog[code].kind] ?? 500;
+}
+
+/** The same refusal shape plain routes and tRPC share: a code and both languages. */
+function refusal(code: ErrorCode, params: Record<string, string | number> = {}) {
+  const entry = errorCatalog[code];
+  return { error: { appCode: code, messages: { zh: entry.zh, en: entry.en }, params } };
+}
 
 export interface HttpOptions {
   /** False for no logging; otherwise the level and, for tests, where log lines go. */
@@ -48,6 +74,8 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
   });
 
   await app.register(fastifyCookie);
+  // Artwork arrives as the raw request body, whatever type the client claims.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {
@@ -85,6 +113,51 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
     ]);
     const ready = database && chain;
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", database, chain });
+  });
+
+  /** The session behind a plain (non-tRPC) request, and whether its CSRF token matches. */
+  async function requestSession(req: FastifyRequest) {
+    const token = req.cookies[SESSION_COOKIE];
+    const session = token === undefined ? null : await platform.identity.resolveSession(platform.db, token);
+    const csrfHeader = req.headers[CSRF_HEADER];
+    const csrfValid = typeof csrfHeader === "string" && csrfHeader === req.cookies[CSRF_COOKIE];
+    return { session, csrfValid };
+  }
+
+  // Artwork upload: the raw file as the body; its type is judged by content, never by name or header.
+  app.post(
+    "/media",
+    {
+      bodyLimit: platform.config.env.MEDIA_MAX_BYTES,
+    },
+    async (request, reply) => {
+      const { session, csrfValid } = await requestSession(request);
+      if (!csrfValid) return reply.code(403).send(refusal("auth.csrf"));
+      const user = session?.user;
+      if (user === undefined) return reply.code(401).send(refusal("auth.required"));
+      if (user.role !== "issuer_staff" || user.issuerId === null) return reply.code(403).send(refusal("auth.forbidden"));
+      const body = request.body;
+      if (!Buffer.isBuffer(body) || body.length === 0) return reply.code(415).send(refusal("media.unsupportedType"));
+      try {
+        return await platform.catalog.registerMedia(platform.db, user.issuerId, body);
+      } catch (error) {
+        if (error instanceof AppError) return reply.code(httpStatusOf(error.code)).send(refusal(error.code, error.params));
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: { sha256: string } }>("/media/:sha256", async (request, reply) => {
+    const { sha256 } = request.params;
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return reply.code(404).send(refusal("collection.notFound"));
+    const { session } = await requestSession(request);
+    const file = await platform.catalog.readMedia(platform.db, sha256, session?.user ?? null);
+    if (file === null) return reply.code(404).send(refusal("collection.notFound"));
+    return reply
+      .header("content-type", file.mimeType)
+      .header("cache-control", "private, max-age=300")
+      .header("x-content-sha256", sha256)
+      .send(file.bytes);
   });
 
   async function createContext({ req, res }: { req: FastifyRequest; res: FastifyReply }): Promise<Context> {

@@ -1,4 +1,5 @@
 import { auditRouter } from "../modules/audit/router.js";
+import { catalogRouter, issuerRouter, reviewRouter, studioRouter } from "../modules/catalog/router.js";
 import { authRouter } from "../modules/identity/router.js";
 import { kycRouter, privacyRouter } from "../modules/kyc/router.js";
 import { router } from "./init.js";
@@ -8,6 +9,10 @@ export const appRouter = router({
   kyc: kycRouter,
   privacy: privacyRouter,
   audit: auditRouter,
+  issuer: issuerRouter,
+  studio: studioRouter,
+  review: reviewRouter,
+  catalog: catalogRouter,
 });
 
 export type AppRouter = typeof appRouter;

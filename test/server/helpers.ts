@@ -196,7 +196,10 @@ export async function promote(
   const { eq } = await import("drizzle-orm");
   let issuer = issuerId ?? null;
   if (role === "issuer_staff" && issuer === null) {
-    const [created] = await platform.db.insert(issuers).values({ name: "测试博物馆" }).returning();
+    const [created] = await platform.db
+      .insert(issuers)
+      .values({ name: "测试博物馆", status: "approved", creditCode: `TEST${randomBytes(7).toString("hex")}` })
+      .returning();
     issuer = created!.id;
   }
   await platform.db
@@ -228,4 +231,10 @@ export async function expectInputError(action: Promise<unknown>, issueMessage: s
   expect((error as TRPCError).code).toBe("BAD_REQUEST");
   expect((error as TRPCError).cause).toBeInstanceOf(ZodError);
   expect(((error as TRPCError).cause as ZodError).issues.map((i) => i.message)).toContain(issueMessage);
+}
+
+/** A minimal valid PNG (1×1 pixel) with `salt` appended so each call has its own hash. */
+export function pngBytes(salt = randomBytes(8).toString("hex")): Buffer {
+  const header = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([header, Buffer.from(`IHDR-test-${salt}`)]);
 }

@@ -76,6 +76,8 @@ export interface IdentityService {
   findAccountByPhone(db: Db, phone: string): Promise<SessionUser | null>;
   exportAccount(db: Db, userId: number): Promise<{ phone: string; role: Role; createdAt: Date } | null>;
   markErasureRequested(db: Db, userId: number): Promise<void>;
+  /** Makes the account staff of issuer `issuerId` (its application was approved). */
+  assignIssuerStaff(db: Db, userId: number, issuerId: number): Promise<void>;
   /** A public, stable session id for a token (what the table stores). */
   sessionIdOf(token: string): string;
 }
@@ -299,6 +301,10 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
         role: row.role,
         createdAt: row.createdAt,
       };
+    },
+
+    async assignIssuerStaff(db, userId, issuerId) {
+      await db.update(users).set({ role: "issuer_staff", issuerId }).where(eq(users.id, userId));
     },
 
     async markErasureRequested(db, userId) {

@@ -30,14 +30,17 @@ export interface KeyCustody {
   collectorAddress(index: number): string;
   /** A signer for that address. */
   collectorSigner(index: number, provider: Provider): AbstractSigner;
+  /** The on-chain issuer address of issuer organisation `issuerId` (named in its collections). */
+  issuerAddress(issuerId: number): string;
   /** The address the platform uses for `role`. */
   platformAddress(role: PlatformRole): string;
   platformSigner(role: PlatformRole, provider: Provider): AbstractSigner;
 }
 
-/** BIP-44 paths: collectors on account 0, platform roles on account 1. */
+/** BIP-44 paths: collectors on account 0, platform roles on account 1, issuers on account 2. */
 export const COLLECTOR_PATH = "m/44'/60'/0'/0";
 export const PLATFORM_PATH = "m/44'/60'/1'/0";
+export const ISSUER_PATH = "m/44'/60'/2'/0";
 
 /**
  * A signer that holds its key in a private field: unlike an ethers Wallet it
@@ -85,6 +88,7 @@ class CustodySigner extends AbstractSigner {
 export function createSeedCustody(mnemonic: string): KeyCustody {
   const collectors = HDNodeWallet.fromPhrase(mnemonic, undefined, COLLECTOR_PATH);
   const platform = HDNodeWallet.fromPhrase(mnemonic, undefined, PLATFORM_PATH);
+  const issuers = HDNodeWallet.fromPhrase(mnemonic, undefined, ISSUER_PATH);
   const addresses = new Map<number, string>();
 
   const collectorWallet = (index: number) => {
@@ -105,6 +109,7 @@ export function createSeedCustody(mnemonic: string): KeyCustody {
       return address;
     },
     collectorSigner: (index, provider) => new CustodySigner(collectorWallet(index), provider),
+    issuerAddress: (issuerId) => issuers.deriveChild(issuerId).address,
     platformAddress: (role) => platformWallet(role).address,
     platformSigner: (role, provider) => new CustodySigner(platformWallet(role), provider),
   };

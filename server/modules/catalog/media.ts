@@ -1,0 +1,58 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { MEDIA_TYPES } from "../../db/schema.js";
+
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/** Recognises the accepted formats by their first bytes; the file name and declared type are never trusted. */
+export function sniffMediaType(bytes: Uint8Array): MediaType | null {
+  const ascii = (start: number, end: number) => Buffer.from(bytes.subarray(start, end)).toString("latin1");
+  if (bytes.length >= 8 && Buffer.from(bytes.subarray(0, 8)).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+    return "image/png";
+  }
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
+  if (bytes.length >= 6 && (ascii(0, 6) === "GIF87a" || ascii(0, 6) === "GIF89a")) return "image/gif";
+  if (bytes.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "image/webp";
+  if (bytes.length >= 12 && ascii(4, 8) === "ftyp") return "video/mp4";
+  // glTF binary: magic "glTF", then version 2 (little-endian uint32).
+  if (bytes.length >= 12 && ascii(0, 4) === "glTF" && bytes[4] === 2 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0) {
+    return "model/gltf-binary";
+  }
+  return null;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Where artwork files live, by their sha256. Local folder by default; an S3-compatible store implements the same. */
+export interface MediaStore {
+  put(sha256: string, bytes: Uint8Array): Promise<void>;
+  get(sha256: string): Promise<Buffer | null>;
+}
+
+export function createLocalMediaStore(folder: string): MediaStore {
+  const fileOf = (sha256: string) => {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error("not a sha256");
+    return path.join(folder, sha256.slice(0, 2), sha256);
+  };
+  return {
+    async put(sha256, bytes) {
+      const file = fileOf(sha256);
+      await mkdir(path.dirname(file), { recursive: true });
+      // Write then rename: a reader never sees half a file.
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, bytes);
+      await rename(temporary, file);
+    },
+    async get(sha256) {
+      try {
+        return await readFile(fileOf(sha256));
+      } catch {
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { z } from "zod";
+
+import {
+  authedProcedure,
+  issuerProcedure,
+  operatorProcedure,
+  publicProcedure,
+  router,
+} from "../../trpc/init.js";
+import { type CollectionRow, saleStateOf } from "./service.js";
+
+const creditCode = z.string().trim().length(18, "issuer.creditCode.format");
+const legalName = z.string().trim().min(2, "issuer.name.invalid").max(100, "issuer.name.invalid");
+const id = z.number().int().positive();
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const draft = z
+  .object({
+    title: text(60),
+    description: text(500),
+    creator: text(60),
+    story: text(5000),
+    mediaSha256: z.string().regex(/^[0-9a-f]{64}$/, "media.unknown"),
+    editionSize: z.number().int().min(1).max(1_000_000),
+    priceFen: z.number().int().min(0).max(100_000_000),
+    saleStartsAt: z.coerce.date(),
+    saleEndsAt: z.coerce.date(),
+    perPersonLimit: z.number().int().min(1).max(100),
+    lockDays: z.number().int().min(180).max(36_500),
+    regiftDays: z.number().int().min(180).max(36_500),
+  })
+  .refine((value) => value.saleEndsAt > value.saleStartsAt, { message: "collection.invalidTerms", path: ["saleEndsAt"] })
+  .refine((value) => value.regiftDays >= value.lockDays, { message: "collection.invalidTerms", path: ["regiftDays"] })
+  .refine((value) => value.perPersonLimit <= value.editionSize, { message: "collection.invalidTerms", path: ["perPersonLimit"] });
+
+const decision = z
+  .object({ approve: z.boolean(), reason: z.string().trim().max(500).optional() })
+  .refine((value) => value.approve || (value.reason !== undefined && value.reason.length > 0), {
+    message: "review.reasonRequired",
+    path: ["reason"],
+  });
+
+/** What collectors may see of a published collection. */
+function publicView(row: CollectionRow, issuerName: string, now: Date) {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    creator: row.creator,
+    story: row.story,
+    issuerName,
+    mediaUrl: `/media/${row.mediaSha256}`,
+    mediaSha256: row.mediaSha256,
+    editionSize: row.editionSize,
+    priceFen: row.priceFen,
+    saleStartsAt: row.saleStartsAt,
+    saleEndsAt: row.saleEndsAt,
+    saleState: saleStateOf(row, now),
+    perPersonLimit: row.perPersonLimit,
+    lockDays: row.lockDays,
+    regiftDays: row.regiftDays,
+    contractAddress: row.contractAddress,
+  };
+}
+
+export const issuerRouter = router({
+  /** An organisation applies to issue collections; the applying account becomes its staff on approval. */
+  submitApplication: authedProcedure
+    .input(z.object({ legalName, creditCode }))
+    .mutation(async ({ ctx, input }) => {
+      const row = await ctx.platform.catalog.applyIssuer(ctx.platform.db, ctx.user, input);
+      return { id: row.id, status: row.status };
+    }),
+
+  mine: issuerProcedure.query(async ({ ctx }) => {
+    const row = await ctx.platform.catalog.issuerOf(ctx.platform.db, ctx.issuerId);
+    return { id: row.id, name: row.name, creditCode: row.creditCode, status: row.status };
+  }),
+
+  applications: operatorProcedure
+    .input(z.object({ status: z.enum(["pending", "approved", "rejected"]).optional() }))
+    .query(({ ctx, input }) => ctx.platform.catalog.listIssuers(ctx.platform.db, input.status)),
+
+  review: operatorProcedure
+    .input(z.intersection(z.object({ issuerId: id }), decision))
+    .mutation(({ ctx, input }) => ctx.platform.catalog.reviewIssuer(ctx.platform.db, ctx.user, input)),
+});
+
+export const studioRouter = router({
+  list: issuerProcedure.query(({ ctx }) => ctx.platform.catalog.listForIssuer(ctx.platform.db, ctx.issuerId)),
+
+  get: issuerProcedure
+    .input(z.object({ collectionId: id }))
+    .query(({ ctx, input }) => ctx.platform.catalog.getForIssuer(ctx.platform.db, ctx.issuerId, input.collectionId)),
+
+  createDraft: issuerProcedure
+    .input(draft)
+    .mutation(({ ctx, input }) => ctx.platform.catalog.createDraft(ctx.platform.db, ctx.user, ctx.issuerId, input)),
+
+  updateDraft: issuerProcedure
+    .input(z.object({ collectionId: id, draft }))
+    .mutation(({ ctx, input }) =>
+      ctx.platform.catalog.updateDraft(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId, input.draft),
+    ),
+
+  submit: issuerProcedure
+    .input(z.object({ collectionId: id }))
+    .mutation(({ ctx, input }) => ctx.platform.catalog.submit(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId)),
+
+  publish: issuerProcedure
+    .input(z.object({ collectionId: id }))
+    .mutation(({ ctx, input }) => ctx.platform.catalog.publish(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId)),
+});
+
+export const reviewRouter = router({
+  queue: operatorProcedure.query(({ ctx }) => ctx.platform.catalog.listForReview(ctx.platform.db)),
+
+  decide: operatorProcedure
+    .input(z.intersection(z.object({ collectionId: id }), decision))
+    .mutation(({ ctx, input }) => ctx.platform.catalog.review(ctx.platform.db, ctx.user, input)),
+});
+
+export const catalogRouter = router({
+  list: publicProcedure.query(async ({ ctx }) => {
+    const rows = await ctx.platform.catalog.listPublished(ctx.platform.db);
+    const now = ctx.platform.clock();
+    return rows.map((row) => publicView(row.collection, row.issuerName, now));
+  }),
+
+  get: publicProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {
+    const row = await ctx.platform.catalog.getPublished(ctx.platform.db, input.collectionId);
+    return publicView(row.collection, row.issuerName, ctx.platform.clock());
+  }),
+});
