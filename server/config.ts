@@ -67,7 +67,12 @@ const environmentSchema = z.object({
   KYC_HTTP_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
   PII_RETENTION_YEARS: z.coerce.number().int().min(0).max(30).default(3),
 
-  MEDIA_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(20 * 1024 * 1024),
+  MEDIA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(20 * 1024 * 1024),
   MEDIA_DIR: z.string().optional(),
   COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(180).max(36500).default(180),
   COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(180).max(36500).default(730),

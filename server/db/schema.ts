@@ -216,7 +216,14 @@ export const auditLog = pgTable(
 
 // ===== catalog =====
 
-export const MEDIA_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4", "model/gltf-binary"] as const;
+export const MEDIA_TYPES = [
+  "image/png",
+  "image/jpeg",
+  "image/webp",
+  "image/gif",
+  "video/mp4",
+  "model/gltf-binary",
+] as const;
 
 export const media = pgTable(
   "media",
@@ -273,10 +280,7 @@ export const collections = pgTable(
     index("collections_issuer_idx").on(t.issuerId),
     index("collections_status_idx").on(t.status),
     uniqueIndex("collections_contract_key").on(t.contractAddress),
-    check(
-      "collections_status_check",
-      sql`${t.status} in ('draft', 'submitted', 'approved', 'rejected', 'published')`,
-    ),
+    check("collections_status_check", sql`${t.status} in ('draft', 'submitted', 'approved', 'rejected', 'published')`),
     check("collections_edition_size_check", sql`${t.editionSize} between 1 and 16777215`),
     check("collections_price_check", sql`${t.priceFen} >= 0`),
     check("collections_limit_check", sql`${t.perPersonLimit} >= 1`),

@@ -74,8 +74,6 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
   });
 
   await app.register(fastifyCookie);
-  // Artwork arrives as the raw request body, whatever type the client claims.
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {
@@ -124,28 +122,28 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
     return { session, csrfValid };
   }
 
-  // Artwork upload: the raw file as the body; its type is judged by content, never by name or header.
-  app.post(
-    "/media",
-    {
-      bodyLimit: platform.config.env.MEDIA_MAX_BYTES,
-    },
-    async (request, reply) => {
+  // Artwork upload: the raw file as the body, whatever type the client claims; the type is judged by content.
+  await app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    uploads.post("/media", { bodyLimit: platform.config.env.MEDIA_MAX_BYTES }, async (request, reply) => {
       const { session, csrfValid } = await requestSession(request);
       if (!csrfValid) return reply.code(403).send(refusal("auth.csrf"));
       const user = session?.user;
       if (user === undefined) return reply.code(401).send(refusal("auth.required"));
-      if (user.role !== "issuer_staff" || user.issuerId === null) return reply.code(403).send(refusal("auth.forbidden"));
+      if (user.role !== "issuer_staff" || user.issuerId === null)
+        return reply.code(403).send(refusal("auth.forbidden"));
       const body = request.body;
       if (!Buffer.isBuffer(body) || body.length === 0) return reply.code(415).send(refusal("media.unsupportedType"));
       try {
         return await platform.catalog.registerMedia(platform.db, user.issuerId, body);
       } catch (error) {
-        if (error instanceof AppError) return reply.code(httpStatusOf(error.code)).send(refusal(error.code, error.params));
+        if (error instanceof AppError)
+          return reply.code(httpStatusOf(error.code)).send(refusal(error.code, error.params));
         throw error;
       }
-    },
-  );
+    });
+  });
 
   app.get<{ Params: { sha256: string } }>("/media/:sha256", async (request, reply) => {
     const { sha256 } = request.params;

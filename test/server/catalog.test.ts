@@ -40,7 +40,9 @@ describe("media types by content", () => {
     expect(sniffMediaType(Buffer.from("GIF89a-rest"))).toBe("image/gif");
     expect(sniffMediaType(riff("WEBPVP8 "))).toBe("image/webp");
     expect(sniffMediaType(Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from("ftypisom-rest")]))).toBe("video/mp4");
-    expect(sniffMediaType(Buffer.concat([Buffer.from("glTF"), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0])]))).toBe("model/gltf-binary");
+    expect(sniffMediaType(Buffer.concat([Buffer.from("glTF"), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0])]))).toBe(
+      "model/gltf-binary",
+    );
     expect(sniffMediaType(riff("WAVEfmt "))).toBeNull();
     expect(sniffMediaType(Buffer.from("<svg xmlns=...>"))).toBeNull();
     expect(sniffMediaType(Buffer.from("%PDF-1.7"))).toBeNull();
@@ -98,39 +100,67 @@ for (const database of databasesUnderTest()) {
 
     it("lets an organisation apply and an operator approve it, making the applicant its staff", async () => {
       const applicant = await login(test);
-      const application = await applicant.caller.issuer.submitApplication({ legalName: "故宫博物院", creditCode: "12100000400010013C" }).catch(
-        () => null,
-      );
+      const application = await applicant.caller.issuer
+        .submitApplication({ legalName: "故宫博物院", creditCode: "12100000400010013C" })
+        .catch(() => null);
       // The example above is not a valid code; a valid one is accepted.
       expect(application).toBeNull();
-      const applied = await applicant.caller.issuer.submitApplication({ legalName: "故宫博物院", creditCode: "91350100M000100Y43" });
+      const applied = await applicant.caller.issuer.submitApplication({
+        legalName: "故宫博物院",
+        creditCode: "91350100M000100Y43",
+      });
       expect(applied.status).toBe("pending");
-      await expectAppError(applicant.caller.issuer.submitApplication({ legalName: "又一个", creditCode: "91110000802100433B" }), "issuer.alreadyMember", "CONFLICT");
+      await expectAppError(
+        applicant.caller.issuer.submitApplication({ legalName: "又一个", creditCode: "91110000802100433B" }),
+        "issuer.alreadyMember",
+        "CONFLICT",
+      );
 
       const ops = await operator();
       expect((await ops.issuer.applications({ status: "pending" })).map((i) => i.id)).toEqual([applied.id]);
       await ops.issuer.review({ issuerId: applied.id, approve: true });
-      await expectAppError(ops.issuer.review({ issuerId: applied.id, approve: true }), "issuer.notPending", "PRECONDITION_FAILED");
+      await expectAppError(
+        ops.issuer.review({ issuerId: applied.id, approve: true }),
+        "issuer.notPending",
+        "PRECONDITION_FAILED",
+      );
 
       const { caller: staff } = await callerFor(test.platform, { token: applicant.token });
       expect(await staff.auth.me()).toMatchObject({ role: "issuer_staff", issuerId: applied.id });
-      expect(await staff.issuer.mine()).toMatchObject({ name: "故宫博物院", creditCode: "91350100M000100Y43", status: "approved" });
+      expect(await staff.issuer.mine()).toMatchObject({
+        name: "故宫博物院",
+        creditCode: "91350100M000100Y43",
+        status: "approved",
+      });
       const audit = await verifyAuditChain(test.platform.db);
       expect(audit).toMatchObject({ ok: true, rows: 2 });
     });
 
     it("refuses a bad credit code, a duplicate organisation and a rejection without reason", async () => {
       const first = await login(test);
-      await expectAppError(first.caller.issuer.submitApplication({ legalName: "某博物馆", creditCode: "91350100M000100Y44" }), "issuer.creditCode.checksum", "BAD_REQUEST");
-      await expectInputError(first.caller.issuer.submitApplication({ legalName: "某博物馆", creditCode: "913501" }), "issuer.creditCode.format");
+      await expectAppError(
+        first.caller.issuer.submitApplication({ legalName: "某博物馆", creditCode: "91350100M000100Y44" }),
+        "issuer.creditCode.checksum",
+        "BAD_REQUEST",
+      );
+      await expectInputError(
+        first.caller.issuer.submitApplication({ legalName: "某博物馆", creditCode: "913501" }),
+        "issuer.creditCode.format",
+      );
       await first.caller.issuer.submitApplication({ legalName: "某博物馆", creditCode: "91350100M000100Y43" });
       const second = await login(test);
-      await expectAppError(second.caller.issuer.submitApplication({ legalName: "冒名", creditCode: "91350100M000100Y43" }), "issuer.creditCodeInUse", "CONFLICT");
+      await expectAppError(
+        second.caller.issuer.submitApplication({ legalName: "冒名", creditCode: "91350100M000100Y43" }),
+        "issuer.creditCodeInUse",
+        "CONFLICT",
+      );
       const ops = await operator();
       const [pending] = await ops.issuer.applications({ status: "pending" });
       await expectInputError(ops.issuer.review({ issuerId: pending!.id, approve: false }), "review.reasonRequired");
       await ops.issuer.review({ issuerId: pending!.id, approve: false, reason: "营业执照信息不一致" });
-      expect((await ops.issuer.applications({ status: "rejected" }))[0]).toMatchObject({ rejectionReason: "营业执照信息不一致" });
+      expect((await ops.issuer.applications({ status: "rejected" }))[0]).toMatchObject({
+        rejectionReason: "营业执照信息不一致",
+      });
     });
 
     it("takes a collection from draft through review; rejected drafts can be fixed and resubmitted", async () => {
@@ -140,8 +170,15 @@ for (const database of databasesUnderTest()) {
       const draft = await staff.studio.createDraft(draftInput(media.sha256));
       expect(draft.status).toBe("draft");
       await staff.studio.submit({ collectionId: draft.id });
-      await expectAppError(staff.studio.submit({ collectionId: draft.id }), "collection.wrongState", "PRECONDITION_FAILED");
-      await expectAppError(staff.studio.updateDraft({ collectionId: draft.id, draft: draftInput(media.sha256) }), "collection.wrongState");
+      await expectAppError(
+        staff.studio.submit({ collectionId: draft.id }),
+        "collection.wrongState",
+        "PRECONDITION_FAILED",
+      );
+      await expectAppError(
+        staff.studio.updateDraft({ collectionId: draft.id, draft: draftInput(media.sha256) }),
+        "collection.wrongState",
+      );
       expect((await ops.review.queue()).map((c) => c.id)).toEqual([draft.id]);
 
       await ops.review.decide({ collectionId: draft.id, approve: false, reason: "作品介绍需补充馆藏出处" });
@@ -177,10 +214,19 @@ for (const database of databasesUnderTest()) {
       const draft = await a.caller.studio.createDraft(draftInput(media.sha256));
       await expectAppError(b.caller.studio.get({ collectionId: draft.id }), "collection.notFound", "NOT_FOUND");
       await expectAppError(b.caller.studio.submit({ collectionId: draft.id }), "collection.notFound");
-      await expectAppError(b.caller.studio.updateDraft({ collectionId: draft.id, draft: draftInput(media.sha256) }), "collection.notFound");
+      await expectAppError(
+        b.caller.studio.updateDraft({ collectionId: draft.id, draft: draftInput(media.sha256) }),
+        "collection.notFound",
+      );
       await expectAppError(b.caller.studio.createDraft(draftInput(media.sha256)), "media.unknown", "BAD_REQUEST");
       expect(await b.caller.studio.list()).toEqual([]);
-      const bUser = { id: b.user.id, role: "issuer_staff" as const, issuerId: b.issuerId, phoneMasked: "", status: "active" as const };
+      const bUser = {
+        id: b.user.id,
+        role: "issuer_staff" as const,
+        issuerId: b.issuerId,
+        phoneMasked: "",
+        status: "active" as const,
+      };
       expect(await test.platform.catalog.readMedia(test.platform.db, media.sha256, bUser)).toBeNull();
       const bytes = pngBytes("shared");
       await test.platform.catalog.registerMedia(test.platform.db, a.issuerId, bytes);
@@ -192,15 +238,31 @@ for (const database of databasesUnderTest()) {
     it("refuses terms that break the platform's rules", async () => {
       const { caller: staff, issuerId } = await issuerStaff();
       const media = await uploaded(issuerId);
-      await expectInputError(staff.studio.createDraft(draftInput(media.sha256, { lockDays: 179 })), "Too small: expected number to be >=180");
-      await expectInputError(staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 200, lockDays: 365 })), "collection.invalidTerms");
-      await expectAppError(staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 365 })), "collection.invalidTerms", "BAD_REQUEST");
+      await expectInputError(
+        staff.studio.createDraft(draftInput(media.sha256, { lockDays: 179 })),
+        "Too small: expected number to be >=180",
+      );
+      await expectInputError(
+        staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 200, lockDays: 365 })),
+        "collection.invalidTerms",
+      );
+      await expectAppError(
+        staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 365 })),
+        "collection.invalidTerms",
+        "BAD_REQUEST",
+      );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { saleEndsAt: new Date(test.clock.now().getTime()) })),
         "collection.invalidTerms",
       );
-      await expectInputError(staff.studio.createDraft(draftInput(media.sha256, { perPersonLimit: 5, editionSize: 3 })), "collection.invalidTerms");
-      await expectInputError(staff.studio.createDraft(draftInput(media.sha256, { priceFen: 19.9 })), "Invalid input: expected int, received number");
+      await expectInputError(
+        staff.studio.createDraft(draftInput(media.sha256, { perPersonLimit: 5, editionSize: 3 })),
+        "collection.invalidTerms",
+      );
+      await expectInputError(
+        staff.studio.createDraft(draftInput(media.sha256, { priceFen: 19.9 })),
+        "Invalid input: expected int, received number",
+      );
       expect(await staff.studio.list()).toEqual([]);
     });
 
@@ -221,7 +283,11 @@ for (const database of databasesUnderTest()) {
       await expectAppError(staff.studio.publish({ collectionId: draft.id }), "collection.wrongState");
       await staff.studio.submit({ collectionId: draft.id });
       await ops.review.decide({ collectionId: draft.id, approve: true });
-      await expectAppError(staff.studio.publish({ collectionId: draft.id }), "collection.chainUnavailable", "SERVICE_UNAVAILABLE");
+      await expectAppError(
+        staff.studio.publish({ collectionId: draft.id }),
+        "collection.chainUnavailable",
+        "SERVICE_UNAVAILABLE",
+      );
       expect((await staff.studio.get({ collectionId: draft.id })).status).toBe("approved");
     });
   });

@@ -1,10 +1,8 @@
-import { BrowserProvider, type Provider } from "ethers";
-import { network } from "hardhat";
+import type { Provider } from "ethers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import PlatformModule from "../../ignition/modules/Platform.js";
 import { type Chain, createChain } from "../../server/chain/client.js";
-import { createSeedCustody } from "../../server/modules/wallets/custody.js";
+import { deployChain } from "./chain.js";
 import {
   type TestPlatform,
   createTestPlatform,
@@ -15,30 +13,6 @@ import {
 } from "./helpers.js";
 
 const [pglite] = databasesUnderTest();
-
-/** An in-process chain with the platform deployed, its roles held by the server's custody accounts. */
-async function deployChain(mnemonic: string) {
-  const connection = await network.create();
-  const custody = createSeedCustody(mnemonic);
-  const deployed = await connection.ignition.deploy(PlatformModule, {
-    parameters: {
-      Platform: {
-        kycOperator: custody.platformAddress("kycOperator"),
-        compliance: custody.platformAddress("compliance"),
-        publisher: custody.platformAddress("publisher"),
-        platformAdmin: custody.platformAddress("platformAdmin"),
-        minter: custody.platformAddress("minter"),
-      },
-    },
-  });
-  const provider = new BrowserProvider(connection.provider);
-  const addresses = {
-    accessManager: await deployed.accessManager.getAddress(),
-    identityRegistry: await deployed.identityRegistry.getAddress(),
-    collectionFactory: await deployed.factory.getAddress(),
-  };
-  return { connection, custody, provider, addresses };
-}
 
 /** A provider that fails every call while `down` is true, as an unreachable RPC endpoint would. */
 function flakyProvider(inner: Provider) {

@@ -17,7 +17,8 @@ export function creditCodeCheckCharacter(first17: string): string | null {
   return ALPHABET[(31 - (sum % 31)) % 31]!;
 }
 
-export type CreditCodeResult = { ok: true; normalised: string } | { ok: false; code: "issuer.creditCode.format" | "issuer.creditCode.checksum" };
+export type CreditCodeResult =
+  { ok: true; normalised: string } | { ok: false; code: "issuer.creditCode.format" | "issuer.creditCode.checksum" };
 
 export function parseCreditCode(input: string): CreditCodeResult {
   const normalised = input.trim().toUpperCase();

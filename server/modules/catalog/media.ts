@@ -9,7 +9,10 @@ export type MediaType = (typeof MEDIA_TYPES)[number];
 /** Recognises the accepted formats by their first bytes; the file name and declared type are never trusted. */
 export function sniffMediaType(bytes: Uint8Array): MediaType | null {
   const ascii = (start: number, end: number) => Buffer.from(bytes.subarray(start, end)).toString("latin1");
-  if (bytes.length >= 8 && Buffer.from(bytes.subarray(0, 8)).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+  if (
+    bytes.length >= 8 &&
+    Buffer.from(bytes.subarray(0, 8)).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+  ) {
     return "image/png";
   }
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
@@ -17,7 +20,14 @@ export function sniffMediaType(bytes: Uint8Array): MediaType | null {
   if (bytes.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "image/webp";
   if (bytes.length >= 12 && ascii(4, 8) === "ftyp") return "video/mp4";
   // glTF binary: magic "glTF", then version 2 (little-endian uint32).
-  if (bytes.length >= 12 && ascii(0, 4) === "glTF" && bytes[4] === 2 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0) {
+  if (
+    bytes.length >= 12 &&
+    ascii(0, 4) === "glTF" &&
+    bytes[4] === 2 &&
+    bytes[5] === 0 &&
+    bytes[6] === 0 &&
+    bytes[7] === 0
+  ) {
     return "model/gltf-binary";
   }
   return null;

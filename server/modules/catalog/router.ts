@@ -1,12 +1,6 @@
 import { z } from "zod";
 
-import {
-  authedProcedure,
-  issuerProcedure,
-  operatorProcedure,
-  publicProcedure,
-  router,
-} from "../../trpc/init.js";
+import { authedProcedure, issuerProcedure, operatorProcedure, publicProcedure, router } from "../../trpc/init.js";
 import { type CollectionRow, saleStateOf } from "./service.js";
 
 const creditCode = z.string().trim().length(18, "issuer.creditCode.format");
@@ -29,9 +23,15 @@ const draft = z
     lockDays: z.number().int().min(180).max(36_500),
     regiftDays: z.number().int().min(180).max(36_500),
   })
-  .refine((value) => value.saleEndsAt > value.saleStartsAt, { message: "collection.invalidTerms", path: ["saleEndsAt"] })
+  .refine((value) => value.saleEndsAt > value.saleStartsAt, {
+    message: "collection.invalidTerms",
+    path: ["saleEndsAt"],
+  })
   .refine((value) => value.regiftDays >= value.lockDays, { message: "collection.invalidTerms", path: ["regiftDays"] })
-  .refine((value) => value.perPersonLimit <= value.editionSize, { message: "collection.invalidTerms", path: ["perPersonLimit"] });
+  .refine((value) => value.perPersonLimit <= value.editionSize, {
+    message: "collection.invalidTerms",
+    path: ["perPersonLimit"],
+  });
 
 const decision = z
   .object({ approve: z.boolean(), reason: z.string().trim().max(500).optional() })
@@ -65,12 +65,10 @@ function publicView(row: CollectionRow, issuerName: string, now: Date) {
 
 export const issuerRouter = router({
   /** An organisation applies to issue collections; the applying account becomes its staff on approval. */
-  submitApplication: authedProcedure
-    .input(z.object({ legalName, creditCode }))
-    .mutation(async ({ ctx, input }) => {
-      const row = await ctx.platform.catalog.applyIssuer(ctx.platform.db, ctx.user, input);
-      return { id: row.id, status: row.status };
-    }),
+  submitApplication: authedProcedure.input(z.object({ legalName, creditCode })).mutation(async ({ ctx, input }) => {
+    const row = await ctx.platform.catalog.applyIssuer(ctx.platform.db, ctx.user, input);
+    return { id: row.id, status: row.status };
+  }),
 
   mine: issuerProcedure.query(async ({ ctx }) => {
     const row = await ctx.platform.catalog.issuerOf(ctx.platform.db, ctx.issuerId);
@@ -105,11 +103,15 @@ export const studioRouter = router({
 
   submit: issuerProcedure
     .input(z.object({ collectionId: id }))
-    .mutation(({ ctx, input }) => ctx.platform.catalog.submit(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId)),
+    .mutation(({ ctx, input }) =>
+      ctx.platform.catalog.submit(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId),
+    ),
 
   publish: issuerProcedure
     .input(z.object({ collectionId: id }))
-    .mutation(({ ctx, input }) => ctx.platform.catalog.publish(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId)),
+    .mutation(({ ctx, input }) =>
+      ctx.platform.catalog.publish(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId),
+    ),
 });
 
 export const reviewRouter = router({

@@ -58,11 +58,7 @@ export function saleStateOf(row: Pick<CollectionRow, "saleStartsAt" | "saleEndsA
 
 export function createCatalogService(deps: CatalogDependencies) {
   async function audit(db: Db, actor: Actor, action: string, subject: { type: string; id: number }, details = {}) {
-    await appendAudit(
-      db,
-      { actor: { userId: actor.id, role: actor.role }, action, subject, details },
-      deps.clock(),
-    );
+    await appendAudit(db, { actor: { userId: actor.id, role: actor.role }, action, subject, details }, deps.clock());
   }
 
   async function issuerCollection(db: Db, issuerId: number, collectionId: number): Promise<CollectionRow> {
@@ -77,7 +73,10 @@ export function createCatalogService(deps: CatalogDependencies) {
 
   async function checkTerms(db: Db, issuerId: number, input: DraftInput) {
     if (input.lockDays < deps.minLockDays || input.regiftDays < Math.max(deps.minRegiftDays, input.lockDays)) {
-      throw new AppError("collection.invalidTerms", { minLockDays: deps.minLockDays, minRegiftDays: deps.minRegiftDays });
+      throw new AppError("collection.invalidTerms", {
+        minLockDays: deps.minLockDays,
+        minRegiftDays: deps.minRegiftDays,
+      });
     }
     if (input.saleEndsAt <= input.saleStartsAt || input.perPersonLimit > input.editionSize) {
       throw new AppError("collection.invalidTerms");
@@ -113,7 +112,11 @@ export function createCatalogService(deps: CatalogDependencies) {
       }
     },
 
-    async reviewIssuer(db: Db, operator: Actor, input: { issuerId: number; approve: boolean; reason?: string | undefined }) {
+    async reviewIssuer(
+      db: Db,
+      operator: Actor,
+      input: { issuerId: number; approve: boolean; reason?: string | undefined },
+    ) {
       if (!input.approve && !input.reason?.trim()) throw new AppError("review.reasonRequired");
       return db.transaction(async (tx) => {
         const [row] = await tx.select().from(issuers).where(eq(issuers.id, input.issuerId)).for("update");
@@ -128,7 +131,13 @@ export function createCatalogService(deps: CatalogDependencies) {
         if (input.approve && row.applicantUserId !== null) {
           await deps.identity.assignIssuerStaff(tx, row.applicantUserId, row.id);
         }
-        await audit(tx, operator, `issuer.${status}`, { type: "issuer", id: row.id }, input.approve ? {} : { reason: input.reason });
+        await audit(
+          tx,
+          operator,
+          `issuer.${status}`,
+          { type: "issuer", id: row.id },
+          input.approve ? {} : { reason: input.reason },
+        );
         return updated!;
       });
     },
@@ -147,7 +156,11 @@ export function createCatalogService(deps: CatalogDependencies) {
     // ===== media =====
 
     /** Checks the file by content and size, stores it by sha256 and registers it to the issuer. */
-    async registerMedia(db: Db, issuerId: number, bytes: Uint8Array): Promise<{ sha256: string; mimeType: MediaType; sizeBytes: number }> {
+    async registerMedia(
+      db: Db,
+      issuerId: number,
+      bytes: Uint8Array,
+    ): Promise<{ sha256: string; mimeType: MediaType; sizeBytes: number }> {
       if (bytes.length > deps.maxMediaBytes) throw new AppError("media.tooLarge", { maxBytes: deps.maxMediaBytes });
       const mimeType = sniffMediaType(bytes);
       if (mimeType === null) throw new AppError("media.unsupportedType");
@@ -171,7 +184,9 @@ export function createCatalogService(deps: CatalogDependencies) {
         .where(and(eq(collections.mediaSha256, sha256), eq(collections.status, "published")))
         .limit(1);
       const allowed =
-        published !== undefined || viewer?.role === "operator" || (viewer?.role === "issuer_staff" && viewer.issuerId === file.issuerId);
+        published !== undefined ||
+        viewer?.role === "operator" ||
+        (viewer?.role === "issuer_staff" && viewer.issuerId === file.issuerId);
       if (!allowed) return null;
       const bytes = await deps.store.get(sha256);
       return bytes === null ? null : { bytes, mimeType: file.mimeType };
@@ -182,7 +197,10 @@ export function createCatalogService(deps: CatalogDependencies) {
     async createDraft(db: Db, actor: Actor, issuerId: number, input: DraftInput) {
       await checkTerms(db, issuerId, input);
       return db.transaction(async (tx) => {
-        const [row] = await tx.insert(collections).values({ issuerId, ...input }).returning();
+        const [row] = await tx
+          .insert(collections)
+          .values({ issuerId, ...input })
+          .returning();
         await audit(tx, actor, "collection.drafted", { type: "collection", id: row!.id });
         return row!;
       });
@@ -190,7 +208,8 @@ export function createCatalogService(deps: CatalogDependencies) {
 
     async updateDraft(db: Db, actor: Actor, issuerId: number, collectionId: number, input: DraftInput) {
       const row = await issuerCollection(db, issuerId, collectionId);
-      if (row.status !== "draft" && row.status !== "rejected") throw new AppError("collection.wrongState", { status: row.status });
+      if (row.status !== "draft" && row.status !== "rejected")
+        throw new AppError("collection.wrongState", { status: row.status });
       await checkTerms(db, issuerId, input);
       return db.transaction(async (tx) => {
         const [updated] = await tx
@@ -218,7 +237,11 @@ export function createCatalogService(deps: CatalogDependencies) {
       });
     },
 
-    async review(db: Db, operator: Actor, input: { collectionId: number; approve: boolean; reason?: string | undefined }) {
+    async review(
+      db: Db,
+      operator: Actor,
+      input: { collectionId: number; approve: boolean; reason?: string | undefined },
+    ) {
       if (!input.approve && !input.reason?.trim()) throw new AppError("review.reasonRequired");
       return db.transaction(async (tx) => {
         const status = input.approve ? "approved" : "rejected";
@@ -228,10 +251,19 @@ export function createCatalogService(deps: CatalogDependencies) {
           .where(and(eq(collections.id, input.collectionId), eq(collections.status, "submitted")))
           .returning();
         if (updated === undefined) {
-          const [exists] = await tx.select({ id: collections.id }).from(collections).where(eq(collections.id, input.collectionId));
+          const [exists] = await tx
+            .select({ id: collections.id })
+            .from(collections)
+            .where(eq(collections.id, input.collectionId));
           throw new AppError(exists === undefined ? "collection.notFound" : "collection.wrongState");
         }
-        await audit(tx, operator, `collection.${status}`, { type: "collection", id: input.collectionId }, input.approve ? {} : { reason: input.reason });
+        await audit(
+          tx,
+          operator,
+          `collection.${status}`,
+          { type: "collection", id: input.collectionId },
+          input.approve ? {} : { reason: input.reason },
+        );
         return updated;
       });
     },
@@ -282,7 +314,13 @@ export function createCatalogService(deps: CatalogDependencies) {
           .where(and(eq(collections.id, collectionId), eq(collections.status, "approved")))
           .returning();
         if (updated === undefined) throw new AppError("collection.wrongState");
-        await audit(tx, actor, "collection.published", { type: "collection", id: collectionId }, { contractAddress, txHash: receipt.hash });
+        await audit(
+          tx,
+          actor,
+          "collection.published",
+          { type: "collection", id: collectionId },
+          { contractAddress, txHash: receipt.hash },
+        );
         return updated;
       });
     },
