@@ -176,6 +176,21 @@ export const errorCatalog = {
     en: "Another issuer has already registered this artwork file",
   },
 
+  "drop.notStarted": { kind: "PRECONDITION_FAILED", zh: "尚未开售", en: "The sale has not started" },
+  "drop.ended": { kind: "PRECONDITION_FAILED", zh: "发售已结束", en: "The sale has ended" },
+  "drop.soldOut": { kind: "CONFLICT", zh: "已售罄", en: "Sold out" },
+  "drop.limitReached": {
+    kind: "FORBIDDEN",
+    zh: "已达到每人限购数量",
+    en: "You have reached the per-person limit",
+  },
+  "order.notFound": { kind: "NOT_FOUND", zh: "找不到该订单", en: "No such order" },
+  "order.wrongState": {
+    kind: "PRECONDITION_FAILED",
+    zh: "订单当前状态不允许此操作",
+    en: "The order's current state does not allow this",
+  },
+
   "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
   internal: {
     kind: "INTERNAL_SERVER_ERROR",

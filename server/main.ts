@@ -27,12 +27,25 @@ async function main(): Promise<void> {
     );
   }
   platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
+  // Unpaid orders past their window give their editions back.
+  let expiring = false;
+  const expiry = setInterval(() => {
+    if (expiring) return;
+    expiring = true;
+    platform.drops
+      .expireDue(platform.db)
+      .catch((error: unknown) => app.log.warn({ err: error }, "order expiry failed; it will be retried"))
+      .finally(() => {
+        expiring = false;
+      });
+  }, config.env.ORDER_EXPIRY_INTERVAL_MS);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, "shutting down");
+    clearInterval(expiry);
     await app.close();
     await platform.registrySync?.stop();
     await platform.database.close();

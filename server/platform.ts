@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
 import { type MediaStore, createLocalMediaStore } from "./modules/catalog/media.js";
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
+import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
@@ -31,6 +32,7 @@ export interface Platform {
   kyc: KycService;
   wallets: WalletService;
   catalog: CatalogService;
+  drops: DropsService;
   /** Null when no chain is configured or reachable at start; registry writes then wait in the outbox. */
   chain: Chain | null;
   registrySync: RegistrySync | null;
@@ -103,6 +105,32 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     sessionTtlDays: env.SESSION_TTL_DAYS,
   });
 
+  const kyc = createKycService({
+    provider: overrides.kycProvider ?? kycProviderFor(config),
+    sealer,
+    identityPepper: config.secrets.identityPepper,
+    wallets,
+    minAge: env.KYC_MIN_AGE,
+    validityDays: env.KYC_VALIDITY_DAYS,
+    retentionYears: env.PII_RETENTION_YEARS,
+    clock,
+  });
+  // The catalog tells the drops module when a collection is published; the drops module reads the catalog.
+  let drops: DropsService | undefined;
+  const catalog = createCatalogService({
+    identity,
+    custody,
+    store: overrides.mediaStore ?? createLocalMediaStore(env.MEDIA_DIR ?? path.join(env.DATA_DIR, "media")),
+    chain,
+    clock,
+    maxMediaBytes: env.MEDIA_MAX_BYTES,
+    minLockDays: env.COLLECTION_MIN_LOCK_DAYS,
+    minRegiftDays: env.COLLECTION_MIN_REGIFT_DAYS,
+    publicOrigin: env.PUBLIC_ORIGIN,
+    onPublished: (tx, collection) => drops!.allocate(tx, collection.id, collection.editionSize),
+  });
+  drops = createDropsService({ catalog, kyc, clock, paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES });
+
   return {
     config,
     database,
@@ -121,26 +149,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
             onError: (error) => overrides.onBackgroundError?.(error),
           }),
     identity,
-    catalog: createCatalogService({
-      identity,
-      custody,
-      store: overrides.mediaStore ?? createLocalMediaStore(env.MEDIA_DIR ?? path.join(env.DATA_DIR, "media")),
-      chain,
-      clock,
-      maxMediaBytes: env.MEDIA_MAX_BYTES,
-      minLockDays: env.COLLECTION_MIN_LOCK_DAYS,
-      minRegiftDays: env.COLLECTION_MIN_REGIFT_DAYS,
-      publicOrigin: env.PUBLIC_ORIGIN,
-    }),
-    kyc: createKycService({
-      provider: overrides.kycProvider ?? kycProviderFor(config),
-      sealer,
-      identityPepper: config.secrets.identityPepper,
-      wallets,
-      minAge: env.KYC_MIN_AGE,
-      validityDays: env.KYC_VALIDITY_DAYS,
-      retentionYears: env.PII_RETENTION_YEARS,
-      clock,
-    }),
+    catalog,
+    drops,
+    kyc,
   };
 }

@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -289,4 +290,97 @@ export const collections = pgTable(
     check("collections_rejection_has_reason", sql`(${t.status} = 'rejected') = (${t.rejectionReason} is not null)`),
     check("collections_published_has_contract", sql`(${t.status} = 'published') = (${t.contractAddress} is not null)`),
   ],
+);
+
+// ===== drops and orders =====
+
+/** One row per edition, made when the collection is published; a reservation claims rows with SKIP LOCKED. */
+export const editionSlots = pgTable(
+  "edition_slots",
+  {
+    collectionId: bigint("collection_id", { mode: "number" })
+      .notNull()
+      .references(() => collections.id),
+    editionNo: integer("edition_no").notNull(),
+    status: text("status", { enum: ["available", "reserved", "sold"] })
+      .notNull()
+      .default("available"),
+    orderId: bigint("order_id", { mode: "number" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.collectionId, t.editionNo] }),
+    index("edition_slots_available_idx").on(t.collectionId, t.status),
+    index("edition_slots_order_idx").on(t.orderId),
+    check("edition_slots_status_check", sql`${t.status} in ('available', 'reserved', 'sold')`),
+    check("edition_slots_order_check", sql`(${t.status} = 'available') = (${t.orderId} is null)`),
+    check("edition_slots_edition_check", sql`${t.editionNo} >= 1`),
+  ],
+);
+
+/** Editions held (reserved or bought) per person, keyed by identity commitment, never above the collection's limit. */
+export const purchaseCounts = pgTable(
+  "purchase_counts",
+  {
+    collectionId: bigint("collection_id", { mode: "number" })
+      .notNull()
+      .references(() => collections.id),
+    commitment: text("commitment").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.collectionId, t.commitment] }),
+    check("purchase_counts_count_check", sql`${t.count} >= 0`),
+  ],
+);
+
+export const ORDER_STATUSES = ["created", "paid", "minting", "minted", "expired", "refunded"] as const;
+
+export const orders = pgTable(
+  "orders",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    orderNo: text("order_no").notNull(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id),
+    collectionId: bigint("collection_id", { mode: "number" })
+      .notNull()
+      .references(() => collections.id),
+    commitment: text("commitment").notNull(),
+    quantity: integer("quantity").notNull(),
+    unitPriceFen: integer("unit_price_fen").notNull(),
+    amountFen: integer("amount_fen").notNull(),
+    status: text("status", { enum: ORDER_STATUSES }).notNull().default("created"),
+    idempotencyKey: text("idempotency_key").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    paidAt: timestamp("paid_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("orders_order_no_key").on(t.orderNo),
+    uniqueIndex("orders_idempotency_key").on(t.userId, t.idempotencyKey),
+    index("orders_user_idx").on(t.userId),
+    index("orders_expiry_idx").on(t.status, t.expiresAt),
+    check("orders_status_check", sql`${t.status} in ('created', 'paid', 'minting', 'minted', 'expired', 'refunded')`),
+    check("orders_quantity_check", sql`${t.quantity} >= 1`),
+    check("orders_amount_check", sql`${t.amountFen} = ${t.quantity} * ${t.unitPriceFen} and ${t.unitPriceFen} >= 0`),
+    check("orders_paid_has_time", sql`(${t.status} in ('created', 'expired')) = (${t.paidAt} is null)`),
+  ],
+);
+
+/** Every state change of an order, in order. */
+export const orderEvents = pgTable(
+  "order_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    orderId: bigint("order_id", { mode: "number" })
+      .notNull()
+      .references(() => orders.id),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    reason: text("reason").notNull().default(""),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("order_events_order_idx").on(t.orderId)],
 );

@@ -1,5 +1,6 @@
 import { auditRouter } from "../modules/audit/router.js";
 import { catalogRouter, issuerRouter, reviewRouter, studioRouter } from "../modules/catalog/router.js";
+import { dropsRouter, ordersRouter } from "../modules/drops/router.js";
 import { authRouter } from "../modules/identity/router.js";
 import { kycRouter, privacyRouter } from "../modules/kyc/router.js";
 import { router } from "./init.js";
@@ -13,6 +14,8 @@ export const appRouter = router({
   studio: studioRouter,
   review: reviewRouter,
   catalog: catalogRouter,
+  drops: dropsRouter,
+  orders: ordersRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -238,3 +238,62 @@ export function pngBytes(salt = randomBytes(8).toString("hex")): Buffer {
   const header = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([header, Buffer.from(`IHDR-test-${salt}`)]);
 }
+
+/**
+ * A collection already published (as if through the factory), its editions allocated:
+ * for sale tests that need no chain.
+ */
+export async function publishedCollection(
+  test: TestPlatform,
+  terms: {
+    editionSize?: number;
+    perPersonLimit?: number;
+    priceFen?: number;
+    startsInMs?: number;
+    endsInMs?: number;
+  } = {},
+) {
+  const { issuers, collections } = await import("../../server/db/schema.js");
+  const { platform } = test;
+  const [issuer] = await platform.db
+    .insert(issuers)
+    .values({ name: "测试博物馆", status: "approved", creditCode: `TEST${randomBytes(7).toString("hex")}` })
+    .returning();
+  const file = pngBytes();
+  const { sha256 } = await platform.catalog.registerMedia(platform.db, issuer!.id, file);
+  const now = test.clock.now().getTime();
+  const [row] = await platform.db
+    .insert(collections)
+    .values({
+      issuerId: issuer!.id,
+      title: "测试藏品",
+      description: "d",
+      creator: "c",
+      story: "s",
+      mediaSha256: sha256,
+      editionSize: terms.editionSize ?? 100,
+      priceFen: terms.priceFen ?? 1990,
+      saleStartsAt: new Date(now + (terms.startsInMs ?? -60_000)),
+      saleEndsAt: new Date(now + (terms.endsInMs ?? 86_400_000)),
+      perPersonLimit: terms.perPersonLimit ?? 2,
+      lockDays: 180,
+      regiftDays: 730,
+      status: "published",
+      contractAddress: `0x${randomBytes(20).toString("hex")}`,
+    })
+    .returning();
+  await platform.drops.allocate(platform.db, row!.id, row!.editionSize);
+  return row!;
+}
+
+let identitySequence = 100;
+/** A logged-in collector whose real-name verification holds (each with an identity of their own). */
+export async function verifiedCollector(test: TestPlatform) {
+  const person = await login(test);
+  identitySequence = identitySequence >= 999 ? 100 : identitySequence + 1;
+  await person.caller.kyc.submit({
+    name: "王小明",
+    idNumber: makeIdNumber("19900307", "110101", String(identitySequence)),
+  });
+  return person;
+}

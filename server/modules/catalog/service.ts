@@ -28,6 +28,8 @@ export interface CatalogDependencies {
   minLockDays: number;
   minRegiftDays: number;
   publicOrigin: string;
+  /** Runs in the publication's transaction (the drops module allocates the edition slots). */
+  onPublished?: (db: Db, collection: CollectionRow) => Promise<void>;
 }
 
 export interface DraftInput {

@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+import { collectorProcedure, publicProcedure, router, verifiedCollectorProcedure } from "../../trpc/init.js";
+import type { OrderRow } from "./service.js";
+
+const id = z.number().int().positive();
+const orderNo = z.string().regex(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound");
+
+function orderView(order: OrderRow & { editions?: number[] }) {
+  return {
+    orderNo: order.orderNo,
+    collectionId: order.collectionId,
+    quantity: order.quantity,
+    unitPriceFen: order.unitPriceFen,
+    amountFen: order.amountFen,
+    status: order.status,
+    expiresAt: order.expiresAt,
+    paidAt: order.paidAt,
+    createdAt: order.createdAt,
+    editions: order.editions ?? [],
+  };
+}
+
+export const dropsRouter = router({
+  /**
+   * Reserves editions for the payment window. A retry with the same
+   * idempotency key answers with the same order. The price comes from the collection.
+   */
+  reserve: verifiedCollectorProcedure
+    .input(
+      z.object({
+        collectionId: id,
+        quantity: z.number().int().min(1).max(100),
+        idempotencyKey: z.string().regex(/^[\w-]{8,64}$/),
+      }),
+    )
+    .mutation(async ({ ctx, input }) =>
+      orderView(await ctx.platform.drops.reserve(ctx.platform.db, ctx.user.id, input)),
+    ),
+
+  /** Live stock of a published collection. */
+  stock: publicProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {
+    await ctx.platform.catalog.getPublished(ctx.platform.db, input.collectionId);
+    return ctx.platform.drops.stock(ctx.platform.db, input.collectionId);
+  }),
+});
+
+export const ordersRouter = router({
+  mine: collectorProcedure.query(async ({ ctx }) =>
+    (await ctx.platform.drops.myOrders(ctx.platform.db, ctx.user.id)).map((order) => orderView(order)),
+  ),
+
+  get: collectorProcedure.input(z.object({ orderNo })).query(async ({ ctx, input }) => {
+    const order = await ctx.platform.drops.order(ctx.platform.db, ctx.user.id, input.orderNo);
+    const history = await ctx.platform.drops.orderHistory(ctx.platform.db, order.id);
+    return {
+      ...orderView(order),
+      history: history.map((e) => ({ from: e.fromStatus, to: e.toStatus, at: e.at, reason: e.reason })),
+    };
+  }),
+
+  cancel: collectorProcedure.input(z.object({ orderNo })).mutation(async ({ ctx, input }) => {
+    await ctx.platform.drops.cancel(ctx.platform.db, ctx.user.id, input.orderNo);
+    return { ok: true as const };
+  }),
+});

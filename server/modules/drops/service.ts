@@ -1,0 +1,240 @@
+import { randomBytes } from "node:crypto";
+
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+
+import type { Db } from "../../db/client.js";
+import { violatedUniqueConstraint } from "../../db/errors.js";
+import { editionSlots, orderEvents, orders, purchaseCounts } from "../../db/schema.js";
+import { AppError } from "../../errors.js";
+import type { CatalogService } from "../catalog/service.js";
+import type { KycService } from "../kyc/service.js";
+
+/**
+ * Flash-sale drops and orders. A reservation is one short transaction:
+ * - the per-person count (keyed by identity commitment, not by account or
+ *   address) is raised only while it stays within the collection's limit;
+ * - editions are claimed from pre-allocated slots with `FOR UPDATE SKIP
+ *   LOCKED`, so concurrent buyers take different rows instead of queueing on
+ *   one stock counter, and a slot belongs to at most one order;
+ * - the order is created with its payment deadline.
+ * Any refusal rolls the whole transaction back. Unpaid orders expire and give
+ * their editions and count back. The price always comes from the collection.
+ */
+
+export interface DropsDependencies {
+  catalog: CatalogService;
+  kyc: KycService;
+  clock: () => Date;
+  paymentWindowMinutes: number;
+}
+
+export type OrderRow = typeof orders.$inferSelect;
+
+export interface Stock {
+  editionSize: number;
+  available: number;
+  reserved: number;
+  sold: number;
+}
+
+function newOrderNo(now: Date): string {
+  const shifted = new Date(now.getTime() + 8 * 3600_000);
+  const date = shifted.toISOString().slice(0, 10).replaceAll("-", "");
+  return `SZ${date}${randomBytes(6).toString("hex").toUpperCase()}`;
+}
+
+export function createDropsService(deps: DropsDependencies) {
+  async function history(db: Db, orderId: number, from: string | null, to: string, reason = "") {
+    await db.insert(orderEvents).values({ orderId, fromStatus: from, toStatus: to, reason, at: deps.clock() });
+  }
+
+  async function findByKey(db: Db, userId: number, idempotencyKey: string) {
+    const [row] = await db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.userId, userId), eq(orders.idempotencyKey, idempotencyKey)));
+    return row;
+  }
+
+  async function editionsOf(db: Db, orderId: number): Promise<number[]> {
+    const rows = await db
+      .select({ editionNo: editionSlots.editionNo })
+      .from(editionSlots)
+      .where(eq(editionSlots.orderId, orderId))
+      .orderBy(asc(editionSlots.editionNo));
+    return rows.map((r) => r.editionNo);
+  }
+
+  /** Gives an unpaid order's editions and count back; the caller holds the order row. */
+  async function release(tx: Db, order: OrderRow, to: "expired", reason: string) {
+    await tx
+      .update(editionSlots)
+      .set({ status: "available", orderId: null })
+      .where(and(eq(editionSlots.orderId, order.id), eq(editionSlots.status, "reserved")));
+    await tx
+      .update(purchaseCounts)
+      .set({ count: sql`${purchaseCounts.count} - ${order.quantity}` })
+      .where(and(eq(purchaseCounts.collectionId, order.collectionId), eq(purchaseCounts.commitment, order.commitment)));
+    await tx.update(orders).set({ status: to, updatedAt: deps.clock() }).where(eq(orders.id, order.id));
+    await history(tx, order.id, order.status, to, reason);
+  }
+
+  return {
+    /** Pre-allocates one slot per edition; called once when a collection is published. */
+    async allocate(db: Db, collectionId: number, editionSize: number) {
+      await db.execute(sql`
+        insert into edition_slots (collection_id, edition_no)
+        select ${collectionId}, n from generate_series(1, ${editionSize}::int) as n
+        on conflict do nothing`);
+    },
+
+    async reserve(
+      db: Db,
+      userId: number,
+      input: { collectionId: number; quantity: number; idempotencyKey: string },
+    ): Promise<OrderRow & { editions: number[] }> {
+      const retried = await findByKey(db, userId, input.idempotencyKey);
+      if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id) };
+
+      const now = deps.clock();
+      const { collection } = await deps.catalog.getPublished(db, input.collectionId);
+      if (now < collection.saleStartsAt)
+        throw new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
+      if (now >= collection.saleEndsAt) throw new AppError("drop.ended");
+      if (input.quantity > collection.perPersonLimit) {
+        throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
+      }
+      const commitment = await deps.kyc.commitmentOf(db, userId);
+      if (commitment === null) throw new AppError("kyc.notVerified");
+
+      try {
+        const order = await db.transaction(async (tx) => {
+          const counted = await tx.execute(sql`
+            insert into purchase_counts (collection_id, commitment, count)
+            values (${collection.id}, ${commitment}, ${input.quantity})
+            on conflict (collection_id, commitment) do update
+              set count = purchase_counts.count + excluded.count
+              where purchase_counts.count + excluded.count <= ${collection.perPersonLimit}
+            returning count`);
+          if (rowsOf(counted).length === 0)
+            throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
+
+          const [created] = await tx
+            .insert(orders)
+            .values({
+              orderNo: newOrderNo(now),
+              userId,
+              collectionId: collection.id,
+              commitment,
+              quantity: input.quantity,
+              unitPriceFen: collection.priceFen,
+              amountFen: input.quantity * collection.priceFen,
+              idempotencyKey: input.idempotencyKey,
+              expiresAt: new Date(now.getTime() + deps.paymentWindowMinutes * 60_000),
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning();
+          const claimed = await tx.execute(sql`
+            update edition_slots set status = 'reserved', order_id = ${created!.id}
+            where (collection_id, edition_no) in (
+              select collection_id, edition_no from edition_slots
+              where collection_id = ${collection.id} and status = 'available'
+              order by edition_no
+              limit ${input.quantity}
+              for update skip locked)
+            returning edition_no`);
+          if (rowsOf(claimed).length < input.quantity) throw new AppError("drop.soldOut");
+          await history(tx, created!.id, null, "created");
+          return created!;
+        });
+        return { ...order, editions: await editionsOf(db, order.id) };
+      } catch (error) {
+        // The same key sent twice at once: the second insert loses the race and answers with the first order.
+        if (violatedUniqueConstraint(error) === "orders_idempotency_key") {
+          const first = await findByKey(db, userId, input.idempotencyKey);
+          if (first !== undefined) return { ...first, editions: await editionsOf(db, first.id) };
+        }
+        throw error;
+      }
+    },
+
+    async stock(db: Db, collectionId: number): Promise<Stock> {
+      const rows = await db
+        .select({ status: editionSlots.status, n: sql<number>`count(*)::int` })
+        .from(editionSlots)
+        .where(eq(editionSlots.collectionId, collectionId))
+        .groupBy(editionSlots.status);
+      const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
+      const stock = { available: of("available"), reserved: of("reserved"), sold: of("sold") };
+      return { editionSize: stock.available + stock.reserved + stock.sold, ...stock };
+    },
+
+    async order(db: Db, userId: number, orderNo: string) {
+      const [row] = await db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.orderNo, orderNo), eq(orders.userId, userId)));
+      // Someone else's order is "not found": its existence is not disclosed.
+      if (row === undefined) throw new AppError("order.notFound");
+      return { ...row, editions: await editionsOf(db, row.id) };
+    },
+
+    async myOrders(db: Db, userId: number) {
+      return db
+        .select()
+        .from(orders)
+        .where(eq(orders.userId, userId))
+        .orderBy(sql`${orders.id} desc`)
+        .limit(100);
+    },
+
+    async orderHistory(db: Db, orderId: number) {
+      return db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id));
+    },
+
+    /** Expires unpaid orders past their deadline, giving their editions back. Safe to run on several instances. */
+    async expireDue(db: Db, limit = 200): Promise<number> {
+      const now = deps.clock();
+      return db.transaction(async (tx) => {
+        const due = await tx
+          .select()
+          .from(orders)
+          .where(and(eq(orders.status, "created"), lte(orders.expiresAt, now)))
+          .orderBy(asc(orders.expiresAt))
+          .limit(limit)
+          .for("update", { skipLocked: true });
+        for (const order of due) await release(tx, order, "expired", "payment window closed");
+        return due.length;
+      });
+    },
+
+    /** The collector gives up an unpaid order at once. */
+    async cancel(db: Db, userId: number, orderNo: string) {
+      return db.transaction(async (tx) => {
+        const [order] = await tx
+          .select()
+          .from(orders)
+          .where(and(eq(orders.orderNo, orderNo), eq(orders.userId, userId)))
+          .for("update");
+        if (order === undefined) throw new AppError("order.notFound");
+        if (order.status !== "created") throw new AppError("order.wrongState", { status: order.status });
+        await release(tx, order, "expired", "cancelled by the collector");
+      });
+    },
+
+    /** Orders by id (for other modules' batch work). */
+    async ordersByIds(db: Db, ids: number[]) {
+      if (ids.length === 0) return [];
+      return db.select().from(orders).where(inArray(orders.id, ids));
+    },
+  };
+}
+
+export type DropsService = ReturnType<typeof createDropsService>;
+
+/** Rows of a raw `execute`, on PGlite and node-postgres alike. */
+function rowsOf(result: unknown): unknown[] {
+  const rows = (result as { rows?: unknown[] }).rows;
+  return Array.isArray(rows) ? rows : [];
+}
