@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     clearInterval(expiry);
     await app.close();
     await platform.registrySync?.stop();
+    platform.sandboxPayments?.close();
     await platform.database.close();
     process.exit(0);
   };

@@ -7,6 +7,7 @@ import { type MediaStore, createLocalMediaStore } from "./modules/catalog/media.
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
+import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
 import { type KeyCustody, createSeedCustody } from "./modules/wallets/custody.js";
@@ -14,6 +15,8 @@ import { type WalletService, createWalletService } from "./modules/wallets/servi
 import { createHttpKycProvider } from "./providers/kyc/http.js";
 import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
 import type { KycProvider } from "./providers/kyc/types.js";
+import { type SandboxPaymentProvider, createSandboxPaymentProvider } from "./providers/payments/sandbox.js";
+import type { PaymentProvider } from "./providers/payments/types.js";
 import { createConsoleSmsProvider } from "./providers/sms/console.js";
 import type { SmsProvider } from "./providers/sms/types.js";
 import { Sealer } from "./security/crypto.js";
@@ -33,6 +36,10 @@ export interface Platform {
   wallets: WalletService;
   catalog: CatalogService;
   drops: DropsService;
+  payments: PaymentsService;
+  paymentProvider: PaymentProvider;
+  /** The sandbox provider when it is the one in use (its cashier is served locally). */
+  sandboxPayments: SandboxPaymentProvider | null;
   /** Null when no chain is configured or reachable at start; registry writes then wait in the outbox. */
   chain: Chain | null;
   registrySync: RegistrySync | null;
@@ -46,6 +53,7 @@ export interface PlatformOverrides {
   chain?: Chain | null;
   custody?: KeyCustody;
   mediaStore?: MediaStore;
+  paymentProvider?: PaymentProvider;
   onBackgroundError?: (error: unknown) => void;
 }
 
@@ -116,7 +124,6 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     clock,
   });
   // The catalog tells the drops module when a collection is published; the drops module reads the catalog.
-  let drops: DropsService | undefined;
   const catalog = createCatalogService({
     identity,
     custody,
@@ -127,9 +134,18 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     minLockDays: env.COLLECTION_MIN_LOCK_DAYS,
     minRegiftDays: env.COLLECTION_MIN_REGIFT_DAYS,
     publicOrigin: env.PUBLIC_ORIGIN,
-    onPublished: (tx, collection) => drops!.allocate(tx, collection.id, collection.editionSize),
+    onPublished: (tx, collection) => drops.allocate(tx, collection.id, collection.editionSize),
   });
-  drops = createDropsService({ catalog, kyc, clock, paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES });
+  const drops = createDropsService({ catalog, kyc, clock, paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES });
+  const paymentProvider = overrides.paymentProvider ?? createSandboxPaymentProvider({ now: clock });
+  const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
+  const payments = createPaymentsService({
+    provider: paymentProvider,
+    drops,
+    wallets,
+    clock,
+    publicOrigin: env.PUBLIC_ORIGIN,
+  });
 
   return {
     config,
@@ -151,6 +167,9 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     identity,
     catalog,
     drops,
+    payments,
+    paymentProvider,
+    sandboxPayments,
     kyc,
   };
 }

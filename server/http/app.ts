@@ -158,6 +158,61 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
       .send(file.bytes);
   });
 
+  // Payment notifications: the provider's raw body is verified byte for byte, so no parser touches it.
+  await app.register(async (notifications) => {
+    notifications.removeAllContentTypeParsers();
+    notifications.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => done(null, body));
+    notifications.post<{ Params: { provider: string } }>("/pay/notify/:provider", async (request, reply) => {
+      if (request.params.provider !== platform.paymentProvider.name)
+        return reply.code(404).send(refusal("order.notFound"));
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [
+          name.toLowerCase(),
+          Array.isArray(value) ? value[0] : value,
+        ]),
+      );
+      const { answer, result } = await platform.payments.handleNotification(
+        platform.db,
+        headers,
+        typeof request.body === "string" ? request.body : "",
+      );
+      request.log.info(
+        { outcome: result.outcome, reason: "reason" in result ? result.reason : undefined },
+        "payment notification",
+      );
+      return reply.code(answer.status).header("content-type", answer.contentType).send(answer.body);
+    });
+
+    const sandbox = platform.sandboxPayments;
+    if (sandbox !== null) {
+      // The sandbox cashier: what a collector's payment app would show, with a button that pays.
+      notifications.get<{ Params: { outTradeNo: string } }>(
+        "/pay/sandbox/cashier/:outTradeNo",
+        async (request, reply) => {
+          const trade = sandbox.trade(request.params.outTradeNo);
+          if (trade === undefined) return reply.code(404).send(refusal("order.notFound"));
+          const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+          return reply.type("text/html; charset=utf-8").send(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>沙箱收银台</title></head>
+<body><h1>沙箱收银台 Sandbox cashier</h1>
+<p>订单 ${escape(trade.outTradeNo)}：${escape(trade.subject)}</p>
+<p>应付 ¥${(trade.amountFen / 100).toFixed(2)}（${escape(trade.status)}）</p>
+<form method="post" action="/pay/sandbox/cashier/${encodeURIComponent(trade.outTradeNo)}/pay"><button type="submit">确认付款 Pay</button></form>
+</body></html>`);
+        },
+      );
+      notifications.post<{ Params: { outTradeNo: string } }>(
+        "/pay/sandbox/cashier/:outTradeNo/pay",
+        async (request, reply) => {
+          if (sandbox.trade(request.params.outTradeNo) === undefined)
+            return reply.code(404).send(refusal("order.notFound"));
+          const delivery = await sandbox.pay(request.params.outTradeNo);
+          return reply.send({ paid: true, delivered: delivery.delivered, attempts: delivery.attempts });
+        },
+      );
+    }
+  });
+
   async function createContext({ req, res }: { req: FastifyRequest; res: FastifyReply }): Promise<Context> {
     const token = req.cookies[SESSION_COOKIE];
     const session = token === undefined ? null : await platform.identity.resolveSession(platform.db, token);

@@ -2,6 +2,7 @@ import { auditRouter } from "../modules/audit/router.js";
 import { catalogRouter, issuerRouter, reviewRouter, studioRouter } from "../modules/catalog/router.js";
 import { dropsRouter, ordersRouter } from "../modules/drops/router.js";
 import { authRouter } from "../modules/identity/router.js";
+import { paymentsRouter } from "../modules/payments/router.js";
 import { kycRouter, privacyRouter } from "../modules/kyc/router.js";
 import { router } from "./init.js";
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   catalog: catalogRouter,
   drops: dropsRouter,
   orders: ordersRouter,
+  payments: paymentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

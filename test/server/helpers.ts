@@ -112,6 +112,7 @@ export async function createTestPlatform(
     clock,
     codes,
     close: async () => {
+      platform.sandboxPayments?.close();
       await platform.registrySync?.stop();
       await platform.database.close();
     },

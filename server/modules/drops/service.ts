@@ -223,6 +223,52 @@ export function createDropsService(deps: DropsDependencies) {
       });
     },
 
+    /** The order behind a payment, locked for the caller's transaction. */
+    async lockOrder(tx: Db, orderId: number): Promise<OrderRow> {
+      const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for("update");
+      if (order === undefined) throw new AppError("order.notFound");
+      return order;
+    },
+
+    /**
+     * Records the payment of a locked order: a reserved order becomes paid and its editions sold.
+     * An order that expired first is "late" (the money must go back); a paid one is a "duplicate".
+     */
+    async markPaid(tx: Db, order: OrderRow, paidAt: Date): Promise<"paid" | "late" | "duplicate"> {
+      if (order.status === "expired") return "late";
+      if (order.status !== "created") return "duplicate";
+      await tx.update(orders).set({ status: "paid", paidAt, updatedAt: deps.clock() }).where(eq(orders.id, order.id));
+      await tx
+        .update(editionSlots)
+        .set({ status: "sold" })
+        .where(and(eq(editionSlots.orderId, order.id), eq(editionSlots.status, "reserved")));
+      await history(tx, order.id, order.status, "paid");
+      return "paid";
+    },
+
+    /** A paid order's money went back before delivery: its editions and the person's count return. */
+    async markRefunded(tx: Db, order: OrderRow, reason: string) {
+      if (order.status !== "paid") return false;
+      await tx
+        .update(editionSlots)
+        .set({ status: "available", orderId: null })
+        .where(eq(editionSlots.orderId, order.id));
+      await tx
+        .update(purchaseCounts)
+        .set({ count: sql`${purchaseCounts.count} - ${order.quantity}` })
+        .where(
+          and(eq(purchaseCounts.collectionId, order.collectionId), eq(purchaseCounts.commitment, order.commitment)),
+        );
+      await tx.update(orders).set({ status: "refunded", updatedAt: deps.clock() }).where(eq(orders.id, order.id));
+      await history(tx, order.id, order.status, "refunded", reason);
+      return true;
+    },
+
+    async orderByNo(db: Db, orderNo: string) {
+      const [row] = await db.select().from(orders).where(eq(orders.orderNo, orderNo));
+      return row;
+    },
+
     /** Orders by id (for other modules' batch work). */
     async ordersByIds(db: Db, ids: number[]) {
       if (ids.length === 0) return [];

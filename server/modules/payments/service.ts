@@ -1,0 +1,245 @@
+import { eq } from "drizzle-orm";
+
+import type { Db } from "../../db/client.js";
+import { violatedUniqueConstraint } from "../../db/errors.js";
+import { mintJobs, paymentNotifications, payments, refunds } from "../../db/schema.js";
+import { AppError } from "../../errors.js";
+import {
+  type NotificationAnswer,
+  type PaymentNotification,
+  PaymentNotificationError,
+  type PaymentProvider,
+} from "../../providers/payments/types.js";
+import { appendAudit } from "../audit/service.js";
+import type { DropsService } from "../drops/service.js";
+import type { SessionUser } from "../identity/service.js";
+import type { WalletService } from "../wallets/service.js";
+
+/**
+ * Fiat payments, provider-agnostic. A notification is trusted only after the
+ * provider's signature and app id check out, and then only if it names an
+ * order we issued, for exactly its amount. Handling is idempotent: a replay
+ * finds the payment already applied. A paid order writes its mint job in the
+ * same transaction; a payment that arrives after the order expired is
+ * refunded automatically.
+ */
+
+export interface PaymentsDependencies {
+  provider: PaymentProvider;
+  drops: DropsService;
+  wallets: WalletService;
+  clock: () => Date;
+  publicOrigin: string;
+}
+
+export type NotificationOutcome =
+  { outcome: "applied" | "duplicate"; kind: PaymentNotification["kind"] } | { outcome: "refused"; reason: string };
+
+export function createPaymentsService(deps: PaymentsDependencies) {
+  const { provider } = deps;
+
+  async function logNotification(
+    db: Db,
+    entry: { notification?: PaymentNotification; outcome: "applied" | "duplicate" | "refused"; reason?: string },
+  ) {
+    await db.insert(paymentNotifications).values({
+      provider: provider.name,
+      notifyId: entry.notification?.notifyId ?? null,
+      outTradeNo: entry.notification?.outTradeNo ?? null,
+      kind: entry.notification?.kind ?? null,
+      outcome: entry.outcome,
+      reason: entry.reason ?? "",
+      receivedAt: deps.clock(),
+    });
+  }
+
+  async function startRefund(refund: { outTradeNo: string; refundNo: string; refundFen: number; totalFen: number }) {
+    // The provider answers the refund with a notification; a failure here is retried by reconciliation.
+    await provider.refund(refund).catch(() => undefined);
+  }
+
+  async function apply(
+    db: Db,
+    notification: PaymentNotification,
+  ): Promise<{ result: NotificationOutcome; refund?: Parameters<typeof startRefund>[0] }> {
+    return db.transaction(async (tx) => {
+      const [payment] = await tx
+        .select()
+        .from(payments)
+        .where(eq(payments.outTradeNo, notification.outTradeNo))
+        .for("update");
+      if (payment === undefined) return { result: { outcome: "refused", reason: "unknown-order" } };
+      if (notification.amountFen !== payment.amountFen)
+        return { result: { outcome: "refused", reason: "amount-mismatch" } };
+      const order = await deps.drops.lockOrder(tx, payment.orderId);
+
+      if (notification.kind === "paid") {
+        if (payment.status !== "pending") return { result: { outcome: "duplicate", kind: "paid" } };
+        await tx
+          .update(payments)
+          .set({ status: "paid", tradeNo: notification.tradeNo, paidAt: notification.occurredAt })
+          .where(eq(payments.id, payment.id));
+        const applied = await deps.drops.markPaid(tx, order, notification.occurredAt);
+        if (applied === "paid") {
+          const recipient = await deps.wallets.addressOf(tx, order.userId);
+          await tx
+            .insert(mintJobs)
+            .values({
+              orderId: order.id,
+              collectionId: order.collectionId,
+              recipient: recipient!,
+              quantity: order.quantity,
+            });
+          return { result: { outcome: "applied", kind: "paid" } };
+        }
+        if (applied === "late") {
+          const refundNo = `RF${order.orderNo.slice(2)}`;
+          await tx
+            .insert(refunds)
+            .values({
+              orderId: order.id,
+              refundNo,
+              amountFen: payment.amountFen,
+              reason: "paid after the order expired",
+            })
+            .onConflictDoNothing();
+          await appendAudit(
+            tx,
+            {
+              actor: { userId: null, role: "system" },
+              action: "refund.requested",
+              subject: { type: "order", id: order.orderNo },
+              details: { refundNo, amountFen: payment.amountFen, reason: "late-payment" },
+            },
+            deps.clock(),
+          );
+          return {
+            result: { outcome: "applied", kind: "paid" },
+            refund: {
+              outTradeNo: payment.outTradeNo,
+              refundNo,
+              refundFen: payment.amountFen,
+              totalFen: payment.amountFen,
+            },
+          };
+        }
+        return { result: { outcome: "duplicate", kind: "paid" } };
+      }
+
+      if (notification.kind === "refunded") {
+        const [refund] = await tx.select().from(refunds).where(eq(refunds.orderId, order.id)).for("update");
+        if (refund === undefined) return { result: { outcome: "refused", reason: "refund-not-requested" } };
+        if (refund.status === "succeeded") return { result: { outcome: "duplicate", kind: "refunded" } };
+        await tx
+          .update(refunds)
+          .set({ status: "succeeded", completedAt: notification.occurredAt })
+          .where(eq(refunds.id, refund.id));
+        await tx.update(payments).set({ status: "refunded" }).where(eq(payments.id, payment.id));
+        await deps.drops.markRefunded(tx, order, refund.reason);
+        return { result: { outcome: "applied", kind: "refunded" } };
+      }
+      return { result: { outcome: "applied", kind: notification.kind } };
+    });
+  }
+
+  return {
+    /** The cashier for an order the collector holds: created once, then the same intent again. */
+    async createIntent(db: Db, userId: number, orderNo: string) {
+      const order = await deps.drops.order(db, userId, orderNo);
+      if (order.status !== "created" || order.expiresAt <= deps.clock())
+        throw new AppError("order.wrongState", { status: order.status });
+      const [existing] = await db.select().from(payments).where(eq(payments.orderId, order.id));
+      if (existing !== undefined) return existing;
+      const intent = await provider.createIntent({
+        outTradeNo: order.orderNo,
+        amountFen: order.amountFen,
+        subject: `数字藏品订单 ${order.orderNo}`,
+        expiresAt: order.expiresAt,
+        notifyUrl: `${deps.publicOrigin}/pay/notify/${provider.name}`,
+      });
+      await db
+        .insert(payments)
+        .values({
+          orderId: order.id,
+          provider: provider.name,
+          outTradeNo: order.orderNo,
+          amountFen: order.amountFen,
+          qrCode: intent.qrCode,
+          cashierPath: intent.cashierPath ?? null,
+        })
+        .onConflictDoNothing();
+      const [row] = await db.select().from(payments).where(eq(payments.orderId, order.id));
+      return row!;
+    },
+
+    /** Verifies, applies and logs one raw notification; returns what the provider expects as the answer. */
+    async handleNotification(
+      db: Db,
+      headers: Record<string, string | undefined>,
+      rawBody: string,
+    ): Promise<{ answer: NotificationAnswer; result: NotificationOutcome }> {
+      let notification: PaymentNotification;
+      try {
+        notification = provider.parseNotification(headers, rawBody, deps.clock());
+      } catch (error) {
+        if (!(error instanceof PaymentNotificationError)) throw error;
+        await logNotification(db, { outcome: "refused", reason: error.reason });
+        return { answer: provider.answer(false), result: { outcome: "refused", reason: error.reason } };
+      }
+      const { result, refund } = await apply(db, notification);
+      await logNotification(db, {
+        notification,
+        outcome: result.outcome,
+        ...(result.outcome === "refused" ? { reason: result.reason } : {}),
+      });
+      if (refund !== undefined) await startRefund(refund);
+      return { answer: provider.answer(result.outcome !== "refused"), result };
+    },
+
+    /**
+     * Asks the provider about an order's trade and applies the answer like a
+     * notification: for late or lost notifications, and before giving up on an order.
+     */
+    async syncWithProvider(db: Db, orderNo: string): Promise<NotificationOutcome | null> {
+      const answer = await provider.queryOrder(orderNo);
+      if (answer === null) return null;
+      const { result, refund } = await apply(db, answer);
+      if (refund !== undefined) await startRefund(refund);
+      return result;
+    },
+
+    /** An operator refunds a paid order that has not been delivered. */
+    async refund(db: Db, operator: Pick<SessionUser, "id" | "role">, orderNo: string, reason: string) {
+      const order = await deps.drops.orderByNo(db, orderNo);
+      if (order === undefined) throw new AppError("order.notFound");
+      if (order.status !== "paid") throw new AppError("order.wrongState", { status: order.status });
+      const refundNo = `RF${orderNo.slice(2)}`;
+      await db
+        .transaction(async (tx) => {
+          await tx
+            .insert(refunds)
+            .values({ orderId: order.id, refundNo, amountFen: order.amountFen, reason, requestedBy: operator.id });
+          await appendAudit(
+            tx,
+            {
+              actor: { userId: operator.id, role: operator.role },
+              action: "refund.requested",
+              subject: { type: "order", id: orderNo },
+              details: { refundNo, amountFen: order.amountFen, reason },
+            },
+            deps.clock(),
+          );
+        })
+        .catch((error: unknown) => {
+          // One refund per order: a second request for the same order is refused.
+          throw violatedUniqueConstraint(error) === undefined
+            ? error
+            : new AppError("order.wrongState", { status: "refunding" });
+        });
+      await startRefund({ outTradeNo: orderNo, refundNo, refundFen: order.amountFen, totalFen: order.amountFen });
+      return { refundNo };
+    },
+  };
+}
+
+export type PaymentsService = ReturnType<typeof createPaymentsService>;

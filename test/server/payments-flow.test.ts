@@ -1,0 +1,234 @@
+import { generateKeyPairSync } from "node:crypto";
+import { type AddressInfo, createServer } from "node:net";
+
+import { sql } from "drizzle-orm";
+import type { FastifyInstance } from "fastify";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { buildHttpApp } from "../../server/http/app.js";
+import { buildAlipayNotificationBody, formatChinaTime } from "../../server/providers/payments/alipay-notification.js";
+import { createSandboxPaymentProvider } from "../../server/providers/payments/sandbox.js";
+import {
+  type TestPlatform,
+  createTestPlatform,
+  databasesUnderTest,
+  expectAppError,
+  login,
+  promote,
+  publishedCollection,
+  verifiedCollector,
+} from "./helpers.js";
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let keyCounter = 0;
+const key = () => `pay-${Date.now()}-${++keyCounter}`;
+
+for (const database of databasesUnderTest()) {
+  describe(`payments end to end (${database.name})`, () => {
+    let test: TestPlatform;
+    let app: FastifyInstance;
+    const keyPair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
+    beforeEach(async () => {
+      const port = await freePort();
+      let clockRef: () => Date = () => new Date();
+      const provider = createSandboxPaymentProvider({ keyPair, retryDelaysMs: [20, 20], now: () => clockRef() });
+      test = await createTestPlatform(database, {
+        env: { PUBLIC_ORIGIN: `http://127.0.0.1:${port}` },
+        overrides: { paymentProvider: provider },
+      });
+      clockRef = test.clock.now;
+      app = await buildHttpApp(test.platform, { logger: false });
+      await app.listen({ host: "127.0.0.1", port });
+    });
+    afterEach(async () => {
+      await app.close();
+      await test.close();
+    });
+
+    async function count(table: string, where = "true"): Promise<number> {
+      const result = (await test.platform.db.execute(
+        sql.raw(`select count(*)::int as n from ${table} where ${where}`),
+      )) as unknown as {
+        rows: { n: number }[];
+      };
+      return result.rows[0]!.n;
+    }
+
+    async function reservedOrder(quantity = 1) {
+      const collection = await publishedCollection(test, { priceFen: 1990, perPersonLimit: 2, editionSize: 10 });
+      const buyer = await verifiedCollector(test);
+      const order = await buyer.caller.drops.reserve({ collectionId: collection.id, quantity, idempotencyKey: key() });
+      const intent = await buyer.caller.payments.createIntent({ orderNo: order.orderNo });
+      return { collection, buyer, order, intent };
+    }
+
+    /** A notification as the sandbox would sign it, with fields of our choosing. */
+    function notification(fields: Record<string, string>, signer = keyPair.privateKey) {
+      const now = test.clock.now();
+      return buildAlipayNotificationBody(
+        {
+          notify_time: formatChinaTime(now),
+          notify_type: "trade_status_sync",
+          notify_id: `n${Date.now()}${Math.random()}`.replace(".", ""),
+          app_id: "sandbox-app",
+          charset: "utf-8",
+          version: "1.0",
+          sign_type: "RSA2",
+          trade_no: "2026112422001400000000000001",
+          trade_status: "TRADE_SUCCESS",
+          gmt_payment: formatChinaTime(now),
+          ...fields,
+        } as never,
+        signer,
+      );
+    }
+
+    const post = (body: string) =>
+      app.inject({
+        method: "POST",
+        url: "/pay/notify/sandbox",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        payload: body,
+      });
+
+    it("pays through the sandbox cashier: the signed notification marks the order paid and writes its mint job", async () => {
+      const { buyer, order, intent, collection } = await reservedOrder(2);
+      expect(intent).toMatchObject({ provider: "sandbox", amountFen: 3980, status: "pending" });
+      expect(intent.cashierPath).toBe(`/pay/sandbox/cashier/${order.orderNo}`);
+      const page = await app.inject({ url: intent.cashierPath! });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain("¥39.80");
+
+      const paid = await app.inject({ method: "POST", url: `${intent.cashierPath}/pay` });
+      expect(paid.json()).toMatchObject({ paid: true, delivered: true, attempts: 1 });
+      const detail = await buyer.caller.orders.get({ orderNo: order.orderNo });
+      expect(detail.status).toBe("paid");
+      expect(detail.history.map((h) => h.to)).toEqual(["created", "paid"]);
+      expect(await buyer.caller.drops.stock({ collectionId: collection.id })).toMatchObject({
+        sold: 2,
+        reserved: 0,
+        available: 8,
+      });
+      expect(
+        await count(
+          "mint_jobs",
+          `order_id = ${detail.editions.length > 0 ? order.editions.length && (await test.platform.drops.orderByNo(test.platform.db, order.orderNo))!.id : 0}`,
+        ),
+      ).toBe(1);
+      const [job] = (
+        (await test.platform.db.execute(sql`select * from mint_jobs`)) as unknown as {
+          rows: { recipient: string; quantity: number }[];
+        }
+      ).rows;
+      expect(job).toMatchObject({ quantity: 2, recipient: (await buyer.caller.kyc.status()).address });
+    });
+
+    it("treats replays as the same payment: applied once, answered success every time", async () => {
+      const { order } = await reservedOrder();
+      const body = notification({ out_trade_no: order.orderNo, total_amount: "19.90" });
+      const answers = [];
+      for (let i = 0; i < 100; i++) answers.push((await post(body)).body);
+      expect(new Set(answers)).toEqual(new Set(["success"]));
+      expect(await count("mint_jobs")).toBe(1);
+      expect(await count("payment_notifications", "outcome = 'applied'")).toBe(1);
+      expect(await count("payment_notifications", "outcome = 'duplicate'")).toBe(99);
+    });
+
+    it("refuses a forged signature, a tampered amount, another app id and an unknown order, changing nothing", async () => {
+      const { order } = await reservedOrder();
+      const forged = await post(
+        notification({ out_trade_no: order.orderNo, total_amount: "19.90" }, otherKey.privateKey),
+      );
+      expect(forged.body).not.toBe("success");
+      const genuine = notification({ out_trade_no: order.orderNo, total_amount: "19.90" });
+      const tampered = genuine.replace("total_amount=19.90", "total_amount=0.01");
+      expect((await post(tampered)).body).not.toBe("success");
+      const cheap = await post(notification({ out_trade_no: order.orderNo, total_amount: "0.01" }));
+      expect(cheap.body).not.toBe("success");
+      const otherApp = await post(
+        notification({ out_trade_no: order.orderNo, total_amount: "19.90", app_id: "someone-else" }),
+      );
+      expect(otherApp.body).not.toBe("success");
+      const unknown = await post(notification({ out_trade_no: "SZ20261124AAAAAAAAAAAA", total_amount: "19.90" }));
+      expect(unknown.body).not.toBe("success");
+
+      expect((await test.platform.drops.orderByNo(test.platform.db, order.orderNo))!.status).toBe("created");
+      expect(await count("mint_jobs")).toBe(0);
+      const reasons = (
+        (await test.platform.db.execute(sql`select reason from payment_notifications order by id`)) as unknown as {
+          rows: { reason: string }[];
+        }
+      ).rows.map((r) => r.reason);
+      expect(reasons).toEqual(["signature", "signature", "amount-mismatch", "app-id", "unknown-order"]);
+    });
+
+    it("finds a payment whose notifications were lost, and refunds it when the order had expired", async () => {
+      const { order, buyer } = await reservedOrder();
+      // The collector pays while our server is down: every notification attempt fails.
+      const port = Number(new URL(test.platform.config.env.PUBLIC_ORIGIN).port);
+      await app.close();
+      const delivery = await test.platform.sandboxPayments!.pay(order.orderNo);
+      expect(delivery).toMatchObject({ delivered: false, attempts: 3 });
+      app = await buildHttpApp(test.platform, { logger: false });
+      await app.listen({ host: "127.0.0.1", port });
+      test.clock.advance(10 * 60_000);
+      await test.platform.drops.expireDue(test.platform.db);
+      // Asking the provider reveals the payment: too late for the order, so the money goes back.
+      expect(await test.platform.payments.syncWithProvider(test.platform.db, order.orderNo)).toEqual({
+        outcome: "applied",
+        kind: "paid",
+      });
+      await test.platform.sandboxPayments!.whenIdle();
+      const detail = await buyer.caller.orders.get({ orderNo: order.orderNo });
+      expect(detail.status).toBe("expired");
+      expect(await count("mint_jobs")).toBe(0);
+      expect(await count("refunds", "status = 'succeeded'")).toBe(1);
+      expect(test.platform.sandboxPayments!.trade(order.orderNo)!.refundedFen).toBe(1990);
+    });
+
+    it("lets an operator refund a paid order before delivery, returning its editions", async () => {
+      const { order, intent, buyer, collection } = await reservedOrder();
+      await app.inject({ method: "POST", url: `${intent.cashierPath}/pay` });
+      const operator = await login(test);
+      await promote(test.platform, operator.user.id, "operator");
+      const { callerFor } = await import("./helpers.js");
+      const { caller: ops } = await callerFor(test.platform, { token: operator.token });
+      await expectAppError(
+        buyer.caller.payments.refund({ orderNo: order.orderNo, reason: "用户申请" }),
+        "auth.forbidden",
+        "FORBIDDEN",
+      );
+      await ops.payments.refund({ orderNo: order.orderNo, reason: "用户申请退款" });
+      await test.platform.sandboxPayments!.whenIdle();
+      const detail = await buyer.caller.orders.get({ orderNo: order.orderNo });
+      expect(detail.status).toBe("refunded");
+      expect(await buyer.caller.drops.stock({ collectionId: collection.id })).toMatchObject({ sold: 0, available: 10 });
+      await expectAppError(ops.payments.refund({ orderNo: order.orderNo, reason: "再次" }), "order.wrongState");
+    });
+
+    it("refuses to open a cashier for someone else's order or an expired one", async () => {
+      const { order, buyer } = await reservedOrder();
+      const other = await verifiedCollector(test);
+      await expectAppError(
+        other.caller.payments.createIntent({ orderNo: order.orderNo }),
+        "order.notFound",
+        "NOT_FOUND",
+      );
+      test.clock.advance(10 * 60_000);
+      await expectAppError(
+        buyer.caller.payments.createIntent({ orderNo: order.orderNo }),
+        "order.wrongState",
+        "PRECONDITION_FAILED",
+      );
+    });
+  });
+}
