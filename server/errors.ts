@@ -191,6 +191,12 @@ export const errorCatalog = {
     en: "The order's current state does not allow this",
   },
 
+  "payments.statementUnavailable": {
+    kind: "PRECONDITION_FAILED",
+    zh: "当前支付渠道暂不支持自动对账",
+    en: "This payment provider's statements cannot be fetched yet",
+  },
+
   "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
   internal: {
     kind: "INTERNAL_SERVER_ERROR",

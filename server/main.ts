@@ -27,13 +27,13 @@ async function main(): Promise<void> {
     );
   }
   platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
-  // Unpaid orders past their window give their editions back.
+  // Unpaid orders past their window give their editions back (after asking the provider about late payments).
   let expiring = false;
   const expiry = setInterval(() => {
     if (expiring) return;
     expiring = true;
-    platform.drops
-      .expireDue(platform.db)
+    platform.payments
+      .settleExpiring(platform.db)
       .catch((error: unknown) => app.log.warn({ err: error }, "order expiry failed; it will be retried"))
       .finally(() => {
         expiring = false;

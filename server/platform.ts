@@ -137,7 +137,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     onPublished: (tx, collection) => drops.allocate(tx, collection.id, collection.editionSize),
   });
   const drops = createDropsService({ catalog, kyc, clock, paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES });
-  const paymentProvider = overrides.paymentProvider ?? createSandboxPaymentProvider({ now: clock });
+  const paymentProvider =
+    overrides.paymentProvider ?? createSandboxPaymentProvider({ now: clock, enforceExpiry: true });
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
   const payments = createPaymentsService({
     provider: paymentProvider,

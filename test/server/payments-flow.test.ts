@@ -232,3 +232,75 @@ for (const database of databasesUnderTest()) {
     });
   });
 }
+
+describe("settling and reconciling payments", () => {
+  let test: TestPlatform;
+  let app: FastifyInstance;
+  let port: number;
+
+  beforeEach(async () => {
+    port = await freePort();
+    let clockRef: () => Date = () => new Date();
+    const provider = createSandboxPaymentProvider({ retryDelaysMs: [10], now: () => clockRef() });
+    test = await createTestPlatform(databasesUnderTest()[0]!, {
+      env: { PUBLIC_ORIGIN: `http://127.0.0.1:${port}` },
+      overrides: { paymentProvider: provider },
+    });
+    clockRef = test.clock.now;
+    app = await buildHttpApp(test.platform, { logger: false });
+    await app.listen({ host: "127.0.0.1", port });
+  });
+  afterEach(async () => {
+    await app.close();
+    await test.close();
+  });
+
+  it("asks the provider before expiring an order, so a payment with a lost notification is kept", async () => {
+    const collection = await publishedCollection(test);
+    const buyer = await verifiedCollector(test);
+    const paidQuietly = await buyer.caller.drops.reserve({
+      collectionId: collection.id,
+      quantity: 1,
+      idempotencyKey: key(),
+    });
+    const abandoned = await buyer.caller.drops.reserve({
+      collectionId: collection.id,
+      quantity: 1,
+      idempotencyKey: key(),
+    });
+    await buyer.caller.payments.createIntent({ orderNo: paidQuietly.orderNo });
+    await buyer.caller.payments.createIntent({ orderNo: abandoned.orderNo });
+    await app.close();
+    await test.platform.sandboxPayments!.pay(paidQuietly.orderNo);
+    app = await buildHttpApp(test.platform, { logger: false });
+    await app.listen({ host: "127.0.0.1", port });
+
+    test.clock.advance(10 * 60_000);
+    expect(await test.platform.payments.settleExpiring(test.platform.db)).toEqual({ paidLate: 1, expired: 1 });
+    expect((await buyer.caller.orders.get({ orderNo: paidQuietly.orderNo })).status).toBe("paid");
+    expect((await buyer.caller.orders.get({ orderNo: abandoned.orderNo })).status).toBe("expired");
+    expect(test.platform.sandboxPayments!.trade(abandoned.orderNo)!.status).toBe("TRADE_CLOSED");
+  });
+
+  it("reconciles a day's statement with our payments and lists every mismatch", async () => {
+    const collection = await publishedCollection(test);
+    const buyer = await verifiedCollector(test);
+    const order = await buyer.caller.drops.reserve({ collectionId: collection.id, quantity: 1, idempotencyKey: key() });
+    const intent = await buyer.caller.payments.createIntent({ orderNo: order.orderNo });
+    await app.inject({ method: "POST", url: `${intent.cashierPath}/pay` });
+    const operator = await login(test);
+    await promote(test.platform, operator.user.id, "operator");
+    const { callerFor } = await import("./helpers.js");
+    const { caller: ops } = await callerFor(test.platform, { token: operator.token });
+    const day = formatChinaTime(test.clock.now()).slice(0, 10);
+    expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 1, payments: 1, mismatches: [] });
+
+    // Our record says another amount: the report names the trade.
+    await test.platform.db.execute(sql`update payments set amount_fen = 1 where out_trade_no = ${order.orderNo}`);
+    const report = await ops.payments.reconcile({ day });
+    expect(report.mismatches).toEqual([
+      { outTradeNo: order.orderNo, problem: "amount-differs", ourFen: 1, theirFen: 1990 },
+    ]);
+    await expectAppError(buyer.caller.payments.reconcile({ day }), "auth.forbidden", "FORBIDDEN");
+  });
+});

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { AppError } from "../../errors.js";
+import { parseAlipayStatement } from "../../providers/payments/sandbox.js";
 import { collectorProcedure, operatorProcedure, router } from "../../trpc/init.js";
 
 const orderNo = z.string().regex(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound");
@@ -17,6 +19,16 @@ export const paymentsRouter = router({
       status: payment.status,
     };
   }),
+
+  /** Compares a day's provider statement with our payments and lists the mismatches (sandbox statements today). */
+  reconcile: operatorProcedure
+    .input(z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }))
+    .mutation(async ({ ctx, input }) => {
+      const sandbox = ctx.platform.sandboxPayments;
+      if (sandbox === null) throw new AppError("payments.statementUnavailable");
+      const statement = parseAlipayStatement(sandbox.statement(input.day));
+      return ctx.platform.payments.reconcile(ctx.platform.db, statement, input.day);
+    }),
 
   /** An operator refunds a paid order before delivery (audited). */
   refund: operatorProcedure

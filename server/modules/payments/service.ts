@@ -1,8 +1,8 @@
-import { eq } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, lte } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { mintJobs, paymentNotifications, payments, refunds } from "../../db/schema.js";
+import { mintJobs, orders, paymentNotifications, payments, refunds } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
 import {
   type NotificationAnswer,
@@ -14,6 +14,7 @@ import { appendAudit } from "../audit/service.js";
 import type { DropsService } from "../drops/service.js";
 import type { SessionUser } from "../identity/service.js";
 import type { WalletService } from "../wallets/service.js";
+import type { AlipayStatement } from "../../providers/payments/sandbox.js";
 
 /**
  * Fiat payments, provider-agnostic. A notification is trusted only after the
@@ -82,14 +83,12 @@ export function createPaymentsService(deps: PaymentsDependencies) {
         const applied = await deps.drops.markPaid(tx, order, notification.occurredAt);
         if (applied === "paid") {
           const recipient = await deps.wallets.addressOf(tx, order.userId);
-          await tx
-            .insert(mintJobs)
-            .values({
-              orderId: order.id,
-              collectionId: order.collectionId,
-              recipient: recipient!,
-              quantity: order.quantity,
-            });
+          await tx.insert(mintJobs).values({
+            orderId: order.id,
+            collectionId: order.collectionId,
+            recipient: recipient!,
+            quantity: order.quantity,
+          });
           return { result: { outcome: "applied", kind: "paid" } };
         }
         if (applied === "late") {
@@ -206,6 +205,85 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       const { result, refund } = await apply(db, answer);
       if (refund !== undefined) await startRefund(refund);
       return result;
+    },
+
+    /**
+     * Before unpaid orders expire: asks the provider about each one that has a
+     * cashier open (a payment whose notification is late is applied, not lost),
+     * closes the trades still unpaid, then lets the drops module expire them.
+     */
+    async settleExpiring(db: Db): Promise<{ paidLate: number; expired: number }> {
+      const due = await db
+        .select({ orderNo: orders.orderNo })
+        .from(orders)
+        .innerJoin(payments, eq(payments.orderId, orders.id))
+        .where(and(eq(orders.status, "created"), lte(orders.expiresAt, deps.clock()), eq(payments.status, "pending")))
+        .limit(200);
+      let paidLate = 0;
+      for (const { orderNo } of due) {
+        const found = await this.syncWithProvider(db, orderNo).catch(() => null);
+        if (found?.outcome === "applied") paidLate++;
+        else await provider.closeOrder(orderNo).catch(() => undefined);
+      }
+      return { paidLate, expired: await deps.drops.expireDue(db) };
+    },
+
+    /**
+     * Compares the provider's statement of one China day with our payments:
+     * trades paid there but not here, paid here but missing there, amounts that differ.
+     */
+    async reconcile(db: Db, statement: AlipayStatement, day: string) {
+      const start = new Date(`${day}T00:00:00+08:00`);
+      const end = new Date(start.getTime() + 86_400_000);
+      const ours = await db
+        .select()
+        .from(payments)
+        .where(
+          and(gte(payments.paidAt, start), lt(payments.paidAt, end), inArray(payments.status, ["paid", "refunded"])),
+        );
+      const theirs = statement.rows.filter((row) => row.type === "交易");
+      const oursByTrade = new Map(ours.map((p) => [p.outTradeNo, p]));
+      const theirsByTrade = new Map(theirs.map((row) => [row.outTradeNo, row]));
+      const mismatches: {
+        outTradeNo: string;
+        problem: "missing-here" | "missing-there" | "amount-differs";
+        ourFen?: number;
+        theirFen?: number;
+      }[] = [];
+      for (const row of theirs) {
+        const payment = oursByTrade.get(row.outTradeNo);
+        if (payment === undefined)
+          mismatches.push({ outTradeNo: row.outTradeNo, problem: "missing-here", theirFen: row.amountFen });
+        else if (payment.amountFen !== row.amountFen) {
+          mismatches.push({
+            outTradeNo: row.outTradeNo,
+            problem: "amount-differs",
+            ourFen: payment.amountFen,
+            theirFen: row.amountFen,
+          });
+        }
+      }
+      for (const payment of ours) {
+        if (!theirsByTrade.has(payment.outTradeNo)) {
+          mismatches.push({ outTradeNo: payment.outTradeNo, problem: "missing-there", ourFen: payment.amountFen });
+        }
+      }
+      await appendAudit(
+        db,
+        {
+          actor: { userId: null, role: "system" },
+          action: "payments.reconciled",
+          subject: { type: "statement", id: day },
+          details: {
+            provider: provider.name,
+            trades: theirs.length,
+            payments: ours.length,
+            mismatches: mismatches.length,
+          },
+        },
+        deps.clock(),
+      );
+      return { day, trades: theirs.length, payments: ours.length, mismatches };
     },
 
     /** An operator refunds a paid order that has not been delivered. */
