@@ -74,6 +74,7 @@ const environmentSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(20 * 1024 * 1024),
   MEDIA_DIR: z.string().optional(),
+  RESERVE_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(20),
   PAYMENT_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
   COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(180).max(36500).default(180),

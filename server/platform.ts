@@ -136,7 +136,13 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     publicOrigin: env.PUBLIC_ORIGIN,
     onPublished: (tx, collection) => drops.allocate(tx, collection.id, collection.editionSize),
   });
-  const drops = createDropsService({ catalog, kyc, clock, paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES });
+  const drops = createDropsService({
+    catalog,
+    kyc,
+    clock,
+    paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
+    reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
+  });
   const paymentProvider =
     overrides.paymentProvider ?? createSandboxPaymentProvider({ now: clock, enforceExpiry: true });
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;

@@ -159,6 +159,21 @@ for (const database of databasesUnderTest()) {
       expect((await caller.drops.stock({ collectionId: collection.id })).available).toBe(100);
     });
 
+    it("rate-limits reservation attempts per account", async () => {
+      await test.close();
+      test = await createTestPlatform(database, { env: { RESERVE_ATTEMPTS_PER_MINUTE: "3" } });
+      const collection = await publishedCollection(test, { perPersonLimit: 1 });
+      const { caller } = await verifiedCollector(test);
+      const idempotencyKey = key();
+      for (let i = 0; i < 3; i++)
+        await caller.drops.reserve({ collectionId: collection.id, quantity: 1, idempotencyKey });
+      await expectAppError(
+        caller.drops.reserve({ collectionId: collection.id, quantity: 1, idempotencyKey }),
+        "auth.rateLimited",
+        "TOO_MANY_REQUESTS",
+      );
+    });
+
     it("hides other collectors' orders", async () => {
       const collection = await publishedCollection(test);
       const alice = await verifiedCollector(test);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -26,6 +27,8 @@ export interface DropsDependencies {
   kyc: KycService;
   clock: () => Date;
   paymentWindowMinutes: number;
+  /** Reservation attempts one account may make per minute (retries of the same key included). */
+  reserveAttemptsPerMinute: number;
 }
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -44,6 +47,8 @@ function newOrderNo(now: Date): string {
 }
 
 export function createDropsService(deps: DropsDependencies) {
+  const attempts = new RateLimiterMemory({ keyPrefix: "reserve", points: deps.reserveAttemptsPerMinute, duration: 60 });
+
   async function history(db: Db, orderId: number, from: string | null, to: string, reason = "") {
     await db.insert(orderEvents).values({ orderId, fromStatus: from, toStatus: to, reason, at: deps.clock() });
   }
@@ -93,6 +98,14 @@ export function createDropsService(deps: DropsDependencies) {
       userId: number,
       input: { collectionId: number; quantity: number; idempotencyKey: string },
     ): Promise<OrderRow & { editions: number[] }> {
+      try {
+        await attempts.consume(String(userId));
+      } catch (error) {
+        if (error instanceof RateLimiterRes) {
+          throw new AppError("auth.rateLimited", { retryAfterSeconds: Math.ceil(error.msBeforeNext / 1000) });
+        }
+        throw error;
+      }
       const retried = await findByKey(db, userId, input.idempotencyKey);
       if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id) };
 
