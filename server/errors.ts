@@ -184,6 +184,22 @@ export const errorCatalog = {
     zh: "已达到每人限购数量",
     en: "You have reached the per-person limit",
   },
+  "lottery.notFound": { kind: "NOT_FOUND", zh: "该藏品没有抽签", en: "This drop has no lottery" },
+  "lottery.exists": { kind: "CONFLICT", zh: "该藏品已设置抽签", en: "This drop already has a lottery" },
+  "lottery.invalidWindow": {
+    kind: "BAD_REQUEST",
+    zh: "报名截止时间须在当前之后、开售之前，中签名额不超过发行量",
+    en: "Registration must close after now and before the sale; winners cannot exceed the edition size",
+  },
+  "lottery.closed": { kind: "PRECONDITION_FAILED", zh: "抽签报名已截止", en: "Lottery registration has closed" },
+  "lottery.stillOpen": { kind: "PRECONDITION_FAILED", zh: "报名尚未截止", en: "Registration is still open" },
+  "lottery.alreadyRegistered": { kind: "CONFLICT", zh: "您已报名", en: "You have already registered" },
+  "lottery.alreadyDrawn": { kind: "CONFLICT", zh: "已开奖", en: "The lottery has been drawn" },
+  "lottery.notWinner": {
+    kind: "FORBIDDEN",
+    zh: "本次为抽签发售，仅中签用户可购买",
+    en: "This drop is sold by lottery; only winners may buy",
+  },
   "order.notFound": { kind: "NOT_FOUND", zh: "找不到该订单", en: "No such order" },
   "order.wrongState": {
     kind: "PRECONDITION_FAILED",

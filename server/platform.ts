@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
 import { type MediaStore, createLocalMediaStore } from "./modules/catalog/media.js";
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
+import { type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
@@ -19,6 +20,7 @@ import { type SandboxPaymentProvider, createSandboxPaymentProvider } from "./pro
 import type { PaymentProvider } from "./providers/payments/types.js";
 import { createConsoleSmsProvider } from "./providers/sms/console.js";
 import type { SmsProvider } from "./providers/sms/types.js";
+import { AppError } from "./errors.js";
 import { Sealer } from "./security/crypto.js";
 
 /**
@@ -36,6 +38,7 @@ export interface Platform {
   wallets: WalletService;
   catalog: CatalogService;
   drops: DropsService;
+  lottery: LotteryService;
   payments: PaymentsService;
   paymentProvider: PaymentProvider;
   /** The sandbox provider when it is the one in use (its cashier is served locally). */
@@ -54,6 +57,8 @@ export interface PlatformOverrides {
   custody?: KeyCustody;
   mediaStore?: MediaStore;
   paymentProvider?: PaymentProvider;
+  /** Where lottery draws take their unpredictable anchor (the chain's latest block hash by default). */
+  lotteryAnchor?: () => Promise<string>;
   onBackgroundError?: (error: unknown) => void;
 }
 
@@ -136,10 +141,23 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     publicOrigin: env.PUBLIC_ORIGIN,
     onPublished: (tx, collection) => drops.allocate(tx, collection.id, collection.editionSize),
   });
+  const lottery = createLotteryService({
+    catalog,
+    kyc,
+    clock,
+    anchor:
+      overrides.lotteryAnchor ??
+      (async () => {
+        if (chain === null) throw new AppError("collection.chainUnavailable");
+        const block = await chain.provider.getBlock("latest");
+        return block!.hash!;
+      }),
+  });
   const drops = createDropsService({
     catalog,
     kyc,
     clock,
+    mayBuy: lottery.mayBuy,
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
   });
@@ -174,6 +192,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     identity,
     catalog,
     drops,
+    lottery,
     payments,
     paymentProvider,
     sandboxPayments,

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   index,
   integer,
@@ -481,5 +482,54 @@ export const mintJobs = pgTable(
     index("mint_jobs_pending_idx").on(t.status, t.collectionId),
     check("mint_jobs_status_check", sql`${t.status} in ('pending', 'sent', 'minted', 'parked')`),
     check("mint_jobs_quantity_check", sql`${t.quantity} >= 1`),
+  ],
+);
+
+// ===== lotteries =====
+
+/**
+ * Lottery mode of a drop: the seed's hash is published when the lottery is
+ * opened (before registration closes); at the draw the seed is revealed and
+ * mixed with a block hash nobody knew in advance, so anyone can recompute the
+ * winners from the published seed, anchor and registration list.
+ */
+export const lotteries = pgTable(
+  "lotteries",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    collectionId: bigint("collection_id", { mode: "number" })
+      .notNull()
+      .references(() => collections.id),
+    registrationEndsAt: timestamp("registration_ends_at", { withTimezone: true }).notNull(),
+    winnersCount: integer("winners_count").notNull(),
+    seedCommitment: text("seed_commitment").notNull(),
+    seed: text("seed").notNull(),
+    revealed: boolean("revealed").notNull().default(false),
+    anchor: text("anchor"),
+    drawnAt: timestamp("drawn_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("lotteries_collection_key").on(t.collectionId),
+    check("lotteries_winners_check", sql`${t.winnersCount} >= 1`),
+    check("lotteries_drawn_check", sql`(${t.drawnAt} is null) = (${t.anchor} is null) and (${t.drawnAt} is null) = (not ${t.revealed})`),
+  ],
+);
+
+export const lotteryEntries = pgTable(
+  "lottery_entries",
+  {
+    lotteryId: bigint("lottery_id", { mode: "number" })
+      .notNull()
+      .references(() => lotteries.id),
+    commitment: text("commitment").notNull(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id),
+    won: boolean("won").notNull().default(false),
+    registeredAt: timestamp("registered_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.lotteryId, t.commitment] }),
   ],
 );

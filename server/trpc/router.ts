@@ -1,6 +1,6 @@
 import { auditRouter } from "../modules/audit/router.js";
 import { catalogRouter, issuerRouter, reviewRouter, studioRouter } from "../modules/catalog/router.js";
-import { dropsRouter, ordersRouter } from "../modules/drops/router.js";
+import { dropsRouter, lotteryRouter, ordersRouter } from "../modules/drops/router.js";
 import { authRouter } from "../modules/identity/router.js";
 import { paymentsRouter } from "../modules/payments/router.js";
 import { kycRouter, privacyRouter } from "../modules/kyc/router.js";
@@ -17,6 +17,7 @@ export const appRouter = router({
   catalog: catalogRouter,
   drops: dropsRouter,
   orders: ordersRouter,
+  lottery: lotteryRouter,
   payments: paymentsRouter,
 });
 

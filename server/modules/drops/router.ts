@@ -1,6 +1,12 @@
 import { z } from "zod";
 
-import { collectorProcedure, publicProcedure, router, verifiedCollectorProcedure } from "../../trpc/init.js";
+import {
+  collectorProcedure,
+  operatorProcedure,
+  publicProcedure,
+  router,
+  verifiedCollectorProcedure,
+} from "../../trpc/init.js";
 import type { OrderRow } from "./service.js";
 
 const id = z.number().int().positive();
@@ -63,4 +69,38 @@ export const ordersRouter = router({
     await ctx.platform.drops.cancel(ctx.platform.db, ctx.user.id, input.orderNo);
     return { ok: true as const };
   }),
+});
+
+export const lotteryRouter = router({
+  /** Opens lottery mode for a published drop; the seed's hash is published at once. */
+  open: operatorProcedure
+    .input(
+      z.object({
+        collectionId: id,
+        registrationEndsAt: z.coerce.date(),
+        winnersCount: z.number().int().min(1).max(1_000_000),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const row = await ctx.platform.lottery.open(ctx.platform.db, ctx.user, input);
+      return {
+        seedCommitment: row.seedCommitment,
+        registrationEndsAt: row.registrationEndsAt,
+        winnersCount: row.winnersCount,
+      };
+    }),
+
+  register: verifiedCollectorProcedure.input(z.object({ collectionId: id })).mutation(async ({ ctx, input }) => {
+    await ctx.platform.lottery.register(ctx.platform.db, ctx.user.id, input.collectionId);
+    return { ok: true as const };
+  }),
+
+  draw: operatorProcedure
+    .input(z.object({ collectionId: id }))
+    .mutation(({ ctx, input }) => ctx.platform.lottery.draw(ctx.platform.db, ctx.user, input.collectionId)),
+
+  /** Public, so anyone can recompute the winners. */
+  result: publicProcedure
+    .input(z.object({ collectionId: id }))
+    .query(({ ctx, input }) => ctx.platform.lottery.result(ctx.platform.db, input.collectionId)),
 });

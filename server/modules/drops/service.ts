@@ -29,6 +29,8 @@ export interface DropsDependencies {
   paymentWindowMinutes: number;
   /** Reservation attempts one account may make per minute (retries of the same key included). */
   reserveAttemptsPerMinute: number;
+  /** Whether an identity may buy in a drop (lottery winners only, in lottery mode). */
+  mayBuy: (db: Db, collectionId: number, commitment: string) => Promise<boolean>;
 }
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -119,6 +121,7 @@ export function createDropsService(deps: DropsDependencies) {
       }
       const commitment = await deps.kyc.commitmentOf(db, userId);
       if (commitment === null) throw new AppError("kyc.notVerified");
+      if (!(await deps.mayBuy(db, collection.id, commitment))) throw new AppError("lottery.notWinner");
 
       try {
         const order = await db.transaction(async (tx) => {
