@@ -200,6 +200,13 @@ export const errorCatalog = {
     zh: "本次为抽签发售，仅中签用户可购买",
     en: "This drop is sold by lottery; only winners may buy",
   },
+  "airdrop.listHasProblems": {
+    kind: "PRECONDITION_FAILED",
+    zh: "名单中有无法空投的用户，请先处理检查报告中的问题",
+    en: "Some people on the list cannot receive an airdrop; resolve the check report first",
+  },
+  "airdrop.empty": { kind: "BAD_REQUEST", zh: "名单为空", en: "The list is empty" },
+  "airdrop.notFound": { kind: "NOT_FOUND", zh: "找不到该空投", en: "No such airdrop" },
   "order.notFound": { kind: "NOT_FOUND", zh: "找不到该订单", en: "No such order" },
   "order.wrongState": {
     kind: "PRECONDITION_FAILED",

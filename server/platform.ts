@@ -5,9 +5,11 @@ import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
 import { type MediaStore, createLocalMediaStore } from "./modules/catalog/media.js";
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
+import { type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
 import { type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
+import { type MintingService, createMintingService } from "./modules/minting/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
@@ -39,6 +41,8 @@ export interface Platform {
   catalog: CatalogService;
   drops: DropsService;
   lottery: LotteryService;
+  airdrops: AirdropService;
+  minting: MintingService;
   payments: PaymentsService;
   paymentProvider: PaymentProvider;
   /** The sandbox provider when it is the one in use (its cashier is served locally). */
@@ -164,10 +168,13 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const paymentProvider =
     overrides.paymentProvider ?? createSandboxPaymentProvider({ now: clock, enforceExpiry: true });
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
+  const minting = createMintingService();
+  const airdrops = createAirdropService({ catalog, identity, kyc, wallets, minting, clock });
   const payments = createPaymentsService({
     provider: paymentProvider,
     drops,
     wallets,
+    minting,
     clock,
     publicOrigin: env.PUBLIC_ORIGIN,
   });
@@ -193,6 +200,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     catalog,
     drops,
     lottery,
+    airdrops,
+    minting,
     payments,
     paymentProvider,
     sandboxPayments,

@@ -353,6 +353,8 @@ export const orders = pgTable(
     amountFen: integer("amount_fen").notNull(),
     status: text("status", { enum: ORDER_STATUSES }).notNull().default("created"),
     idempotencyKey: text("idempotency_key").notNull(),
+    /** Set on the free orders of an issuer's airdrop. */
+    airdropId: bigint("airdrop_id", { mode: "number" }),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     paidAt: timestamp("paid_at", { withTimezone: true }),
     createdAt: createdAt(),
@@ -512,7 +514,10 @@ export const lotteries = pgTable(
   (t) => [
     uniqueIndex("lotteries_collection_key").on(t.collectionId),
     check("lotteries_winners_check", sql`${t.winnersCount} >= 1`),
-    check("lotteries_drawn_check", sql`(${t.drawnAt} is null) = (${t.anchor} is null) and (${t.drawnAt} is null) = (not ${t.revealed})`),
+    check(
+      "lotteries_drawn_check",
+      sql`(${t.drawnAt} is null) = (${t.anchor} is null) and (${t.drawnAt} is null) = (not ${t.revealed})`,
+    ),
   ],
 );
 
@@ -529,7 +534,19 @@ export const lotteryEntries = pgTable(
     won: boolean("won").notNull().default(false),
     registeredAt: timestamp("registered_at", { withTimezone: true }).notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.lotteryId, t.commitment] }),
-  ],
+  (t) => [primaryKey({ columns: [t.lotteryId, t.commitment] })],
 );
+
+/** An issuer's free distribution of editions to a list of verified collectors. */
+export const airdrops = pgTable("airdrops", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  collectionId: bigint("collection_id", { mode: "number" })
+    .notNull()
+    .references(() => collections.id),
+  issuerId: bigint("issuer_id", { mode: "number" })
+    .notNull()
+    .references(() => issuers.id),
+  createdBy: bigint("created_by", { mode: "number" }).notNull(),
+  recipients: integer("recipients").notNull(),
+  createdAt: createdAt(),
+});

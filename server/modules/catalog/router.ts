@@ -107,6 +107,24 @@ export const studioRouter = router({
       ctx.platform.catalog.submit(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId),
     ),
 
+  /** Checks an airdrop list (phone numbers or collector ids) and reports every entry that cannot receive. */
+  airdropCheck: issuerProcedure
+    .input(z.object({ collectionId: id, recipients: z.array(z.string().max(20)).min(1).max(10_000) }))
+    .mutation(({ ctx, input }) =>
+      ctx.platform.airdrops.check(ctx.platform.db, ctx.issuerId, input.collectionId, input.recipients),
+    ),
+
+  /** Gives one edition to each person on a clean list, free; each becomes a mint job. */
+  airdrop: issuerProcedure
+    .input(z.object({ collectionId: id, recipients: z.array(z.string().max(20)).min(1).max(10_000) }))
+    .mutation(({ ctx, input }) =>
+      ctx.platform.airdrops.execute(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId, input.recipients),
+    ),
+
+  airdropProgress: issuerProcedure
+    .input(z.object({ airdropId: id }))
+    .query(({ ctx, input }) => ctx.platform.airdrops.progress(ctx.platform.db, ctx.issuerId, input.airdropId)),
+
   publish: issuerProcedure
     .input(z.object({ collectionId: id }))
     .mutation(({ ctx, input }) =>

@@ -74,6 +74,7 @@ export interface IdentityService {
   /** Finds or creates the account of `phone` (seeding, airdrop lists). */
   ensureAccount(db: Db, phone: string, role?: Role, issuerId?: number | null): Promise<SessionUser>;
   findAccountByPhone(db: Db, phone: string): Promise<SessionUser | null>;
+  findAccountById(db: Db, userId: number): Promise<SessionUser | null>;
   exportAccount(db: Db, userId: number): Promise<{ phone: string; role: Role; createdAt: Date } | null>;
   markErasureRequested(db: Db, userId: number): Promise<void>;
   /** Makes the account staff of issuer `issuerId` (its application was approved). */
@@ -147,6 +148,11 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
         .select()
         .from(users)
         .where(eq(users.phoneHash, phoneHash(phone)));
+      return row === undefined ? null : toSessionUser(row);
+    },
+
+    async findAccountById(db, userId) {
+      const [row] = await db.select().from(users).where(eq(users.id, userId));
       return row === undefined ? null : toSessionUser(row);
     },
 

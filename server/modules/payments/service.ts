@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, lt, lte } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { mintJobs, orders, paymentNotifications, payments, refunds } from "../../db/schema.js";
+import { orders, paymentNotifications, payments, refunds } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
 import {
   type NotificationAnswer,
@@ -12,6 +12,7 @@ import {
 } from "../../providers/payments/types.js";
 import { appendAudit } from "../audit/service.js";
 import type { DropsService } from "../drops/service.js";
+import type { MintingService } from "../minting/service.js";
 import type { SessionUser } from "../identity/service.js";
 import type { WalletService } from "../wallets/service.js";
 import type { AlipayStatement } from "../../providers/payments/sandbox.js";
@@ -29,6 +30,7 @@ export interface PaymentsDependencies {
   provider: PaymentProvider;
   drops: DropsService;
   wallets: WalletService;
+  minting: MintingService;
   clock: () => Date;
   publicOrigin: string;
 }
@@ -83,7 +85,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
         const applied = await deps.drops.markPaid(tx, order, notification.occurredAt);
         if (applied === "paid") {
           const recipient = await deps.wallets.addressOf(tx, order.userId);
-          await tx.insert(mintJobs).values({
+          await deps.minting.enqueue(tx, {
             orderId: order.id,
             collectionId: order.collectionId,
             recipient: recipient!,
