@@ -38,7 +38,7 @@ export function createAirdropService(deps: AirdropDependencies) {
     const seen = new Set<string>();
     for (const raw of entries) {
       const entry = raw.trim();
-      let account: SessionUser | null = null;
+      let account: SessionUser | null;
       if (PHONE_PATTERN.test(entry)) account = await deps.identity.findAccountByPhone(db, entry);
       else if (/^\d{1,15}$/.test(entry)) account = await deps.identity.findAccountById(db, Number(entry));
       else {
