@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     );
   }
   platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
+  platform.mintWorker?.start(config.env.MINT_INTERVAL_MS);
   // Unpaid orders past their window give their editions back (after asking the provider about late payments).
   let expiring = false;
   const expiry = setInterval(() => {
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     clearInterval(expiry);
     await app.close();
     await platform.registrySync?.stop();
+    await platform.mintWorker?.stop();
     platform.sandboxPayments?.close();
     await platform.database.close();
     process.exit(0);

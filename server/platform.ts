@@ -10,6 +10,7 @@ import { type LotteryService, createLotteryService } from "./modules/drops/lotte
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
 import { type MintingService, createMintingService } from "./modules/minting/service.js";
+import { type MintWorker, createMintWorker } from "./modules/minting/worker.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
@@ -50,6 +51,8 @@ export interface Platform {
   /** Null when no chain is configured or reachable at start; registry writes then wait in the outbox. */
   chain: Chain | null;
   registrySync: RegistrySync | null;
+  /** The delivery pipeline; null without a chain (paid orders then wait in the outbox). */
+  mintWorker: MintWorker | null;
 }
 
 export interface PlatformOverrides {
@@ -179,6 +182,30 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     publicOrigin: env.PUBLIC_ORIGIN,
   });
 
+  // Refunds of parked jobs are asked of the provider after their transaction commits.
+  const refundsToStart: Parameters<PaymentsService["startRefund"]>[0][] = [];
+  const mintWorker =
+    chain === null
+      ? null
+      : createMintWorker({
+          db: database.db,
+          chain,
+          clock,
+          batchSize: env.MINT_BATCH_SIZE,
+          contractOf: catalog.contractOf,
+          onPlanned: drops.markMinting,
+          onMinted: (tx, orderId, details) => drops.markMinted(tx, orderId, `token ${details.firstTokenId}`),
+          onParked: async (tx, orderId, reason) => {
+            await drops.markUndeliverable(tx, orderId, reason);
+            const refund = await payments.requestRefundForFailedDelivery(tx, orderId, reason);
+            if (refund !== null) refundsToStart.push(refund);
+          },
+          afterRound: async () => {
+            for (const refund of refundsToStart.splice(0)) await payments.startRefund(refund);
+          },
+          onError: (error) => overrides.onBackgroundError?.(error),
+        });
+
   return {
     config,
     database,
@@ -187,6 +214,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     custody,
     wallets,
     chain,
+    mintWorker,
     registrySync:
       chain === null
         ? null

@@ -114,6 +114,7 @@ export async function createTestPlatform(
     close: async () => {
       platform.sandboxPayments?.close();
       await platform.registrySync?.stop();
+      await platform.mintWorker?.stop();
       await platform.database.close();
     },
   };

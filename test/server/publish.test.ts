@@ -147,6 +147,12 @@ describe("publishing and artwork over HTTP", () => {
       saleState: "on_sale",
       priceFen: 1990,
     });
+    expect(await visitor.drops.stock({ collectionId: draft.id })).toEqual({
+      editionSize: 500,
+      available: 500,
+      reserved: 0,
+      sold: 0,
+    });
     const media = await app.inject({ url: `/media/${sha256}` });
     expect(media.statusCode).toBe(200);
     expect(media.headers["x-content-sha256"]).toBe(sha256);

@@ -316,6 +316,7 @@ export function createCatalogService(deps: CatalogDependencies) {
           .where(and(eq(collections.id, collectionId), eq(collections.status, "approved")))
           .returning();
         if (updated === undefined) throw new AppError("collection.wrongState");
+        await deps.onPublished?.(tx, updated);
         await audit(
           tx,
           actor,
@@ -328,6 +329,16 @@ export function createCatalogService(deps: CatalogDependencies) {
     },
 
     // ===== reading =====
+
+    /** The contract of a published collection. */
+    async contractOf(db: Db, collectionId: number): Promise<string> {
+      const [row] = await db
+        .select({ contractAddress: collections.contractAddress })
+        .from(collections)
+        .where(and(eq(collections.id, collectionId), eq(collections.status, "published")));
+      if (row?.contractAddress == null) throw new AppError("collection.notFound");
+      return row.contractAddress;
+    },
 
     listForIssuer: (db: Db, issuerId: number) =>
       db.select().from(collections).where(eq(collections.issuerId, issuerId)).orderBy(desc(collections.id)),

@@ -280,6 +280,36 @@ export function createDropsService(deps: DropsDependencies) {
       return true;
     },
 
+    /** Paid orders whose mint jobs were put in a batch. */
+    async markMinting(tx: Db, orderIds: number[]) {
+      if (orderIds.length === 0) return;
+      const moved = await tx
+        .update(orders)
+        .set({ status: "minting", updatedAt: deps.clock() })
+        .where(and(inArray(orders.id, orderIds), eq(orders.status, "paid")))
+        .returning({ id: orders.id });
+      for (const { id } of moved) await history(tx, id, "paid", "minting");
+    },
+
+    async markMinted(tx: Db, orderId: number, reason: string) {
+      const moved = await tx
+        .update(orders)
+        .set({ status: "minted", updatedAt: deps.clock() })
+        .where(and(eq(orders.id, orderId), eq(orders.status, "minting")))
+        .returning({ id: orders.id });
+      if (moved.length > 0) await history(tx, orderId, "minting", "minted", reason);
+    },
+
+    /** Delivery failed for good: the order is paid but undeliverable, ready for its refund. */
+    async markUndeliverable(tx: Db, orderId: number, reason: string) {
+      const moved = await tx
+        .update(orders)
+        .set({ status: "paid", updatedAt: deps.clock() })
+        .where(and(eq(orders.id, orderId), eq(orders.status, "minting")))
+        .returning({ id: orders.id });
+      if (moved.length > 0) await history(tx, orderId, "minting", "paid", `delivery failed: ${reason}`);
+    },
+
     async orderByNo(db: Db, orderNo: string) {
       const [row] = await db.select().from(orders).where(eq(orders.orderNo, orderNo));
       return row;

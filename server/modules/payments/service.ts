@@ -288,6 +288,37 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       return { day, trades: theirs.length, payments: ours.length, mismatches };
     },
 
+    /**
+     * Refunds an order whose delivery failed for good (its job is parked), in the
+     * caller's transaction; the provider is asked once the transaction commits.
+     * Free orders (airdrops) have nothing to refund.
+     */
+    async requestRefundForFailedDelivery(tx: Db, orderId: number, reason: string) {
+      const [payment] = await tx.select().from(payments).where(eq(payments.orderId, orderId));
+      if (payment === undefined || payment.status !== "paid") return null;
+      const refundNo = `RF${payment.outTradeNo.slice(2)}`;
+      const inserted = await tx
+        .insert(refunds)
+        .values({ orderId, refundNo, amountFen: payment.amountFen, reason: `delivery failed: ${reason}` })
+        .onConflictDoNothing()
+        .returning();
+      if (inserted.length === 0) return null;
+      await appendAudit(
+        tx,
+        {
+          actor: { userId: null, role: "system" },
+          action: "refund.requested",
+          subject: { type: "order", id: payment.outTradeNo },
+          details: { refundNo, amountFen: payment.amountFen, reason: "delivery-failed" },
+        },
+        deps.clock(),
+      );
+      return { outTradeNo: payment.outTradeNo, refundNo, refundFen: payment.amountFen, totalFen: payment.amountFen };
+    },
+
+    /** Asks the provider for refunds requested in committed transactions. */
+    startRefund,
+
     /** An operator refunds a paid order that has not been delivered. */
     async refund(db: Db, operator: Pick<SessionUser, "id" | "role">, orderNo: string, reason: string) {
       const order = await deps.drops.orderByNo(db, orderNo);

@@ -1,0 +1,218 @@
+import { type AddressInfo, createServer } from "node:net";
+
+import { sql } from "drizzle-orm";
+import type { FastifyInstance } from "fastify";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { type Chain, createChain } from "../../server/chain/client.js";
+import { buildHttpApp } from "../../server/http/app.js";
+import { deployChain } from "./chain.js";
+import {
+  type TestPlatform,
+  callerFor,
+  createTestPlatform,
+  databasesUnderTest,
+  login,
+  pngBytes,
+  promote,
+  testConfig,
+  verifiedCollector,
+} from "./helpers.js";
+
+const [pglite] = databasesUnderTest();
+const DAY = 86_400_000;
+let keyCounter = 0;
+const key = () => `mint-${Date.now()}-${++keyCounter}`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("delivery: paid orders become tokens exactly once", () => {
+  let test: TestPlatform;
+  let app: FastifyInstance;
+  let chain: Chain;
+  let setup: Awaited<ReturnType<typeof deployChain>>;
+  let mnemonic: string;
+  let port: number;
+
+  beforeEach(async () => {
+    mnemonic = testConfig().secrets.walletMnemonic;
+    setup = await deployChain(mnemonic);
+    chain = createChain({ ...setup, confirmations: 1, gasPrice: 0n });
+    port = await freePort();
+    test = await platformWith(chain);
+    app = await buildHttpApp(test.platform, { logger: false });
+    await app.listen({ host: "127.0.0.1", port });
+  });
+  afterEach(async () => {
+    await app.close();
+    await test.close();
+  });
+
+  function platformWith(withChain: Chain) {
+    return createTestPlatform(pglite!, {
+      env: { WALLET_MNEMONIC: mnemonic, PUBLIC_ORIGIN: `http://127.0.0.1:${port}`, MINT_BATCH_SIZE: "10" },
+      overrides: { chain: withChain, custody: setup.custody },
+    });
+  }
+
+  /** A collection published on chain, on sale now. */
+  async function onSale(editionSize = 20) {
+    const staff = await login(test);
+    const issuerId = await promote(test.platform, staff.user.id, "issuer_staff");
+    const { sha256 } = await test.platform.catalog.registerMedia(test.platform.db, issuerId!, pngBytes());
+    const { caller } = await callerFor(test.platform, { token: staff.token });
+    const now = test.clock.now().getTime();
+    const draft = await caller.studio.createDraft({
+      title: "清明上河图·虹桥",
+      description: "d",
+      creator: "张择端",
+      story: "s",
+      mediaSha256: sha256,
+      editionSize,
+      priceFen: 990,
+      saleStartsAt: new Date(now - DAY),
+      saleEndsAt: new Date(now + DAY),
+      perPersonLimit: 3,
+      lockDays: 180,
+      regiftDays: 730,
+    });
+    await caller.studio.submit({ collectionId: draft.id });
+    const operator = await login(test);
+    await promote(test.platform, operator.user.id, "operator");
+    await (
+      await callerFor(test.platform, { token: operator.token })
+    ).caller.review.decide({ collectionId: draft.id, approve: true });
+    return caller.studio.publish({ collectionId: draft.id });
+  }
+
+  /** A verified collector, bound on chain, who has paid for `quantity` editions. */
+  async function paidBuyer(collectionId: number, quantity = 1) {
+    const buyer = await verifiedCollector(test);
+    await test.platform.registrySync!.runOnce();
+    const order = await buyer.caller.drops.reserve({ collectionId, quantity, idempotencyKey: key() });
+    const intent = await buyer.caller.payments.createIntent({ orderNo: order.orderNo });
+    await app.inject({ method: "POST", url: `${intent.cashierPath}/pay` });
+    return { buyer, order, address: (await buyer.caller.kyc.status()).address! };
+  }
+
+  it("mints a batch of paid orders to their custodial addresses and marks them minted", async () => {
+    const collection = await onSale();
+    const a = await paidBuyer(collection.id, 2);
+    const b = await paidBuyer(collection.id, 1);
+    expect((await a.buyer.caller.orders.get({ orderNo: a.order.orderNo })).status).toBe("paid");
+
+    expect(await test.platform.mintWorker!.runOnce()).toEqual({ minted: 2, parked: 0, failed: 0 });
+    const contract = chain.collection(collection.contractAddress!);
+    expect(await contract.totalSupply()).toBe(3n);
+    expect(await contract.ownerOf(1)).toBe(a.address);
+    expect(await contract.ownerOf(2)).toBe(a.address);
+    expect(await contract.ownerOf(3)).toBe(b.address);
+    const detail = await a.buyer.caller.orders.get({ orderNo: a.order.orderNo });
+    expect(detail.status).toBe("minted");
+    expect(detail.history.map((h) => h.to)).toEqual(["created", "paid", "minting", "minted"]);
+    expect(await test.platform.mintWorker!.runOnce()).toEqual({ minted: 0, parked: 0, failed: 0 });
+    expect(await test.platform.mintWorker!.depth()).toEqual({ pending: 0, inFlight: 0, parked: 0 });
+  });
+
+  it("recognises its own mined batch after a restart instead of sending it again", async () => {
+    const collection = await onSale();
+    const a = await paidBuyer(collection.id);
+    const b = await paidBuyer(collection.id);
+    // Same database, a worker whose send is mined and then the process dies.
+    const crashing: Chain = {
+      ...chain,
+      send: async (role, build) => {
+        await chain.send(role, build);
+        throw new Error("killed");
+      },
+    };
+    const { createMintWorker } = await import("../../server/modules/minting/worker.js");
+    const marks: string[] = [];
+    const dying = createMintWorker({
+      db: test.platform.db,
+      chain: crashing,
+      clock: test.clock.now,
+      batchSize: 10,
+      contractOf: test.platform.catalog.contractOf,
+      onPlanned: test.platform.drops.markMinting,
+      onMinted: async () => {
+        marks.push("minted");
+      },
+      onParked: async () => {
+        marks.push("parked");
+      },
+    });
+    expect(await dying.runOnce()).toMatchObject({ minted: 0, failed: 1 });
+    expect(await chain.collection(collection.contractAddress!).totalSupply()).toBe(2n);
+
+    // The restarted worker (after the backoff) finds the batch on chain and records it; nothing is minted again.
+    test.clock.advance(5_000);
+    const blockBefore = await setup.provider.getBlockNumber();
+    expect(await test.platform.mintWorker!.runOnce()).toEqual({ minted: 2, parked: 0, failed: 0 });
+    expect(await setup.provider.getBlockNumber()).toBe(blockBefore);
+    expect(await chain.collection(collection.contractAddress!).totalSupply()).toBe(2n);
+    expect((await a.buyer.caller.orders.get({ orderNo: a.order.orderNo })).status).toBe("minted");
+    expect((await b.buyer.caller.orders.get({ orderNo: b.order.orderNo })).status).toBe("minted");
+    expect(marks).toEqual([]);
+  });
+
+  it("waits out a chain outage and completes the batch when the chain returns", async () => {
+    const collection = await onSale();
+    const a = await paidBuyer(collection.id);
+    let down = true;
+    const flaky: Chain = {
+      ...chain,
+      send: async (role, build) => {
+        if (down) throw new Error("connect ECONNREFUSED 127.0.0.1:8545");
+        return chain.send(role, build);
+      },
+    };
+    const { createMintWorker } = await import("../../server/modules/minting/worker.js");
+    const worker = createMintWorker({
+      db: test.platform.db,
+      chain: flaky,
+      clock: test.clock.now,
+      batchSize: 10,
+      contractOf: test.platform.catalog.contractOf,
+      onPlanned: test.platform.drops.markMinting,
+      onMinted: (tx, orderId, details) => test.platform.drops.markMinted(tx, orderId, `token ${details.firstTokenId}`),
+      onParked: async () => undefined,
+    });
+    expect(await worker.runOnce()).toMatchObject({ minted: 0, failed: 1 });
+    expect(await worker.runOnce()).toMatchObject({ minted: 0, failed: 0 }); // backing off
+    down = false;
+    test.clock.advance(3_000);
+    expect(await worker.runOnce()).toMatchObject({ minted: 1, failed: 0 });
+    expect(await chain.collection(collection.contractAddress!).ownerOf(1)).toBe(a.address);
+  });
+
+  it("parks the job of a recipient the chain refuses, refunds the order, and delivers the rest", async () => {
+    const collection = await onSale();
+    const frozen = await paidBuyer(collection.id);
+    const fine = await paidBuyer(collection.id);
+    await chain.send("compliance", ({ registry }, overrides) => registry.freeze(frozen.address, 9, overrides));
+
+    const first = await test.platform.mintWorker!.runOnce();
+    expect(first).toMatchObject({ parked: 1 });
+    await test.platform.sandboxPayments!.whenIdle();
+    expect(await test.platform.mintWorker!.runOnce()).toMatchObject({ minted: 1 });
+    expect(await chain.collection(collection.contractAddress!).ownerOf(1)).toBe(fine.address);
+    const parkedOrder = await frozen.buyer.caller.orders.get({ orderNo: frozen.order.orderNo });
+    expect(parkedOrder.status).toBe("refunded");
+    expect(parkedOrder.history.map((h) => h.to)).toEqual(["created", "paid", "minting", "paid", "refunded"]);
+    const depth = await test.platform.mintWorker!.depth();
+    expect(depth).toEqual({ pending: 0, inFlight: 0, parked: 1 });
+    const jobs = (await test.platform.db.execute(
+      sql`select status, parked_reason from mint_jobs order by id`,
+    )) as unknown as {
+      rows: { status: string; parked_reason: string | null }[];
+    };
+    expect(jobs.rows[0]).toEqual({ status: "parked", parked_reason: "recipient not verified on chain" });
+  });
+});
