@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { ConfigError, loadConfig } from "../server/config.js";
+import { loadConfigOrExit } from "../server/config.js";
 import { PLATFORM_ROLES, createSeedCustody } from "../server/modules/wallets/custody.js";
 
 const children: ChildProcess[] = [];
@@ -33,16 +33,7 @@ function stopAll(code: number): never {
 }
 
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const dataDir = config.env.DATA_DIR;
   rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
   rmSync(path.join("ignition", "deployments", "chain-31337"), { recursive: true, force: true });

@@ -201,3 +201,16 @@ function developmentSecrets(dataDir: string): Record<(typeof SECRET_VARIABLES)[n
   writeFileSync(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
   return generated;
 }
+
+/** {@link loadConfig} for entry points: a bad setting prints the problems and exits with status 1. */
+export function loadConfigOrExit(source: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfigOrExit } from "./config.js";
 import { buildHttpApp } from "./http/app.js";
 import { createPlatform } from "./platform.js";
 
@@ -7,16 +7,7 @@ import { createPlatform } from "./platform.js";
  * Stops on a bad setting with a message naming it; shuts down gracefully.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const platform = await createPlatform(config, {
     onBackgroundError: (error) => app.log.warn({ err: error }, "background job failed; it will be retried"),
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { type AddressInfo, createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -298,4 +299,13 @@ export async function verifiedCollector(test: TestPlatform) {
     idNumber: makeIdNumber("19900307", "110101", String(identitySequence)),
   });
   return person;
+}
+
+/** A TCP port nothing listens on right now (for servers whose origin must be known before they start). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

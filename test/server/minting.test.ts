@@ -1,5 +1,3 @@
-import { type AddressInfo, createServer } from "node:net";
-
 import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,6 +10,7 @@ import {
   callerFor,
   createTestPlatform,
   databasesUnderTest,
+  freePort,
   login,
   pngBytes,
   promote,
@@ -23,14 +22,6 @@ const [pglite] = databasesUnderTest();
 const DAY = 86_400_000;
 let keyCounter = 0;
 const key = () => `mint-${Date.now()}-${++keyCounter}`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("delivery: paid orders become tokens exactly once", () => {
   let test: TestPlatform;

@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from "node:crypto";
-import { type AddressInfo, createServer } from "node:net";
 
 import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
@@ -12,20 +11,13 @@ import {
   type TestPlatform,
   createTestPlatform,
   databasesUnderTest,
+  freePort,
   expectAppError,
   login,
   promote,
   publishedCollection,
   verifiedCollector,
 } from "./helpers.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let keyCounter = 0;
 const key = () => `pay-${Date.now()}-${++keyCounter}`;

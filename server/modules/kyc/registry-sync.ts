@@ -3,6 +3,7 @@ import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { registryBindings } from "../../db/schema.js";
+import { backoffMs, errorSummary, periodic } from "../../jobs.js";
 
 /**
  * Drains the registry outbox: binds each verified collector's custodial
@@ -30,26 +31,11 @@ export interface RegistrySync {
   stop(): Promise<void>;
 }
 
-export const MAX_BACKOFF_MS = 5 * 60_000;
-
-export function backoffMs(attempts: number): number {
-  return Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 20));
-}
-
-function describe(error: unknown): string {
-  const record = error as { shortMessage?: unknown; message?: unknown };
-  const text = typeof record?.shortMessage === "string" ? record.shortMessage : String(record?.message ?? error);
-  return text.slice(0, 500);
-}
-
 export function createRegistrySync(options: RegistrySyncOptions): RegistrySync {
   const { db, chain } = options;
   const clock = options.clock ?? (() => new Date());
   const leaseMs = options.leaseMs ?? 60_000;
   const batchSize = options.batchSize ?? 20;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-
   async function claim() {
     const now = clock();
     return db.transaction(async (tx) => {
@@ -113,7 +99,7 @@ export function createRegistrySync(options: RegistrySyncOptions): RegistrySync {
           .set({
             attempts,
             nextAttemptAt: new Date(clock().getTime() + backoffMs(attempts)),
-            lastError: describe(error),
+            lastError: errorSummary(error),
             updatedAt: clock(),
           })
           .where(eq(registryBindings.id, row.id));
@@ -122,23 +108,5 @@ export function createRegistrySync(options: RegistrySyncOptions): RegistrySync {
     return { confirmed, failed };
   }
 
-  return {
-    runOnce,
-    start(intervalMs) {
-      const tick = () => {
-        running = runOnce()
-          .catch((error) => options.onError?.(error, 0))
-          .finally(() => {
-            if (timer !== undefined) timer = setTimeout(tick, intervalMs);
-          });
-      };
-      timer = setTimeout(tick, intervalMs);
-    },
-    async stop() {
-      const pending = timer;
-      timer = undefined;
-      if (pending !== undefined) clearTimeout(pending);
-      await running;
-    },
-  };
+  return { runOnce, ...periodic(runOnce, (error) => options.onError?.(error, 0)) };
 }

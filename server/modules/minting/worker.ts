@@ -5,6 +5,7 @@ import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
 import { mintBatches, mintJobs } from "../../db/schema.js";
+import { backoffMs, errorSummary, periodic } from "../../jobs.js";
 
 /**
  * The delivery pipeline: turns mint jobs into tokens, exactly once.
@@ -45,16 +46,6 @@ export interface MintRound {
   failed: number;
 }
 
-const BACKOFF_MAX_MS = 5 * 60_000;
-
-function describe(error: unknown): string {
-  const record = error as { shortMessage?: unknown; message?: unknown };
-  return String(typeof record?.shortMessage === "string" ? record.shortMessage : (record?.message ?? error)).slice(
-    0,
-    500,
-  );
-}
-
 /** The address in a `CollectionUnverifiedAccount(address)` revert, if that is what `error` is. */
 function refusedRecipient(error: unknown, contractInterface: Interface): string | null {
   let current: unknown = error;
@@ -76,9 +67,6 @@ function refusedRecipient(error: unknown, contractInterface: Interface): string 
 export function createMintWorker(options: MintWorkerOptions) {
   const { db, chain } = options;
   const clock = options.clock ?? (() => new Date());
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-
   /** Gathers pending jobs of one collection with no batch in flight into a planned batch. */
   async function plan(): Promise<boolean> {
     const [candidate] = await db
@@ -244,8 +232,8 @@ export function createMintWorker(options: MintWorkerOptions) {
           .update(mintBatches)
           .set({
             attempts,
-            nextAttemptAt: new Date(clock().getTime() + Math.min(BACKOFF_MAX_MS, 1000 * 2 ** Math.min(attempts, 20))),
-            lastError: describe(error),
+            nextAttemptAt: new Date(clock().getTime() + backoffMs(attempts)),
+            lastError: errorSummary(error),
           })
           .where(eq(mintBatches.id, batch.id));
       }
@@ -265,22 +253,7 @@ export function createMintWorker(options: MintWorkerOptions) {
       const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
       return { pending: of("pending"), inFlight: of("sent"), parked: of("parked") };
     },
-    start(intervalMs: number) {
-      const tick = () => {
-        running = runOnce()
-          .catch((error) => options.onError?.(error))
-          .finally(() => {
-            if (timer !== undefined) timer = setTimeout(tick, intervalMs);
-          });
-      };
-      timer = setTimeout(tick, intervalMs);
-    },
-    async stop() {
-      const pending = timer;
-      timer = undefined;
-      if (pending !== undefined) clearTimeout(pending);
-      await running;
-    },
+    ...periodic(runOnce, options.onError),
   };
 }
 
