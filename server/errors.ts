@@ -207,6 +207,32 @@ export const errorCatalog = {
   },
   "airdrop.empty": { kind: "BAD_REQUEST", zh: "名单为空", en: "The list is empty" },
   "airdrop.notFound": { kind: "NOT_FOUND", zh: "找不到该空投", en: "No such airdrop" },
+  "collectible.notFound": { kind: "NOT_FOUND", zh: "找不到该藏品", en: "No such collectible" },
+  "gift.recipientNotFound": {
+    kind: "NOT_FOUND",
+    zh: "找不到该收藏者，请核对手机号或收藏者编号",
+    en: "No such collector; check the phone number or collector id",
+  },
+  "gift.recipientNotVerified": {
+    kind: "PRECONDITION_FAILED",
+    zh: "对方尚未完成实名认证，暂不能接收转赠",
+    en: "The recipient has not completed real-name verification yet",
+  },
+  "gift.nameNotConfirmed": {
+    kind: "BAD_REQUEST",
+    zh: "请确认受赠人的姓名",
+    en: "Confirm the recipient's name",
+  },
+  "gift.locked": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该藏品仍在锁定期内，解锁后方可转赠",
+    en: "This collectible is still locked; it can be gifted once it unlocks",
+  },
+  "gift.refusedByChain": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该藏品当前无法转赠（可能已被冻结）",
+    en: "This collectible cannot be gifted right now (it may be frozen)",
+  },
   "order.notFound": { kind: "NOT_FOUND", zh: "找不到该订单", en: "No such order" },
   "order.wrongState": {
     kind: "PRECONDITION_FAILED",

@@ -8,6 +8,7 @@ import { type CatalogService, createCatalogService } from "./modules/catalog/ser
 import { type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
 import { type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
+import { type CollectiblesService, createCollectiblesService } from "./modules/collectibles/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
 import { type MintingService, createMintingService } from "./modules/minting/service.js";
 import { type MintWorker, createMintWorker } from "./modules/minting/worker.js";
@@ -43,6 +44,7 @@ export interface Platform {
   drops: DropsService;
   lottery: LotteryService;
   airdrops: AirdropService;
+  collectibles: CollectiblesService;
   minting: MintingService;
   payments: PaymentsService;
   paymentProvider: PaymentProvider;
@@ -182,6 +184,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     publicOrigin: env.PUBLIC_ORIGIN,
   });
 
+  const collectibles = createCollectiblesService({ chain, identity, kyc, wallets, clock });
   // Refunds of parked jobs are asked of the provider after their transaction commits.
   const refundsToStart: Parameters<PaymentsService["startRefund"]>[0][] = [];
   const mintWorker =
@@ -194,7 +197,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
           batchSize: env.MINT_BATCH_SIZE,
           contractOf: catalog.contractOf,
           onPlanned: drops.markMinting,
-          onMinted: (tx, orderId, details) => drops.markMinted(tx, orderId, `token ${details.firstTokenId}`),
+          onMinted: async (tx, orderId, details) => {
+            const order = await drops.lockOrder(tx, orderId);
+            await drops.markMinted(tx, orderId, `token ${details.firstTokenId}`);
+            await collectibles.recordMinted(tx, { ...details, orderId, ownerUserId: order.userId });
+          },
           onParked: async (tx, orderId, reason) => {
             await drops.markUndeliverable(tx, orderId, reason);
             const refund = await payments.requestRefundForFailedDelivery(tx, orderId, reason);
@@ -229,6 +236,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     drops,
     lottery,
     airdrops,
+    collectibles,
     minting,
     payments,
     paymentProvider,

@@ -54,6 +54,11 @@ export interface Chain {
     role: PlatformRole,
     build: (contracts: SignedContracts, overrides: { gasPrice: bigint }) => Promise<ContractTransactionResponse>,
   ): Promise<TransactionReceipt>;
+  /** Sends one transaction from a collector's custodial address (a gift), with the same guarantees. */
+  sendAsCollector(
+    derivationIndex: number,
+    build: (contracts: SignedContracts, overrides: { gasPrice: bigint }) => Promise<ContractTransactionResponse>,
+  ): Promise<TransactionReceipt>;
   ping(): Promise<boolean>;
 }
 
@@ -98,15 +103,21 @@ class RoleSender {
 
 export function createChain(options: ChainOptions): Chain {
   const { provider, addresses, custody, confirmations, gasPrice } = options;
-  const senders = new Map<PlatformRole, RoleSender>();
-  const senderFor = (role: PlatformRole) => {
-    let sender = senders.get(role);
+  const senders = new Map<string, RoleSender>();
+  const senderFor = (role: PlatformRole) => cachedSender(`role:${role}`, () => custody.platformSigner(role, provider));
+  const cachedSender = (key: string, signer: () => AbstractSigner) => {
+    let sender = senders.get(key);
     if (sender === undefined) {
-      sender = new RoleSender(custody.platformSigner(role, provider));
-      senders.set(role, sender);
+      sender = new RoleSender(signer());
+      senders.set(key, sender);
     }
     return sender;
   };
+  const signed = (signer: NonceManager): SignedContracts => ({
+    registry: IdentityRegistry__factory.connect(addresses.identityRegistry, signer),
+    factory: CollectionFactory__factory.connect(addresses.collectionFactory, signer),
+    collection: (address) => Collection__factory.connect(address, signer),
+  });
 
   return {
     provider,
@@ -115,18 +126,13 @@ export function createChain(options: ChainOptions): Chain {
     factory: CollectionFactory__factory.connect(addresses.collectionFactory, provider),
     collection: (address) => Collection__factory.connect(address, provider),
     send(role, build) {
-      return senderFor(role).send(
-        (signer) =>
-          build(
-            {
-              registry: IdentityRegistry__factory.connect(addresses.identityRegistry, signer),
-              factory: CollectionFactory__factory.connect(addresses.collectionFactory, signer),
-              collection: (address) => Collection__factory.connect(address, signer),
-            },
-            { gasPrice },
-          ),
-        confirmations,
+      return senderFor(role).send((signer) => build(signed(signer), { gasPrice }), confirmations);
+    },
+    sendAsCollector(derivationIndex, build) {
+      const sender = cachedSender(`collector:${derivationIndex}`, () =>
+        custody.collectorSigner(derivationIndex, provider),
       );
+      return sender.send((signer) => build(signed(signer), { gasPrice }), confirmations);
     },
     async ping() {
       try {

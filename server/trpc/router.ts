@@ -1,4 +1,5 @@
 import { auditRouter } from "../modules/audit/router.js";
+import { collectiblesRouter, giftsRouter, verifyRouter } from "../modules/collectibles/router.js";
 import { catalogRouter, issuerRouter, reviewRouter, studioRouter } from "../modules/catalog/router.js";
 import { dropsRouter, lotteryRouter, ordersRouter } from "../modules/drops/router.js";
 import { authRouter } from "../modules/identity/router.js";
@@ -19,6 +20,9 @@ export const appRouter = router({
   orders: ordersRouter,
   lottery: lotteryRouter,
   payments: paymentsRouter,
+  collectibles: collectiblesRouter,
+  gifts: giftsRouter,
+  verify: verifyRouter,
 });
 
 export type AppRouter = typeof appRouter;

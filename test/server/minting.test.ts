@@ -1,96 +1,26 @@
 import { sql } from "drizzle-orm";
-import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { type Chain, createChain } from "../../server/chain/client.js";
-import { buildHttpApp } from "../../server/http/app.js";
-import { deployChain } from "./chain.js";
-import {
-  type TestPlatform,
-  callerFor,
-  createTestPlatform,
-  databasesUnderTest,
-  freePort,
-  login,
-  pngBytes,
-  promote,
-  testConfig,
-  verifiedCollector,
-} from "./helpers.js";
-
-const [pglite] = databasesUnderTest();
-const DAY = 86_400_000;
-let keyCounter = 0;
-const key = () => `mint-${Date.now()}-${++keyCounter}`;
+import type { Chain } from "../../server/chain/client.js";
+import { createChainWorld } from "./chain.js";
+import type { TestPlatform } from "./helpers.js";
 
 describe("delivery: paid orders become tokens exactly once", () => {
+  let world: Awaited<ReturnType<typeof createChainWorld>>;
   let test: TestPlatform;
-  let app: FastifyInstance;
   let chain: Chain;
-  let setup: Awaited<ReturnType<typeof deployChain>>;
-  let mnemonic: string;
-  let port: number;
+  let setup: Awaited<ReturnType<typeof createChainWorld>>["setup"];
 
   beforeEach(async () => {
-    mnemonic = testConfig().secrets.walletMnemonic;
-    setup = await deployChain(mnemonic);
-    chain = createChain({ ...setup, confirmations: 1, gasPrice: 0n });
-    port = await freePort();
-    test = await platformWith(chain);
-    app = await buildHttpApp(test.platform, { logger: false });
-    await app.listen({ host: "127.0.0.1", port });
+    world = await createChainWorld();
+    ({ test, chain, setup } = world);
   });
   afterEach(async () => {
-    await app.close();
-    await test.close();
+    await world.close();
   });
 
-  function platformWith(withChain: Chain) {
-    return createTestPlatform(pglite!, {
-      env: { WALLET_MNEMONIC: mnemonic, PUBLIC_ORIGIN: `http://127.0.0.1:${port}`, MINT_BATCH_SIZE: "10" },
-      overrides: { chain: withChain, custody: setup.custody },
-    });
-  }
-
-  /** A collection published on chain, on sale now. */
-  async function onSale(editionSize = 20) {
-    const staff = await login(test);
-    const issuerId = await promote(test.platform, staff.user.id, "issuer_staff");
-    const { sha256 } = await test.platform.catalog.registerMedia(test.platform.db, issuerId!, pngBytes());
-    const { caller } = await callerFor(test.platform, { token: staff.token });
-    const now = test.clock.now().getTime();
-    const draft = await caller.studio.createDraft({
-      title: "清明上河图·虹桥",
-      description: "d",
-      creator: "张择端",
-      story: "s",
-      mediaSha256: sha256,
-      editionSize,
-      priceFen: 990,
-      saleStartsAt: new Date(now - DAY),
-      saleEndsAt: new Date(now + DAY),
-      perPersonLimit: 3,
-      lockDays: 180,
-      regiftDays: 730,
-    });
-    await caller.studio.submit({ collectionId: draft.id });
-    const operator = await login(test);
-    await promote(test.platform, operator.user.id, "operator");
-    await (
-      await callerFor(test.platform, { token: operator.token })
-    ).caller.review.decide({ collectionId: draft.id, approve: true });
-    return caller.studio.publish({ collectionId: draft.id });
-  }
-
-  /** A verified collector, bound on chain, who has paid for `quantity` editions. */
-  async function paidBuyer(collectionId: number, quantity = 1) {
-    const buyer = await verifiedCollector(test);
-    await test.platform.registrySync!.runOnce();
-    const order = await buyer.caller.drops.reserve({ collectionId, quantity, idempotencyKey: key() });
-    const intent = await buyer.caller.payments.createIntent({ orderNo: order.orderNo });
-    await app.inject({ method: "POST", url: `${intent.cashierPath}/pay` });
-    return { buyer, order, address: (await buyer.caller.kyc.status()).address! };
-  }
+  const onSale = (editionSize?: number) => world.onSale(editionSize);
+  const paidBuyer = (collectionId: number, quantity?: number) => world.paidBuyer(collectionId, quantity);
 
   it("mints a batch of paid orders to their custodial addresses and marks them minted", async () => {
     const collection = await onSale();

@@ -33,7 +33,11 @@ export interface MintWorkerOptions {
   contractOf: (db: Db, collectionId: number) => Promise<string>;
   /** Orders move to minting, minted, or back to paid when their job is parked. */
   onPlanned: (db: Db, orderIds: number[]) => Promise<void>;
-  onMinted: (db: Db, orderId: number, details: { firstTokenId: number; txHash: string | null }) => Promise<void>;
+  onMinted: (
+    db: Db,
+    orderId: number,
+    details: { collectionId: number; firstTokenId: number; quantity: number; txHash: string | null },
+  ) => Promise<void>;
   onParked: (db: Db, orderId: number, reason: string) => Promise<void>;
   /** Runs after each round, outside any transaction (e.g. asking the provider for refunds of parked orders). */
   afterRound?: () => Promise<void>;
@@ -135,7 +139,12 @@ export function createMintWorker(options: MintWorkerOptions) {
       let next = batch.expectedFirstTokenId;
       for (const job of jobs) {
         await tx.update(mintJobs).set({ status: "minted", firstTokenId: next }).where(eq(mintJobs.id, job.id));
-        await options.onMinted(tx, job.orderId, { firstTokenId: next, txHash });
+        await options.onMinted(tx, job.orderId, {
+          collectionId: job.collectionId,
+          firstTokenId: next,
+          quantity: job.quantity,
+          txHash,
+        });
         next += job.quantity;
       }
       await tx

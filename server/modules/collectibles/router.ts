@@ -1,0 +1,40 @@
+import { z } from "zod";
+
+import { collectorProcedure, publicProcedure, router, verifiedCollectorProcedure } from "../../trpc/init.js";
+
+const id = z.number().int().positive();
+const tokenId = z.number().int().min(1).max(16_777_215);
+const recipient = z.string().trim().min(1).max(20);
+
+export const collectiblesRouter = router({
+  mine: collectorProcedure.query(({ ctx }) => ctx.platform.collectibles.mine(ctx.platform.db, ctx.user.id)),
+
+  certificate: collectorProcedure
+    .input(z.object({ collectionId: id, tokenId }))
+    .query(({ ctx, input }) =>
+      ctx.platform.collectibles.certificate(ctx.platform.db, ctx.user.id, input.collectionId, input.tokenId),
+    ),
+
+  gifts: collectorProcedure.query(({ ctx }) => ctx.platform.collectibles.giftHistory(ctx.platform.db, ctx.user.id)),
+});
+
+export const verifyRouter = router({
+  /** Anyone, with a contract address and token id (or a certificate link): the chain's facts. */
+  token: publicProcedure
+    .input(z.object({ contractAddress: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "collectible.notFound"), tokenId }))
+    .query(({ ctx, input }) => ctx.platform.collectibles.verify(input.contractAddress, input.tokenId)),
+});
+
+export const giftsRouter = router({
+  /** Who a phone number or collector id belongs to, as a masked name the sender must confirm. */
+  lookup: verifiedCollectorProcedure
+    .input(z.object({ recipient }))
+    .mutation(({ ctx, input }) =>
+      ctx.platform.collectibles.lookupRecipient(ctx.platform.db, ctx.user, input.recipient),
+    ),
+
+  /** Gives a collectible away. There is no price: a gift is free. */
+  send: verifiedCollectorProcedure
+    .input(z.object({ collectionId: id, tokenId, recipient, confirmNameMasked: z.string().min(1).max(40) }))
+    .mutation(({ ctx, input }) => ctx.platform.collectibles.gift(ctx.platform.db, ctx.user, input)),
+});

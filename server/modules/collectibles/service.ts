@@ -1,0 +1,232 @@
+import { and, desc, eq, or } from "drizzle-orm";
+import { isAddress } from "ethers";
+
+import type { Chain } from "../../chain/client.js";
+import type { Db } from "../../db/client.js";
+import { collections, gifts, issuers, tokens } from "../../db/schema.js";
+import { AppError } from "../../errors.js";
+import type { IdentityService, SessionUser } from "../identity/service.js";
+import { PHONE_PATTERN } from "../identity/service.js";
+import type { KycService } from "../kyc/service.js";
+import type { WalletService } from "../wallets/service.js";
+
+/**
+ * Collectors' collectibles: the index of minted tokens and their holders,
+ * certificates (facts read from the chain), public verification by contract
+ * and token id (chain only), and gifts between verified people under the
+ * lock — there is no price anywhere in a gift.
+ */
+
+export interface CollectiblesDependencies {
+  chain: Chain | null;
+  identity: IdentityService;
+  kyc: KycService;
+  wallets: WalletService;
+  clock: () => Date;
+}
+
+const ACQUISITION = ["minted", "gifted", "recovered"] as const;
+
+function maskAddress(address: string): string {
+  return `${address.slice(0, 6)}…${address.slice(-4)}`;
+}
+
+export function createCollectiblesService(deps: CollectiblesDependencies) {
+  function chainOrRefuse(): Chain {
+    if (deps.chain === null) throw new AppError("collection.chainUnavailable");
+    return deps.chain;
+  }
+
+  /** What the chain says about one token; null when the contract is not the platform's or the token does not exist. */
+  async function onChain(contractAddress: string, tokenId: number) {
+    const chain = chainOrRefuse();
+    if (!(await chain.factory.isCollection(contractAddress))) return null;
+    const contract = chain.collection(contractAddress);
+    if (tokenId < 1 || BigInt(tokenId) >= (await contract.nextTokenId())) return null;
+    const [owner, contentHash, unlocksAt, acquisition, maxSupply, name, issuer] = await Promise.all([
+      contract.ownerOf(tokenId),
+      contract.contentHashOf(tokenId),
+      contract.unlocksAt(tokenId),
+      contract.acquisitionOf(tokenId),
+      contract.maxSupply(),
+      contract.name(),
+      contract.issuer(),
+    ]);
+    return {
+      contractAddress,
+      tokenId,
+      edition: `${tokenId} / ${maxSupply}`,
+      name,
+      issuerAddress: issuer,
+      owner,
+      ownerMasked: maskAddress(owner),
+      contentHash,
+      acquiredBy: ACQUISITION[Number(acquisition[0])] ?? "minted",
+      acquiredAt: new Date(Number(acquisition[1]) * 1000),
+      unlocksAt: new Date(Number(unlocksAt) * 1000),
+    };
+  }
+
+  async function resolveRecipient(db: Db, recipient: string): Promise<SessionUser | null> {
+    const entry = recipient.trim();
+    if (PHONE_PATTERN.test(entry)) return deps.identity.findAccountByPhone(db, entry);
+    if (/^\d{1,15}$/.test(entry)) return deps.identity.findAccountById(db, Number(entry));
+    return null;
+  }
+
+  return {
+    /** Called in the mint's transaction: the tokens of one job now belong to the order's buyer. */
+    async recordMinted(
+      tx: Db,
+      minted: {
+        collectionId: number;
+        orderId: number;
+        ownerUserId: number;
+        firstTokenId: number;
+        quantity: number;
+        txHash: string | null;
+      },
+    ) {
+      const at = deps.clock();
+      for (let i = 0; i < minted.quantity; i++) {
+        await tx
+          .insert(tokens)
+          .values({
+            collectionId: minted.collectionId,
+            tokenId: minted.firstTokenId + i,
+            ownerUserId: minted.ownerUserId,
+            orderId: minted.orderId,
+            mintTxHash: minted.txHash,
+            mintedAt: at,
+            acquiredAt: at,
+          })
+          .onConflictDoNothing();
+      }
+    },
+
+    async mine(db: Db, userId: number) {
+      return db
+        .select({
+          collectionId: tokens.collectionId,
+          tokenId: tokens.tokenId,
+          title: collections.title,
+          issuerName: issuers.name,
+          editionSize: collections.editionSize,
+          mediaSha256: collections.mediaSha256,
+          contractAddress: collections.contractAddress,
+          acquiredAt: tokens.acquiredAt,
+        })
+        .from(tokens)
+        .innerJoin(collections, eq(collections.id, tokens.collectionId))
+        .innerJoin(issuers, eq(issuers.id, collections.issuerId))
+        .where(eq(tokens.ownerUserId, userId))
+        .orderBy(desc(tokens.acquiredAt));
+    },
+
+    /** The certificate of a token the caller holds: the platform's records plus the chain's facts. */
+    async certificate(db: Db, userId: number, collectionId: number, tokenId: number) {
+      const [row] = await db
+        .select({ token: tokens, collection: collections, issuerName: issuers.name })
+        .from(tokens)
+        .innerJoin(collections, eq(collections.id, tokens.collectionId))
+        .innerJoin(issuers, eq(issuers.id, collections.issuerId))
+        .where(and(eq(tokens.collectionId, collectionId), eq(tokens.tokenId, tokenId), eq(tokens.ownerUserId, userId)));
+      // Someone else's collectible is "not found": its holder is not disclosed.
+      if (row === undefined) throw new AppError("collectible.notFound");
+      const facts = await onChain(row.collection.contractAddress!, tokenId);
+      return {
+        title: row.collection.title,
+        issuerName: row.issuerName,
+        creator: row.collection.creator,
+        mintTxHash: row.token.mintTxHash,
+        mediaUrl: `/media/${row.collection.mediaSha256}`,
+        ...facts!,
+      };
+    },
+
+    /** Anyone: what the chain says about a token, and whether it is one of the platform's. */
+    async verify(contractAddress: string, tokenId: number) {
+      if (!isAddress(contractAddress)) throw new AppError("collectible.notFound");
+      const facts = await onChain(contractAddress, tokenId);
+      if (facts === null) throw new AppError("collectible.notFound");
+      return facts;
+    },
+
+    /** The masked name of a gift's recipient, for the sender to confirm who they mean. */
+    async lookupRecipient(db: Db, sender: SessionUser, recipient: string) {
+      const account = await resolveRecipient(db, recipient);
+      if (account === null || account.role !== "collector" || account.id === sender.id) {
+        throw new AppError("gift.recipientNotFound");
+      }
+      const status = await deps.kyc.status(db, account.id);
+      if (status.state !== "verified" || !status.onChain) throw new AppError("gift.recipientNotVerified");
+      return { recipientId: account.id, nameMasked: status.nameMasked!, phoneMasked: account.phoneMasked };
+    },
+
+    /**
+     * Gives a collectible to another verified collector. The chain enforces the
+     * lock and real-name rules; this refuses first, with the unlock date, so the
+     * collector learns why before anything is sent.
+     */
+    async gift(
+      db: Db,
+      sender: SessionUser,
+      input: { collectionId: number; tokenId: number; recipient: string; confirmNameMasked: string },
+    ) {
+      const chain = chainOrRefuse();
+      const target = await this.lookupRecipient(db, sender, input.recipient);
+      if (target.nameMasked !== input.confirmNameMasked) throw new AppError("gift.nameNotConfirmed");
+      const [token] = await db
+        .select({ token: tokens, contractAddress: collections.contractAddress })
+        .from(tokens)
+        .innerJoin(collections, eq(collections.id, tokens.collectionId))
+        .where(
+          and(
+            eq(tokens.collectionId, input.collectionId),
+            eq(tokens.tokenId, input.tokenId),
+            eq(tokens.ownerUserId, sender.id),
+          ),
+        );
+      if (token === undefined) throw new AppError("collectible.notFound");
+      const [from, to] = await Promise.all([
+        deps.wallets.addressOf(db, sender.id),
+        deps.wallets.addressOf(db, target.recipientId),
+      ]);
+      const contract = chain.collection(token.contractAddress!);
+      if (!(await contract.canTransfer(from!, to!, input.tokenId))) {
+        const unlocksAt = new Date(Number(await contract.unlocksAt(input.tokenId)) * 1000);
+        if (unlocksAt > deps.clock()) throw new AppError("gift.locked", { unlocksAt: unlocksAt.toISOString() });
+        throw new AppError("gift.refusedByChain");
+      }
+      const receipt = await chain.sendAsCollector(sender.id, ({ collection }, overrides) =>
+        collection(token.contractAddress!).transferFrom(from!, to!, input.tokenId, overrides),
+      );
+      const at = deps.clock();
+      await db.transaction(async (tx) => {
+        await tx
+          .update(tokens)
+          .set({ ownerUserId: target.recipientId, acquiredAt: at })
+          .where(and(eq(tokens.collectionId, input.collectionId), eq(tokens.tokenId, input.tokenId)));
+        await tx.insert(gifts).values({
+          collectionId: input.collectionId,
+          tokenId: input.tokenId,
+          fromUserId: sender.id,
+          toUserId: target.recipientId,
+          txHash: receipt.hash,
+          at,
+        });
+      });
+      return { txHash: receipt.hash, recipientNameMasked: target.nameMasked };
+    },
+
+    async giftHistory(db: Db, userId: number) {
+      return db
+        .select()
+        .from(gifts)
+        .where(or(eq(gifts.fromUserId, userId), eq(gifts.toUserId, userId)))
+        .orderBy(desc(gifts.at));
+    },
+  };
+}
+
+export type CollectiblesService = ReturnType<typeof createCollectiblesService>;

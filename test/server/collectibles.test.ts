@@ -1,0 +1,135 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { createChainWorld } from "./chain.js";
+import { callerFor, expectAppError, verifiedCollector } from "./helpers.js";
+
+const DAY_MS = 86_400_000;
+
+describe("collectibles: certificates, public verification and gifts", () => {
+  let world: Awaited<ReturnType<typeof createChainWorld>>;
+
+  beforeEach(async () => {
+    world = await createChainWorld();
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  async function minted() {
+    const collection = await world.onSale();
+    const owner = await world.paidBuyer(collection.id);
+    await world.test.platform.mintWorker!.runOnce();
+    return { collection, owner };
+  }
+
+  it("lists a collector's collectibles with a certificate read from the chain", async () => {
+    const { collection, owner } = await minted();
+    const [item] = await owner.buyer.caller.collectibles.mine();
+    expect(item).toMatchObject({ collectionId: collection.id, tokenId: 1, title: "清明上河图·虹桥", editionSize: 20 });
+    const certificate = await owner.buyer.caller.collectibles.certificate({ collectionId: collection.id, tokenId: 1 });
+    const mintedAt = certificate.acquiredAt.getTime();
+    expect(certificate).toMatchObject({
+      title: "清明上河图·虹桥",
+      issuerName: "测试博物馆",
+      edition: "1 / 20",
+      contractAddress: collection.contractAddress,
+      owner: owner.address,
+      ownerMasked: `${owner.address.slice(0, 6)}…${owner.address.slice(-4)}`,
+      contentHash: `0x${collection.mediaSha256}`,
+      acquiredBy: "minted",
+    });
+    expect(certificate.mintTxHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(certificate.unlocksAt.getTime() - mintedAt).toBe(180 * DAY_MS);
+    const stranger = await verifiedCollector(world.test);
+    await expectAppError(
+      stranger.caller.collectibles.certificate({ collectionId: collection.id, tokenId: 1 }),
+      "collectible.notFound",
+      "NOT_FOUND",
+    );
+  });
+
+  it("lets anyone verify a token by contract and id from the chain alone", async () => {
+    const { collection, owner } = await minted();
+    const { caller: anyone } = await callerFor(world.test.platform);
+    const facts = await anyone.verify.token({ contractAddress: collection.contractAddress!, tokenId: 1 });
+    expect(facts).toMatchObject({
+      owner: owner.address,
+      contentHash: `0x${collection.mediaSha256}`,
+      edition: "1 / 20",
+    });
+    await expectAppError(
+      anyone.verify.token({ contractAddress: collection.contractAddress!, tokenId: 2 }),
+      "collectible.notFound",
+    );
+    await expectAppError(
+      anyone.verify.token({ contractAddress: world.setup.addresses.identityRegistry, tokenId: 1 }),
+      "collectible.notFound",
+    );
+  });
+
+  it("refuses a gift inside the 180-day lock with the unlock date, and gives it after, to a confirmed recipient", async () => {
+    const { collection, owner } = await minted();
+    const friend = await verifiedCollector(world.test);
+    await world.test.platform.registrySync!.runOnce();
+    const looked = await owner.buyer.caller.gifts.lookup({ recipient: friend.phone });
+    expect(looked.nameMasked).toBe("王**");
+
+    const locked = await expectAppError(
+      owner.buyer.caller.gifts.send({
+        collectionId: collection.id,
+        tokenId: 1,
+        recipient: friend.phone,
+        confirmNameMasked: "王**",
+      }),
+      "gift.locked",
+      "PRECONDITION_FAILED",
+    );
+    expect((locked.cause as unknown as { params: { unlocksAt: string } }).params.unlocksAt).toMatch(/^\d{4}-/);
+
+    // Time passes on the chain and on the platform alike.
+    await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
+    await world.setup.provider.send("evm_mine", []);
+    world.test.clock.advance(180 * DAY_MS);
+    await expectAppError(
+      owner.buyer.caller.gifts.send({
+        collectionId: collection.id,
+        tokenId: 1,
+        recipient: friend.phone,
+        confirmNameMasked: "李**",
+      }),
+      "gift.nameNotConfirmed",
+      "BAD_REQUEST",
+    );
+    const sent = await owner.buyer.caller.gifts.send({
+      collectionId: collection.id,
+      tokenId: 1,
+      recipient: String(friend.user.id),
+      confirmNameMasked: "王**",
+    });
+    expect(sent.txHash).toMatch(/^0x/);
+    const friendAddress = (await friend.caller.kyc.status()).address!;
+    expect(await world.chain.collection(collection.contractAddress!).ownerOf(1)).toBe(friendAddress);
+    expect(await owner.buyer.caller.collectibles.mine()).toEqual([]);
+    const certificate = await friend.caller.collectibles.certificate({ collectionId: collection.id, tokenId: 1 });
+    expect(certificate.acquiredBy).toBe("gifted");
+    expect(certificate.unlocksAt.getTime() - certificate.acquiredAt.getTime()).toBe(730 * DAY_MS);
+    expect(await friend.caller.collectibles.gifts()).toHaveLength(1);
+  });
+
+  it("refuses recipients who are unknown, unverified or oneself", async () => {
+    const { owner } = await minted();
+    await expectAppError(
+      owner.buyer.caller.gifts.lookup({ recipient: "13900000000" }),
+      "gift.recipientNotFound",
+      "NOT_FOUND",
+    );
+    await expectAppError(owner.buyer.caller.gifts.lookup({ recipient: owner.buyer.phone }), "gift.recipientNotFound");
+    const { login } = await import("./helpers.js");
+    const unverified = await login(world.test);
+    await expectAppError(
+      owner.buyer.caller.gifts.lookup({ recipient: unverified.phone }),
+      "gift.recipientNotVerified",
+      "PRECONDITION_FAILED",
+    );
+  });
+});
