@@ -25,6 +25,7 @@ import type { PaymentProvider } from "./providers/payments/types.js";
 import { createConsoleSmsProvider } from "./providers/sms/console.js";
 import type { SmsProvider } from "./providers/sms/types.js";
 import { AppError } from "./errors.js";
+import { type Metrics, createMetrics } from "./metrics.js";
 import { Sealer } from "./security/crypto.js";
 
 /**
@@ -55,6 +56,7 @@ export interface Platform {
   registrySync: RegistrySync | null;
   /** The delivery pipeline; null without a chain (paid orders then wait in the outbox). */
   mintWorker: MintWorker | null;
+  metrics: Metrics;
 }
 
 export interface PlatformOverrides {
@@ -185,6 +187,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   });
 
   const collectibles = createCollectiblesService({ chain, identity, kyc, wallets, clock });
+  // The mint worker is created below; the gauge asks it at scrape time.
+  const metrics = createMetrics(database.db, { mintDepth: () => mintWorker?.depth() ?? null });
   // Refunds of parked jobs are asked of the provider after their transaction commits.
   const refundsToStart: Parameters<PaymentsService["startRefund"]>[0][] = [];
   const mintWorker =
@@ -207,6 +211,10 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
             const refund = await payments.requestRefundForFailedDelivery(tx, orderId, reason);
             if (refund !== null) refundsToStart.push(refund);
           },
+          onRound: (round) => {
+            metrics.mintedTokens.inc(round.mintedTokens);
+            if (round.failed > 0) metrics.mintFailures.inc(round.failed);
+          },
           afterRound: async () => {
             for (const refund of refundsToStart.splice(0)) await payments.startRefund(refund);
           },
@@ -222,6 +230,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     wallets,
     chain,
     mintWorker,
+    metrics,
     registrySync:
       chain === null
         ? null

@@ -104,6 +104,11 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
 
   app.get("/healthz", async () => ({ status: "ok" }));
 
+  // Prometheus scrape endpoint; keep it on the internal network in production.
+  app.get("/metrics", async (_request, reply) =>
+    reply.header("content-type", platform.metrics.registry.contentType).send(await platform.metrics.registry.metrics()),
+  );
+
   app.get("/readyz", async (_request, reply) => {
     const [database, chain] = await Promise.all([
       platform.database.ping(),
@@ -176,6 +181,7 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
         headers,
         typeof request.body === "string" ? request.body : "",
       );
+      platform.metrics.paymentNotifications.inc({ outcome: result.outcome });
       request.log.info(
         { outcome: result.outcome, reason: "reason" in result ? result.reason : undefined },
         "payment notification",

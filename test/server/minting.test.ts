@@ -39,6 +39,12 @@ describe("delivery: paid orders become tokens exactly once", () => {
     expect(detail.history.map((h) => h.to)).toEqual(["created", "paid", "minting", "minted"]);
     expect(await test.platform.mintWorker!.runOnce()).toEqual({ minted: 0, parked: 0, failed: 0 });
     expect(await test.platform.mintWorker!.depth()).toEqual({ pending: 0, inFlight: 0, parked: 0 });
+
+    const metrics = (await world.app.inject("/metrics")).body;
+    expect(metrics).toContain("shuzang_minted_tokens_total 3");
+    expect(metrics).toContain('shuzang_mint_queue_jobs{state="pending"} 0');
+    expect(metrics).toContain('shuzang_orders{status="minted"} 2');
+    expect(metrics).toContain('shuzang_payment_notifications_total{outcome="applied"} 2');
   });
 
   it("recognises its own mined batch after a restart instead of sending it again", async () => {

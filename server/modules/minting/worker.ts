@@ -39,6 +39,8 @@ export interface MintWorkerOptions {
     details: { collectionId: number; firstTokenId: number; quantity: number; txHash: string | null },
   ) => Promise<void>;
   onParked: (db: Db, orderId: number, reason: string) => Promise<void>;
+  /** Told what each round did (metrics). */
+  onRound?: (round: MintRound & { mintedTokens: number }) => void;
   /** Runs after each round, outside any transaction (e.g. asking the provider for refunds of parked orders). */
   afterRound?: () => Promise<void>;
   onError?: (error: unknown) => void;
@@ -133,6 +135,8 @@ export function createMintWorker(options: MintWorkerOptions) {
     return db.select().from(mintJobs).where(eq(mintJobs.batchId, batchId)).orderBy(asc(mintJobs.id));
   }
 
+  let mintedTokens = 0;
+
   async function confirm(batch: typeof mintBatches.$inferSelect, txHash: string | null, blockNumber: number | null) {
     const jobs = await jobsOf(batch.id);
     await db.transaction(async (tx) => {
@@ -152,6 +156,7 @@ export function createMintWorker(options: MintWorkerOptions) {
         .set({ status: "confirmed", txHash, blockNumber, lastError: null })
         .where(eq(mintBatches.id, batch.id));
     });
+    mintedTokens += batch.tokenCount;
     return jobs.length;
   }
 
@@ -247,6 +252,8 @@ export function createMintWorker(options: MintWorkerOptions) {
           .where(eq(mintBatches.id, batch.id));
       }
     }
+    options.onRound?.({ ...total, mintedTokens });
+    mintedTokens = 0;
     await options.afterRound?.();
     return total;
   }

@@ -1,0 +1,85 @@
+import { sql } from "drizzle-orm";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+import type { Db } from "./db/client.js";
+
+/**
+ * Prometheus metrics of one server instance, served at /metrics. Queue
+ * depths and order counts are read from the database at scrape time, so
+ * every instance reports the shared truth; counters count this instance's work.
+ */
+export interface Metrics {
+  registry: Registry;
+  mintedTokens: Counter;
+  mintFailures: Counter;
+  paymentNotifications: Counter<"outcome">;
+}
+
+export function createMetrics(
+  db: Db,
+  queues: { mintDepth: () => Promise<{ pending: number; inFlight: number; parked: number }> | null },
+): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const mintedTokens = new Counter({
+    name: "shuzang_minted_tokens_total",
+    help: "Tokens minted by this instance",
+    registers: [registry],
+  });
+  const mintFailures = new Counter({
+    name: "shuzang_mint_failures_total",
+    help: "Failed mint rounds of this instance",
+    registers: [registry],
+  });
+  const paymentNotifications = new Counter({
+    name: "shuzang_payment_notifications_total",
+    help: "Payment notifications received, by outcome",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: "shuzang_mint_queue_jobs",
+    help: "Mint jobs by state (pending, in flight, parked)",
+    labelNames: ["state"],
+    registers: [registry],
+    async collect() {
+      const depth = await queues.mintDepth();
+      if (depth === null) return;
+      this.set({ state: "pending" }, depth.pending);
+      this.set({ state: "in_flight" }, depth.inFlight);
+      this.set({ state: "parked" }, depth.parked);
+    },
+  });
+
+  new Gauge({
+    name: "shuzang_orders",
+    help: "Orders by status",
+    labelNames: ["status"],
+    registers: [registry],
+    async collect() {
+      const result = (await db.execute(
+        sql`select status, count(*)::int as n from orders group by status`,
+      )) as unknown as {
+        rows: { status: string; n: number }[];
+      };
+      this.reset();
+      for (const row of result.rows) this.set({ status: row.status }, row.n);
+    },
+  });
+
+  new Gauge({
+    name: "shuzang_registry_bindings_pending",
+    help: "Identity registry bindings waiting for the chain",
+    registers: [registry],
+    async collect() {
+      const result = (await db.execute(
+        sql`select count(*)::int as n from registry_bindings where status = 'pending'`,
+      )) as unknown as { rows: { n: number }[] };
+      this.set(result.rows[0]?.n ?? 0);
+    },
+  });
+
+  return { registry, mintedTokens, mintFailures, paymentNotifications };
+}
