@@ -223,6 +223,16 @@ export const errorCatalog = {
     zh: "请确认受赠人的姓名",
     en: "Confirm the recipient's name",
   },
+  "gift.dailyCap": {
+    kind: "TOO_MANY_REQUESTS",
+    zh: "今日转赠次数已达上限",
+    en: "You have reached today's gift limit",
+  },
+  "gift.suspended": {
+    kind: "FORBIDDEN",
+    zh: "您的账户转赠功能已被暂停，请联系客服",
+    en: "Gifting is suspended for your account; please contact support",
+  },
   "gift.locked": {
     kind: "PRECONDITION_FAILED",
     zh: "该藏品仍在锁定期内，解锁后方可转赠",

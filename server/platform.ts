@@ -186,7 +186,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     publicOrigin: env.PUBLIC_ORIGIN,
   });
 
-  const collectibles = createCollectiblesService({ chain, identity, kyc, wallets, clock });
+  const collectibles = createCollectiblesService({
+    chain,
+    identity,
+    kyc,
+    wallets,
+    clock,
+    giftDailyCap: env.GIFT_DAILY_CAP,
+  });
   // The mint worker is created below; the gauge asks it at scrape time.
   const metrics = createMetrics(database.db, { mintDepth: () => mintWorker?.depth() ?? null });
   // Refunds of parked jobs are asked of the provider after their transaction commits.

@@ -62,6 +62,8 @@ export const users = pgTable(
       .notNull()
       .default("active"),
     erasureRequestedAt: timestamp("erasure_requested_at", { withTimezone: true }),
+    /** Set by an operator when the account is flagged for off-platform resale. */
+    giftingSuspendedAt: timestamp("gifting_suspended_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [

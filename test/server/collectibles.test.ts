@@ -133,3 +133,47 @@ describe("collectibles: certificates, public verification and gifts", () => {
     );
   });
 });
+
+describe("gift limits", () => {
+  let world: Awaited<ReturnType<typeof createChainWorld>>;
+
+  beforeEach(async () => {
+    world = await createChainWorld({ GIFT_DAILY_CAP: "1" });
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it("holds each person to the daily gift cap, and lets operators suspend gifting (audited)", async () => {
+    const collection = await world.onSale();
+    const owner = await world.paidBuyer(collection.id, 2);
+    await world.test.platform.mintWorker!.runOnce();
+    const friend = await verifiedCollector(world.test);
+    await world.test.platform.registrySync!.runOnce();
+    await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
+    await world.setup.provider.send("evm_mine", []);
+    world.test.clock.advance(180 * DAY_MS);
+    const gift = (tokenId: number) =>
+      owner.buyer.caller.gifts.send({
+        collectionId: collection.id,
+        tokenId,
+        recipient: friend.phone,
+        confirmNameMasked: "王**",
+      });
+
+    await gift(1);
+    await expectAppError(gift(2), "gift.dailyCap", "TOO_MANY_REQUESTS");
+
+    const { login, promote } = await import("./helpers.js");
+    const operator = await login(world.test);
+    await promote(world.test.platform, operator.user.id, "operator");
+    const { caller: ops } = await callerFor(world.test.platform, { token: operator.token });
+    await ops.gifts.suspend({ userId: owner.buyer.user.id, suspended: true, reason: "疑似场外交易" });
+    world.test.clock.advance(DAY_MS + 1000);
+    await expectAppError(gift(2), "gift.suspended", "FORBIDDEN");
+    await ops.gifts.suspend({ userId: owner.buyer.user.id, suspended: false, reason: "核查无误" });
+    await gift(2);
+    const audit = await ops.audit.recent({ limit: 5 });
+    expect(audit.map((row) => row.action)).toContain("gifting.suspended");
+  });
+});

@@ -1,6 +1,12 @@
 import { z } from "zod";
 
-import { collectorProcedure, publicProcedure, router, verifiedCollectorProcedure } from "../../trpc/init.js";
+import {
+  collectorProcedure,
+  operatorProcedure,
+  publicProcedure,
+  router,
+  verifiedCollectorProcedure,
+} from "../../trpc/init.js";
 
 const id = z.number().int().positive();
 const tokenId = z.number().int().min(1).max(16_777_215);
@@ -37,4 +43,24 @@ export const giftsRouter = router({
   send: verifiedCollectorProcedure
     .input(z.object({ collectionId: id, tokenId, recipient, confirmNameMasked: z.string().min(1).max(40) }))
     .mutation(({ ctx, input }) => ctx.platform.collectibles.gift(ctx.platform.db, ctx.user, input)),
+
+  /** Operators suspend gifting for an account flagged for off-platform resale (audited), or restore it. */
+  suspend: operatorProcedure
+    .input(
+      z.object({
+        userId: z.number().int().positive(),
+        suspended: z.boolean(),
+        reason: z.string().trim().min(2).max(200),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      await ctx.platform.collectibles.suspendGifting(
+        ctx.platform.db,
+        ctx.user,
+        input.userId,
+        input.suspended,
+        input.reason,
+      );
+      return { ok: true as const };
+    }),
 });

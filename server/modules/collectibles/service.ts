@@ -1,4 +1,4 @@
-import { and, desc, eq, or } from "drizzle-orm";
+import { and, desc, eq, gte, or, sql } from "drizzle-orm";
 import { isAddress } from "ethers";
 
 import type { Chain } from "../../chain/client.js";
@@ -9,6 +9,7 @@ import type { IdentityService, SessionUser } from "../identity/service.js";
 import { PHONE_PATTERN } from "../identity/service.js";
 import type { KycService } from "../kyc/service.js";
 import type { WalletService } from "../wallets/service.js";
+import { appendAudit } from "../audit/service.js";
 
 /**
  * Collectors' collectibles: the index of minted tokens and their holders,
@@ -23,6 +24,8 @@ export interface CollectiblesDependencies {
   kyc: KycService;
   wallets: WalletService;
   clock: () => Date;
+  /** Gifts one person may send per 24 hours. */
+  giftDailyCap: number;
 }
 
 const ACQUISITION = ["minted", "gifted", "recovered"] as const;
@@ -174,6 +177,13 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
       input: { collectionId: number; tokenId: number; recipient: string; confirmNameMasked: string },
     ) {
       const chain = chainOrRefuse();
+      if (await deps.identity.isGiftingSuspended(db, sender.id)) throw new AppError("gift.suspended");
+      const since = new Date(deps.clock().getTime() - 86_400_000);
+      const [sent] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(gifts)
+        .where(and(eq(gifts.fromUserId, sender.id), gte(gifts.at, since)));
+      if ((sent?.n ?? 0) >= deps.giftDailyCap) throw new AppError("gift.dailyCap", { cap: deps.giftDailyCap });
       const target = await this.lookupRecipient(db, sender, input.recipient);
       if (target.nameMasked !== input.confirmNameMasked) throw new AppError("gift.nameNotConfirmed");
       const [token] = await db
@@ -217,6 +227,30 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
         });
       });
       return { txHash: receipt.hash, recipientNameMasked: target.nameMasked };
+    },
+
+    /** An operator suspends (or restores) an account's gifting; audited. */
+    async suspendGifting(
+      db: Db,
+      operator: Pick<SessionUser, "id" | "role">,
+      userId: number,
+      suspended: boolean,
+      reason: string,
+    ) {
+      await db.transaction(async (tx) => {
+        if (!(await deps.identity.setGiftingSuspended(tx, userId, suspended)))
+          throw new AppError("gift.recipientNotFound");
+        await appendAudit(
+          tx,
+          {
+            actor: { userId: operator.id, role: operator.role },
+            action: suspended ? "gifting.suspended" : "gifting.restored",
+            subject: { type: "user", id: userId },
+            details: { reason },
+          },
+          deps.clock(),
+        );
+      });
     },
 
     async giftHistory(db: Db, userId: number) {

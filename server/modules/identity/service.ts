@@ -77,6 +77,9 @@ export interface IdentityService {
   findAccountById(db: Db, userId: number): Promise<SessionUser | null>;
   exportAccount(db: Db, userId: number): Promise<{ phone: string; role: Role; createdAt: Date } | null>;
   markErasureRequested(db: Db, userId: number): Promise<void>;
+  /** Suspends or restores an account's gifting (flagged for off-platform resale). */
+  setGiftingSuspended(db: Db, userId: number, suspended: boolean): Promise<boolean>;
+  isGiftingSuspended(db: Db, userId: number): Promise<boolean>;
   /** Makes the account staff of issuer `issuerId` (its application was approved). */
   assignIssuerStaff(db: Db, userId: number, issuerId: number): Promise<void>;
   /** A public, stable session id for a token (what the table stores). */
@@ -307,6 +310,20 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
         role: row.role,
         createdAt: row.createdAt,
       };
+    },
+
+    async setGiftingSuspended(db, userId, suspended) {
+      const updated = await db
+        .update(users)
+        .set({ giftingSuspendedAt: suspended ? deps.clock() : null })
+        .where(eq(users.id, userId))
+        .returning({ id: users.id });
+      return updated.length > 0;
+    },
+
+    async isGiftingSuspended(db, userId) {
+      const [row] = await db.select({ at: users.giftingSuspendedAt }).from(users).where(eq(users.id, userId));
+      return row?.at != null;
     },
 
     async assignIssuerStaff(db, userId, issuerId) {

@@ -1,0 +1,1 @@
+ALTER TABLE "users" ADD COLUMN "gifting_suspended_at" timestamp with time zone;
