@@ -208,10 +208,19 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
           batchSize: env.MINT_BATCH_SIZE,
           contractOf: catalog.contractOf,
           onPlanned: drops.markMinting,
-          onMinted: async (tx, orderId, details) => {
-            const order = await drops.lockOrder(tx, orderId);
-            await drops.markMinted(tx, orderId, `token ${details.firstTokenId}`);
-            await collectibles.recordMinted(tx, { ...details, orderId, ownerUserId: order.userId });
+          onMinted: async (tx, minted, txHash) => {
+            const buyers = await drops.markMinted(
+              tx,
+              minted.map((m) => m.orderId),
+              txHash ?? "",
+            );
+            await collectibles.recordMinted(
+              tx,
+              minted
+                .map((m) => ({ ...m, ownerUserId: buyers.get(m.orderId)! }))
+                .filter((m) => m.ownerUserId !== undefined),
+              txHash,
+            );
           },
           onParked: async (tx, orderId, reason) => {
             await drops.markUndeliverable(tx, orderId, reason);

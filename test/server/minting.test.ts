@@ -108,7 +108,13 @@ describe("delivery: paid orders become tokens exactly once", () => {
       batchSize: 10,
       contractOf: test.platform.catalog.contractOf,
       onPlanned: test.platform.drops.markMinting,
-      onMinted: (tx, orderId, details) => test.platform.drops.markMinted(tx, orderId, `token ${details.firstTokenId}`),
+      onMinted: async (tx, minted, txHash) => {
+        await test.platform.drops.markMinted(
+          tx,
+          minted.map((m) => m.orderId),
+          txHash ?? "",
+        );
+      },
       onParked: async () => undefined,
     });
     expect(await worker.runOnce()).toMatchObject({ minted: 0, failed: 1 });

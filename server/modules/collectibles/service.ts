@@ -78,33 +78,25 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
   }
 
   return {
-    /** Called in the mint's transaction: the tokens of one job now belong to the order's buyer. */
+    /** Called in the mint's transaction: the tokens of each job now belong to its buyer. */
     async recordMinted(
       tx: Db,
-      minted: {
-        collectionId: number;
-        orderId: number;
-        ownerUserId: number;
-        firstTokenId: number;
-        quantity: number;
-        txHash: string | null;
-      },
+      minted: { collectionId: number; orderId: number; ownerUserId: number; firstTokenId: number; quantity: number }[],
+      txHash: string | null,
     ) {
       const at = deps.clock();
-      for (let i = 0; i < minted.quantity; i++) {
-        await tx
-          .insert(tokens)
-          .values({
-            collectionId: minted.collectionId,
-            tokenId: minted.firstTokenId + i,
-            ownerUserId: minted.ownerUserId,
-            orderId: minted.orderId,
-            mintTxHash: minted.txHash,
-            mintedAt: at,
-            acquiredAt: at,
-          })
-          .onConflictDoNothing();
-      }
+      const rows = minted.flatMap((job) =>
+        Array.from({ length: job.quantity }, (_, i) => ({
+          collectionId: job.collectionId,
+          tokenId: job.firstTokenId + i,
+          ownerUserId: job.ownerUserId,
+          orderId: job.orderId,
+          mintTxHash: txHash,
+          mintedAt: at,
+          acquiredAt: at,
+        })),
+      );
+      if (rows.length > 0) await tx.insert(tokens).values(rows).onConflictDoNothing();
     },
 
     async mine(db: Db, userId: number) {

@@ -288,16 +288,29 @@ export function createDropsService(deps: DropsDependencies) {
         .set({ status: "minting", updatedAt: deps.clock() })
         .where(and(inArray(orders.id, orderIds), eq(orders.status, "paid")))
         .returning({ id: orders.id });
-      for (const { id } of moved) await history(tx, id, "paid", "minting");
+      const at = deps.clock();
+      if (moved.length > 0) {
+        await tx
+          .insert(orderEvents)
+          .values(moved.map(({ id }) => ({ orderId: id, fromStatus: "paid", toStatus: "minting", reason: "", at })));
+      }
     },
 
-    async markMinted(tx: Db, orderId: number, reason: string) {
+    /** Orders whose tokens landed on chain; returns each one's buyer. */
+    async markMinted(tx: Db, orderIds: number[], reason: string): Promise<Map<number, number>> {
+      if (orderIds.length === 0) return new Map();
       const moved = await tx
         .update(orders)
         .set({ status: "minted", updatedAt: deps.clock() })
-        .where(and(eq(orders.id, orderId), eq(orders.status, "minting")))
-        .returning({ id: orders.id });
-      if (moved.length > 0) await history(tx, orderId, "minting", "minted", reason);
+        .where(and(inArray(orders.id, orderIds), eq(orders.status, "minting")))
+        .returning({ id: orders.id, userId: orders.userId });
+      const at = deps.clock();
+      if (moved.length > 0) {
+        await tx
+          .insert(orderEvents)
+          .values(moved.map(({ id }) => ({ orderId: id, fromStatus: "minting", toStatus: "minted", reason, at })));
+      }
+      return new Map(moved.map(({ id, userId }) => [id, userId]));
     },
 
     /** Delivery failed for good: the order is paid but undeliverable, ready for its refund. */

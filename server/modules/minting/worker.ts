@@ -33,10 +33,11 @@ export interface MintWorkerOptions {
   contractOf: (db: Db, collectionId: number) => Promise<string>;
   /** Orders move to minting, minted, or back to paid when their job is parked. */
   onPlanned: (db: Db, orderIds: number[]) => Promise<void>;
+  /** Once per landed batch, in the transaction that records it: each job's order and its tokens. */
   onMinted: (
     db: Db,
-    orderId: number,
-    details: { collectionId: number; firstTokenId: number; quantity: number; txHash: string | null },
+    minted: { orderId: number; collectionId: number; firstTokenId: number; quantity: number }[],
+    txHash: string | null,
   ) => Promise<void>;
   onParked: (db: Db, orderId: number, reason: string) => Promise<void>;
   /** Told what each round did (metrics). */
@@ -139,18 +140,26 @@ export function createMintWorker(options: MintWorkerOptions) {
 
   async function confirm(batch: typeof mintBatches.$inferSelect, txHash: string | null, blockNumber: number | null) {
     const jobs = await jobsOf(batch.id);
+    let next = batch.expectedFirstTokenId;
+    const minted = jobs.map((job) => {
+      const entry = {
+        jobId: job.id,
+        orderId: job.orderId,
+        collectionId: job.collectionId,
+        firstTokenId: next,
+        quantity: job.quantity,
+      };
+      next += job.quantity;
+      return entry;
+    });
     await db.transaction(async (tx) => {
-      let next = batch.expectedFirstTokenId;
-      for (const job of jobs) {
-        await tx.update(mintJobs).set({ status: "minted", firstTokenId: next }).where(eq(mintJobs.id, job.id));
-        await options.onMinted(tx, job.orderId, {
-          collectionId: job.collectionId,
-          firstTokenId: next,
-          quantity: job.quantity,
-          txHash,
-        });
-        next += job.quantity;
-      }
+      // One statement for the whole batch: each job gets its first token id.
+      await tx.execute(sql`
+        update mint_jobs as m set status = 'minted', first_token_id = v.first_token_id
+        from (select unnest(${`{${minted.map((m) => m.jobId).join(",")}}`}::bigint[]) as id,
+                     unnest(${`{${minted.map((m) => m.firstTokenId).join(",")}}`}::int[]) as first_token_id) as v
+        where m.id = v.id`);
+      await options.onMinted(tx, minted, txHash);
       await tx
         .update(mintBatches)
         .set({ status: "confirmed", txHash, blockNumber, lastError: null })
