@@ -95,7 +95,7 @@ const environmentSchema = z.object({
   CHAIN_GAS_PRICE: z.coerce.bigint().min(0n).default(0n),
   CHAIN_DEPLOYMENT_FILE: z.string().default("ignition/deployments/chain-31337/deployed_addresses.json"),
   GIFT_DAILY_CAP: z.coerce.number().int().min(1).max(1000).default(3),
-  MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(50),
+  MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   MINT_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
   REGISTRY_SYNC_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
 });
