@@ -67,6 +67,7 @@ const environmentSchema = z.object({
   KYC_HTTP_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
   PII_RETENTION_YEARS: z.coerce.number().int().min(0).max(30).default(3),
 
+  WEB_DIST_DIR: z.string().default("dist/web"),
   MEDIA_MAX_BYTES: z.coerce
     .number()
     .int()

@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 
 import fastifyCookie from "@fastify/cookie";
+import { existsSync } from "node:fs";
+import path from "node:path";
+
 import fastifyHelmet from "@fastify/helmet";
+import fastifyStatic from "@fastify/static";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 
@@ -218,6 +222,19 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
       );
     }
   });
+
+  // The built web app (Vite output), when there is one: its files, and index.html for client-side routes.
+  const webDir = path.resolve(platform.config.env.WEB_DIST_DIR);
+  if (existsSync(path.join(webDir, "index.html"))) {
+    await app.register(fastifyStatic, { root: webDir, prefix: "/", index: "index.html" });
+    app.setNotFoundHandler((request, reply) => {
+      const apiPath = /^\/(trpc|media|pay|healthz|readyz|metrics)(\/|$)/.test(request.url);
+      if (request.method === "GET" && !apiPath && String(request.headers.accept ?? "").includes("text/html")) {
+        return reply.type("text/html; charset=utf-8").sendFile("index.html");
+      }
+      return reply.code(404).send({ error: { appCode: "notFound" } });
+    });
+  }
 
   async function createContext({ req, res }: { req: FastifyRequest; res: FastifyReply }): Promise<Context> {
     const token = req.cookies[SESSION_COOKIE];

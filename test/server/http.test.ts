@@ -189,3 +189,27 @@ describe("HTTP host", () => {
     }
   });
 });
+
+describe("serving the built web app", () => {
+  it("serves the web build's files, and index.html for client-side routes, without shadowing the API", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const dir = mkdtempSync(path.join(tmpdir(), "shuzang-web-"));
+    writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>数藏</title>");
+    writeFileSync(path.join(dir, "app.js"), "console.log('app')");
+    const test = await createTestPlatform(pglite!, { env: { WEB_DIST_DIR: dir } });
+    const app = await buildHttpApp(test.platform, { logger: false });
+    try {
+      expect((await app.inject("/")).body).toContain("<title>数藏</title>");
+      expect((await app.inject("/app.js")).headers["content-type"]).toContain("javascript");
+      const route = await app.inject({ url: "/collections/12", headers: { accept: "text/html" } });
+      expect(route.body).toContain("<title>数藏</title>");
+      expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
+      expect((await app.inject({ url: "/trpc/nope", headers: { accept: "text/html" } })).statusCode).toBe(404);
+    } finally {
+      await app.close();
+      await test.close();
+    }
+  });
+});
