@@ -11,13 +11,12 @@ import path from "node:path";
 
 import { sql } from "drizzle-orm";
 import hre from "hardhat";
-import pg from "pg";
 
 import { createChain } from "../../server/chain/client.js";
 import { openDatabase } from "../../server/db/client.js";
 import { createPlatform } from "../../server/platform.js";
 import { deployChain } from "../../test/server/chain.js";
-import { pngBytes, testConfig } from "../../test/server/helpers.js";
+import { freshPostgresDatabase, pngBytes, testConfig } from "../../test/server/helpers.js";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 10_000);
 const COLLECTIONS = 5;
@@ -26,26 +25,9 @@ const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 200);
 async function benchDatabase() {
   const adminUrl = process.env.DATABASE_URL;
   if (adminUrl === undefined || adminUrl === "") {
-    return { kind: "pglite", database: await openDatabase({ pgliteDataDir: "memory://" }), drop: async () => {} };
+    return { kind: "pglite", database: await openDatabase({ pgliteDataDir: "memory://" }) };
   }
-  const name = `shuzang_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolSize: 10 });
-  return {
-    kind: "postgres",
-    database,
-    drop: async () => {
-      const dropper = new pg.Client({ connectionString: adminUrl });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    },
-  };
+  return { kind: "postgres", database: await freshPostgresDatabase(adminUrl, "shuzang_bench") };
 }
 
 async function main() {
@@ -53,7 +35,7 @@ async function main() {
   const config = testConfig({ MINT_BATCH_SIZE: String(BATCH_SIZE) });
   const setup = await deployChain(config.secrets.walletMnemonic);
   const chain = createChain({ ...setup, confirmations: 1, gasPrice: 0n });
-  const { kind, database, drop } = await benchDatabase();
+  const { kind, database } = await benchDatabase();
   const platform = await createPlatform(config, { database, chain, custody: setup.custody });
   const db = platform.db;
 
@@ -143,7 +125,6 @@ async function main() {
     target: { tokens_per_s: 500, duplicates: 0, missing: 0 },
   };
   await platform.database.close();
-  await drop();
   const out = path.join("bench", "results", "mint.json");
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);

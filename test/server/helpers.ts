@@ -46,31 +46,31 @@ export function databasesUnderTest(): DatabaseUnderTest[] {
   const list: DatabaseUnderTest[] = [{ name: "pglite", open: () => openDatabase({ pgliteDataDir: "memory://" }) }];
   const adminUrl = process.env.DATABASE_URL;
   if (adminUrl !== undefined && adminUrl !== "") {
-    list.push({
-      name: "postgres",
-      async open() {
-        const name = `shuzang_test_${randomBytes(6).toString("hex")}`;
-        const admin = new pg.Client({ connectionString: adminUrl });
-        await admin.connect();
-        await admin.query(`create database ${name}`);
-        await admin.end();
-        const url = new URL(adminUrl);
-        url.pathname = `/${name}`;
-        const database = await openDatabase({ url: url.toString(), poolSize: 5 });
-        return {
-          ...database,
-          async close() {
-            await database.close();
-            const dropper = new pg.Client({ connectionString: adminUrl });
-            await dropper.connect();
-            await dropper.query(`drop database if exists ${name} with (force)`);
-            await dropper.end();
-          },
-        };
-      },
-    });
+    list.push({ name: "postgres", open: () => freshPostgresDatabase(adminUrl, "shuzang_test") });
   }
   return list;
+}
+
+/** A new, empty PostgreSQL database next to `adminUrl`'s, migrated; closing it drops it. */
+export async function freshPostgresDatabase(adminUrl: string, prefix: string): Promise<Database> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ url: url.toString(), poolSize: 5 });
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      const dropper = new pg.Client({ connectionString: adminUrl });
+      await dropper.connect();
+      await dropper.query(`drop database if exists ${name} with (force)`);
+      await dropper.end();
+    },
+  };
 }
 
 /** A clock the test moves by hand. */
