@@ -127,7 +127,8 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
     const token = req.cookies[SESSION_COOKIE];
     const session = token === undefined ? null : await platform.identity.resolveSession(platform.db, token);
     const csrfHeader = req.headers[CSRF_HEADER];
-    const csrfValid = typeof csrfHeader === "string" && csrfHeader === req.cookies[CSRF_COOKIE];
+    const csrfCookie = req.cookies[CSRF_COOKIE];
+    const csrfValid = typeof csrfHeader === "string" && csrfCookie !== undefined && csrfHeader === csrfCookie;
     return { session, csrfValid };
   }
 
@@ -237,16 +238,13 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
   }
 
   async function createContext({ req, res }: { req: FastifyRequest; res: FastifyReply }): Promise<Context> {
-    const token = req.cookies[SESSION_COOKIE];
-    const session = token === undefined ? null : await platform.identity.resolveSession(platform.db, token);
-    const csrfCookie = req.cookies[CSRF_COOKIE];
-    const csrfHeader = req.headers[CSRF_HEADER];
+    const { session, csrfValid } = await requestSession(req);
     return {
       platform,
       session,
       ip: req.ip,
       userAgent: String(req.headers["user-agent"] ?? ""),
-      csrfValid: typeof csrfHeader === "string" && csrfCookie !== undefined && csrfHeader === csrfCookie,
+      csrfValid,
       cookies: {
         setSession(value, maxAgeSeconds) {
           res.setCookie(SESSION_COOKIE, value, {

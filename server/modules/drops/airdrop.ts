@@ -1,15 +1,14 @@
-import { randomBytes } from "node:crypto";
-
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { airdrops, editionSlots, orderEvents, orders } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
 import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";
-import { PHONE_PATTERN, type IdentityService, type SessionUser } from "../identity/service.js";
+import { PHONE_PATTERN, type IdentityService, type SessionUser, maskPhone } from "../identity/service.js";
 import type { KycService } from "../kyc/service.js";
 import type { MintingService } from "../minting/service.js";
+import { newOrderNo } from "./service.js";
 import type { WalletService } from "../wallets/service.js";
 
 /**
@@ -61,7 +60,7 @@ export function createAirdropService(deps: AirdropDependencies) {
       }
     }
     // The report never echoes a phone number back: entries are shown masked.
-    const mask = (entry: string) => (PHONE_PATTERN.test(entry) ? `${entry.slice(0, 3)}****${entry.slice(-4)}` : entry);
+    const mask = (entry: string) => (PHONE_PATTERN.test(entry) ? maskPhone(entry) : entry);
     return {
       ready,
       report: {
@@ -112,7 +111,7 @@ export function createAirdropService(deps: AirdropDependencies) {
           const [order] = await tx
             .insert(orders)
             .values({
-              orderNo: `SZ${now.toISOString().slice(0, 10).replaceAll("-", "")}${randomBytes(6).toString("hex").toUpperCase()}`,
+              orderNo: newOrderNo(now),
               userId: recipient.userId,
               collectionId,
               commitment: recipient.commitment,
@@ -162,8 +161,7 @@ export function createAirdropService(deps: AirdropDependencies) {
       const [airdrop] = await db
         .select()
         .from(airdrops)
-        .where(and(eq(airdrops.id, airdropId), eq(airdrops.issuerId, issuerId)))
-        .orderBy(asc(airdrops.id));
+        .where(and(eq(airdrops.id, airdropId), eq(airdrops.issuerId, issuerId)));
       if (airdrop === undefined) throw new AppError("airdrop.notFound");
       return { airdropId, recipients: airdrop.recipients, jobs: await deps.minting.progressOfAirdrop(db, airdropId) };
     },

@@ -42,7 +42,8 @@ export interface Stock {
   sold: number;
 }
 
-function newOrderNo(now: Date): string {
+/** `SZ` + the China date + 12 random hex digits. */
+export function newOrderNo(now: Date): string {
   const shifted = new Date(now.getTime() + 8 * 3600_000);
   const date = shifted.toISOString().slice(0, 10).replaceAll("-", "");
   return `SZ${date}${randomBytes(6).toString("hex").toUpperCase()}`;
@@ -326,12 +327,6 @@ export function createDropsService(deps: DropsDependencies) {
     async orderByNo(db: Db, orderNo: string) {
       const [row] = await db.select().from(orders).where(eq(orders.orderNo, orderNo));
       return row;
-    },
-
-    /** Orders by id (for other modules' batch work). */
-    async ordersByIds(db: Db, ids: number[]) {
-      if (ids.length === 0) return [];
-      return db.select().from(orders).where(inArray(orders.id, ids));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { mintJobs, orders } from "../../db/schema.js";
@@ -27,7 +27,7 @@ export function createMintingService() {
         .select({ status: mintJobs.status, n: sql<number>`count(*)::int` })
         .from(mintJobs)
         .innerJoin(orders, eq(orders.id, mintJobs.orderId))
-        .where(and(eq(orders.airdropId, airdropId)))
+        .where(eq(orders.airdropId, airdropId))
         .groupBy(mintJobs.status);
       return Object.fromEntries(rows.map((row) => [row.status, row.n]));
     },

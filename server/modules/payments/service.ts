@@ -38,6 +38,11 @@ export interface PaymentsDependencies {
 export type NotificationOutcome =
   { outcome: "applied" | "duplicate"; kind: PaymentNotification["kind"] } | { outcome: "refused"; reason: string };
 
+/** A refund's number, derived from its order's: one refund per order. */
+function refundNoOf(orderNo: string): string {
+  return `RF${orderNo.slice(2)}`;
+}
+
 export function createPaymentsService(deps: PaymentsDependencies) {
   const { provider } = deps;
 
@@ -94,7 +99,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
           return { result: { outcome: "applied", kind: "paid" } };
         }
         if (applied === "late") {
-          const refundNo = `RF${order.orderNo.slice(2)}`;
+          const refundNo = refundNoOf(order.orderNo);
           await tx
             .insert(refunds)
             .values({
@@ -296,7 +301,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
     async requestRefundForFailedDelivery(tx: Db, orderId: number, reason: string) {
       const [payment] = await tx.select().from(payments).where(eq(payments.orderId, orderId));
       if (payment === undefined || payment.status !== "paid") return null;
-      const refundNo = `RF${payment.outTradeNo.slice(2)}`;
+      const refundNo = refundNoOf(payment.outTradeNo);
       const inserted = await tx
         .insert(refunds)
         .values({ orderId, refundNo, amountFen: payment.amountFen, reason: `delivery failed: ${reason}` })
@@ -324,7 +329,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       const order = await deps.drops.orderByNo(db, orderNo);
       if (order === undefined) throw new AppError("order.notFound");
       if (order.status !== "paid") throw new AppError("order.wrongState", { status: order.status });
-      const refundNo = `RF${orderNo.slice(2)}`;
+      const refundNo = refundNoOf(orderNo);
       await db
         .transaction(async (tx) => {
           await tx
