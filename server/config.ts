@@ -68,6 +68,9 @@ const environmentSchema = z.object({
   PII_RETENTION_YEARS: z.coerce.number().int().min(0).max(30).default(3),
 
   WEB_DIST_DIR: z.string().default("dist/web"),
+  /** Shown in the site footer: the CAC blockchain information service filing number and the ICP number. */
+  SITE_BLOCKCHAIN_FILING_NO: z.string().max(60).default(""),
+  SITE_ICP_NO: z.string().max(60).default(""),
   MEDIA_MAX_BYTES: z.coerce
     .number()
     .int()

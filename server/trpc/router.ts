@@ -5,6 +5,7 @@ import { dropsRouter, lotteryRouter, ordersRouter } from "../modules/drops/route
 import { authRouter } from "../modules/identity/router.js";
 import { paymentsRouter } from "../modules/payments/router.js";
 import { kycRouter, privacyRouter } from "../modules/kyc/router.js";
+import { siteRouter } from "../modules/site/router.js";
 import { router } from "./init.js";
 
 export const appRouter = router({
@@ -23,6 +24,7 @@ export const appRouter = router({
   collectibles: collectiblesRouter,
   gifts: giftsRouter,
   verify: verifyRouter,
+  site: siteRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -41,7 +41,7 @@ const decision = z
   });
 
 /** What collectors may see of a published collection. */
-function publicView(row: CollectionRow, issuerName: string, now: Date) {
+function publicView(row: CollectionRow, issuerName: string, mediaType: string, now: Date) {
   return {
     id: row.id,
     title: row.title,
@@ -51,6 +51,7 @@ function publicView(row: CollectionRow, issuerName: string, now: Date) {
     issuerName,
     mediaUrl: `/media/${row.mediaSha256}`,
     mediaSha256: row.mediaSha256,
+    mediaType,
     editionSize: row.editionSize,
     priceFen: row.priceFen,
     saleStartsAt: row.saleStartsAt,
@@ -144,11 +145,11 @@ export const catalogRouter = router({
   list: publicProcedure.query(async ({ ctx }) => {
     const rows = await ctx.platform.catalog.listPublished(ctx.platform.db);
     const now = ctx.platform.clock();
-    return rows.map((row) => publicView(row.collection, row.issuerName, now));
+    return rows.map((row) => publicView(row.collection, row.issuerName, row.mediaType, now));
   }),
 
   get: publicProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {
     const row = await ctx.platform.catalog.getPublished(ctx.platform.db, input.collectionId);
-    return publicView(row.collection, row.issuerName, ctx.platform.clock());
+    return publicView(row.collection, row.issuerName, row.mediaType, ctx.platform.clock());
   }),
 });

@@ -351,18 +351,20 @@ export function createCatalogService(deps: CatalogDependencies) {
     /** Published collections with their issuer's name, for collectors. */
     async listPublished(db: Db) {
       return db
-        .select({ collection: collections, issuerName: issuers.name })
+        .select({ collection: collections, issuerName: issuers.name, mediaType: media.mimeType })
         .from(collections)
         .innerJoin(issuers, eq(issuers.id, collections.issuerId))
+        .innerJoin(media, eq(media.sha256, collections.mediaSha256))
         .where(eq(collections.status, "published"))
         .orderBy(asc(collections.saleStartsAt));
     },
 
     async getPublished(db: Db, collectionId: number) {
       const [row] = await db
-        .select({ collection: collections, issuerName: issuers.name })
+        .select({ collection: collections, issuerName: issuers.name, mediaType: media.mimeType })
         .from(collections)
         .innerJoin(issuers, eq(issuers.id, collections.issuerId))
+        .innerJoin(media, eq(media.sha256, collections.mediaSha256))
         .where(and(eq(collections.id, collectionId), eq(collections.status, "published")));
       if (row === undefined) throw new AppError("collection.notFound");
       return row;

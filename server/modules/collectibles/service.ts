@@ -1,9 +1,9 @@
-import { and, desc, eq, gte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, or, sql } from "drizzle-orm";
 import { isAddress } from "ethers";
 
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
-import { collections, gifts, issuers, tokens } from "../../db/schema.js";
+import { collections, gifts, issuers, media, mintBatches, tokens } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
 import type { IdentityService, SessionUser } from "../identity/service.js";
 import { PHONE_PATTERN } from "../identity/service.js";
@@ -46,7 +46,7 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
     if (!(await chain.factory.isCollection(contractAddress))) return null;
     const contract = chain.collection(contractAddress);
     if (tokenId < 1 || BigInt(tokenId) >= (await contract.nextTokenId())) return null;
-    const [owner, contentHash, unlocksAt, acquisition, maxSupply, name, issuer] = await Promise.all([
+    const [owner, contentHash, unlocksAt, acquisition, maxSupply, name, issuer, locked] = await Promise.all([
       contract.ownerOf(tokenId),
       contract.contentHashOf(tokenId),
       contract.unlocksAt(tokenId),
@@ -54,6 +54,7 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
       contract.maxSupply(),
       contract.name(),
       contract.issuer(),
+      contract.locked(tokenId),
     ]);
     return {
       contractAddress,
@@ -67,6 +68,8 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
       acquiredBy: ACQUISITION[Number(acquisition[0])] ?? "minted",
       acquiredAt: new Date(Number(acquisition[1]) * 1000),
       unlocksAt: new Date(Number(unlocksAt) * 1000),
+      /** By the chain's clock, which decides. */
+      locked,
     };
   }
 
@@ -108,12 +111,14 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
           issuerName: issuers.name,
           editionSize: collections.editionSize,
           mediaSha256: collections.mediaSha256,
+          mediaType: media.mimeType,
           contractAddress: collections.contractAddress,
           acquiredAt: tokens.acquiredAt,
         })
         .from(tokens)
         .innerJoin(collections, eq(collections.id, tokens.collectionId))
         .innerJoin(issuers, eq(issuers.id, collections.issuerId))
+        .innerJoin(media, eq(media.sha256, collections.mediaSha256))
         .where(eq(tokens.ownerUserId, userId))
         .orderBy(desc(tokens.acquiredAt));
     },
@@ -243,6 +248,22 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
           deps.clock(),
         );
       });
+    },
+
+    /** The tokens an order became, with the mint transaction and its block. */
+    async tokensOfOrder(db: Db, orderId: number) {
+      return db
+        .select({
+          tokenId: tokens.tokenId,
+          contractAddress: collections.contractAddress,
+          txHash: tokens.mintTxHash,
+          blockNumber: mintBatches.blockNumber,
+        })
+        .from(tokens)
+        .innerJoin(collections, eq(collections.id, tokens.collectionId))
+        .leftJoin(mintBatches, eq(mintBatches.txHash, tokens.mintTxHash))
+        .where(eq(tokens.orderId, orderId))
+        .orderBy(asc(tokens.tokenId));
     },
 
     async giftHistory(db: Db, userId: number) {

@@ -165,6 +165,26 @@ export function createLotteryService(deps: LotteryDependencies) {
       };
     },
 
+    /** The caller's standing in a drop's lottery, or null when the drop has none. */
+    async standing(db: Db, userId: number, collectionId: number) {
+      const lottery = await lotteryOf(db, collectionId);
+      if (lottery === undefined) return null;
+      const commitment = await deps.kyc.commitmentOf(db, userId);
+      const [entry] =
+        commitment === null
+          ? []
+          : await db
+              .select({ won: lotteryEntries.won })
+              .from(lotteryEntries)
+              .where(and(eq(lotteryEntries.lotteryId, lottery.id), eq(lotteryEntries.commitment, commitment)));
+      return {
+        registrationEndsAt: lottery.registrationEndsAt,
+        drawn: lottery.revealed,
+        registered: entry !== undefined,
+        won: entry?.won === true,
+      };
+    },
+
     /** Whether `commitment` may buy in a lottery drop: always when there is no lottery; only winners after the draw. */
     async mayBuy(db: Db, collectionId: number, commitment: string): Promise<boolean> {
       const lottery = await lotteryOf(db, collectionId);

@@ -44,6 +44,13 @@ export const dropsRouter = router({
       orderView(await ctx.platform.drops.reserve(ctx.platform.db, ctx.user.id, input)),
     ),
 
+  /** What the caller may still buy of a collection: its limit minus what its identity already holds. */
+  allowance: collectorProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {
+    const { collection } = await ctx.platform.catalog.getPublished(ctx.platform.db, input.collectionId);
+    const { held } = await ctx.platform.drops.allowance(ctx.platform.db, ctx.user.id, input.collectionId);
+    return { held, limit: collection.perPersonLimit, remaining: Math.max(0, collection.perPersonLimit - held) };
+  }),
+
   /** Live stock of a published collection. */
   stock: publicProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {
     await ctx.platform.catalog.getPublished(ctx.platform.db, input.collectionId);
@@ -59,8 +66,10 @@ export const ordersRouter = router({
   get: collectorProcedure.input(z.object({ orderNo })).query(async ({ ctx, input }) => {
     const order = await ctx.platform.drops.order(ctx.platform.db, ctx.user.id, input.orderNo);
     const history = await ctx.platform.drops.orderHistory(ctx.platform.db, order.id);
+    const minted = await ctx.platform.collectibles.tokensOfOrder(ctx.platform.db, order.id);
     return {
       ...orderView(order),
+      minted,
       history: history.map((e) => ({ from: e.fromStatus, to: e.toStatus, at: e.at, reason: e.reason })),
     };
   }),
@@ -98,6 +107,11 @@ export const lotteryRouter = router({
   draw: operatorProcedure
     .input(z.object({ collectionId: id }))
     .mutation(({ ctx, input }) => ctx.platform.lottery.draw(ctx.platform.db, ctx.user, input.collectionId)),
+
+  /** The caller's standing in a drop's lottery (null when the drop sells first come, first served). */
+  standing: collectorProcedure
+    .input(z.object({ collectionId: id }))
+    .query(({ ctx, input }) => ctx.platform.lottery.standing(ctx.platform.db, ctx.user.id, input.collectionId)),
 
   /** Public, so anyone can recompute the winners. */
   result: publicProcedure

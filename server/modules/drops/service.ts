@@ -187,6 +187,17 @@ export function createDropsService(deps: DropsDependencies) {
       return { editionSize: stock.available + stock.reserved + stock.sold, ...stock };
     },
 
+    /** How many editions of a collection the caller's identity holds (reserved or bought) against its limit. */
+    async allowance(db: Db, userId: number, collectionId: number) {
+      const commitment = await deps.kyc.commitmentOf(db, userId);
+      if (commitment === null) return { held: 0 };
+      const [row] = await db
+        .select({ count: purchaseCounts.count })
+        .from(purchaseCounts)
+        .where(and(eq(purchaseCounts.collectionId, collectionId), eq(purchaseCounts.commitment, commitment)));
+      return { held: row?.count ?? 0 };
+    },
+
     async order(db: Db, userId: number, orderNo: string) {
       const [row] = await db
         .select()

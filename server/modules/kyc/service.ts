@@ -1,4 +1,4 @@
-import { and, eq, isNull, lte, ne } from "drizzle-orm";
+import { and, desc, eq, isNull, lte, ne } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -30,6 +30,8 @@ export interface KycDependencies {
 
 export interface KycStatus {
   state: "unverified" | "verified" | "expired";
+  /** An unverified account whose latest attempt was refused because the person is under age. */
+  refusedAsUnderage?: boolean;
   nameMasked?: string;
   idNumberMasked?: string;
   level?: number;
@@ -75,7 +77,17 @@ export function createKycService(deps: KycDependencies): KycService {
 
   async function status(db: Db, userId: number): Promise<KycStatus> {
     const row = await readIdentity(db, userId);
-    if (row === undefined || row.purgedAt !== null) return { state: "unverified" };
+    if (row === undefined || row.purgedAt !== null) {
+      const [latest] = await db
+        .select({ reason: kycAttempts.reason })
+        .from(kycAttempts)
+        .where(eq(kycAttempts.userId, userId))
+        .orderBy(desc(kycAttempts.id))
+        .limit(1);
+      return latest?.reason === "kyc.underage"
+        ? { state: "unverified", refusedAsUnderage: true }
+        : { state: "unverified" };
+    }
     const address = await deps.wallets.addressOf(db, userId);
     const [binding] = await db
       .select({ status: registryBindings.status })

@@ -1,0 +1,69 @@
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { useParams } from "react-router";
+
+import { MediaView } from "../../components/MediaView";
+import { ErrorState, Loading } from "../../components/States";
+import { formatDateTime, shortHash } from "../../lib/format";
+import { useTRPC } from "../../lib/trpc";
+import { BuyPanel } from "./BuyPanel";
+
+export function CollectionPage() {
+  const { t, i18n } = useTranslation();
+  const trpc = useTRPC();
+  const collectionId = Number(useParams().collectionId);
+  const valid = Number.isInteger(collectionId) && collectionId > 0;
+  const collection = useQuery(trpc.catalog.get.queryOptions({ collectionId }, { enabled: valid }));
+
+  if (!valid) return <ErrorState error={new Error("not found")} />;
+  if (collection.isLoading) return <Loading />;
+  if (collection.error) return <ErrorState error={collection.error} onRetry={() => void collection.refetch()} />;
+  const c = collection.data!;
+
+  return (
+    <article className="split">
+      <div>
+        <MediaView url={c.mediaUrl} type={c.mediaType} alt={c.title} priority />
+      </div>
+      <div className="page">
+        <header className="hero">
+          <span className="muted">{c.issuerName}</span>
+          <h1>{c.title}</h1>
+          <span>{t("collection.creator", { name: c.creator })}</span>
+        </header>
+        <BuyPanel collection={c} />
+        <section aria-labelledby="rules">
+          <h2 id="rules">{t("collection.rulesTitle")}</h2>
+          <ul>
+            <li>{t("collection.rules.realName")}</li>
+            <li>{t("collection.rules.lock", { days: c.lockDays })}</li>
+            <li>{t("collection.rules.regift", { days: c.regiftDays })}</li>
+            <li>{t("collection.rules.noResale")}</li>
+          </ul>
+        </section>
+        <section aria-labelledby="about">
+          <h2 id="about">{t("collection.about")}</h2>
+          <p>{c.description}</p>
+          <p style={{ whiteSpace: "pre-line" }}>{c.story}</p>
+        </section>
+        <section aria-labelledby="facts">
+          <h2 id="facts">{t("collection.facts")}</h2>
+          <dl className="facts">
+            <dt>{t("collection.editionSize")}</dt>
+            <dd>{c.editionSize}</dd>
+            <dt>{t("collection.saleWindow")}</dt>
+            <dd>
+              {formatDateTime(c.saleStartsAt, i18n.language)} – {formatDateTime(c.saleEndsAt, i18n.language)}
+            </dd>
+            <dt>{t("collection.contract")}</dt>
+            <dd className="mono">{c.contractAddress ?? "—"}</dd>
+            <dt>{t("collection.mediaHash")}</dt>
+            <dd className="mono" title={c.mediaSha256}>
+              {shortHash(c.mediaSha256, 10)}
+            </dd>
+          </dl>
+        </section>
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,103 @@
+import { QueryClient } from "@tanstack/react-query";
+import { TRPCClientError, createTRPCClient, httpBatchLink } from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+
+import type { AppRouter } from "../../../server/trpc/router";
+
+export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
+
+/** The double-submit CSRF token the server set as a readable cookie. */
+export function csrfToken(): string {
+  const match = /(?:^|;\s*)csrf=([^;]+)/.exec(document.cookie);
+  return match?.[1] !== undefined ? decodeURIComponent(match[1]) : "";
+}
+
+export function createClient(baseUrl = "") {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${baseUrl}/trpc`,
+        headers: () => ({ "x-csrf-token": csrfToken() }),
+        fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
+      }),
+    ],
+  });
+}
+
+export function createQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        refetchOnWindowFocus: false,
+        // Refusals (4xx) are answers, not outages: do not retry them.
+        retry: (failures, error) => failures < 2 && appErrorCode(error) === "internal",
+      },
+    },
+  });
+}
+
+export interface AppErrorData {
+  appCode?: string;
+  messages?: { zh: string; en: string };
+  params?: Record<string, unknown>;
+  fieldErrors?: Record<string, { code: string; zh: string; en: string }[] | undefined>;
+}
+
+function dataOf(error: unknown): AppErrorData | undefined {
+  if (error instanceof TRPCClientError) return (error.data ?? undefined) as AppErrorData | undefined;
+  return undefined;
+}
+
+/** The server's error code (`drop.soldOut`, …), or `internal` when the request failed otherwise. */
+export function appErrorCode(error: unknown): string {
+  return dataOf(error)?.appCode ?? "internal";
+}
+
+export function appErrorParams(error: unknown): Record<string, unknown> {
+  return dataOf(error)?.params ?? {};
+}
+
+/** The server's message in the reader's language. */
+export function appErrorMessage(error: unknown, language: string): string {
+  const data = dataOf(error);
+  const messages = data?.messages;
+  if (messages === undefined) {
+    return language.startsWith("zh") ? "网络异常，请稍后重试" : "Network problem, please try again";
+  }
+  const base = language.startsWith("zh") ? messages.zh : messages.en;
+  const details = describeParams(data?.params ?? {}, language);
+  return details === ""
+    ? base
+    : `${base}${language.startsWith("zh") ? "（" : " ("}${details}${language.startsWith("zh") ? "）" : ")"}`;
+}
+
+/** The facts a refusal carries (an unlock date, a limit, a wait), in words. */
+function describeParams(params: Record<string, unknown>, language: string): string {
+  const zh = language.startsWith("zh");
+  const date = (value: unknown) =>
+    new Intl.DateTimeFormat(language, { dateStyle: "long", timeZone: "Asia/Shanghai" }).format(new Date(String(value)));
+  const parts: string[] = [];
+  if (params.unlocksAt !== undefined)
+    parts.push(zh ? `解锁日期：${date(params.unlocksAt)}` : `unlocks on ${date(params.unlocksAt)}`);
+  if (params.startsAt !== undefined)
+    parts.push(zh ? `开售时间：${date(params.startsAt)}` : `starts ${date(params.startsAt)}`);
+  if (typeof params.limit === "number")
+    parts.push(zh ? `每人限购 ${params.limit} 份` : `limit ${params.limit} per person`);
+  if (typeof params.retryAfterSeconds === "number") {
+    parts.push(zh ? `请 ${params.retryAfterSeconds} 秒后重试` : `retry in ${params.retryAfterSeconds} s`);
+  }
+  if (typeof params.minAge === "number")
+    parts.push(zh ? `须年满 ${params.minAge} 周岁` : `must be ${params.minAge} or older`);
+  return parts.join(zh ? "；" : "; ");
+}
+
+/** Per-field messages of a refused input, in the reader's language. */
+export function fieldErrors(error: unknown, language: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, issues] of Object.entries(dataOf(error)?.fieldErrors ?? {})) {
+    const first = issues?.[0];
+    if (first !== undefined) out[field] = language.startsWith("zh") ? first.zh : first.en;
+  }
+  return out;
+}
