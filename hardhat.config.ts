@@ -54,7 +54,8 @@ export default defineConfig({
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      // `npm start` points it at the chain it started (LOCAL_CHAIN_URL); 8545 otherwise.
+      url: process.env.LOCAL_CHAIN_URL ?? "http://127.0.0.1:8545",
     },
     // Any permissioned EVM chain (Besu QBFT, FISCO BCOS EVM mode, ...).
     chain: {

@@ -71,6 +71,14 @@ const environmentSchema = z.object({
   /** Shown in the site footer: the CAC blockchain information service filing number and the ICP number. */
   SITE_BLOCKCHAIN_FILING_NO: z.string().max(60).default(""),
   SITE_ICP_NO: z.string().max(60).default(""),
+  /** Phone numbers whose accounts are made platform operators at start-up (how the first operator is created). */
+  OPERATOR_PHONES: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((p) => p.trim()).filter((p) => p !== ""))
+    .pipe(z.array(z.string().regex(/^1[3-9]\d{9}$/, "must be 11-digit mainland mobile numbers, comma-separated"))),
+  /** Seeds the demo issuer, collections and accounts into an empty database (`npm start` sets it). */
+  DEMO_SEED: booleanFromEnv.default(false),
   MEDIA_MAX_BYTES: z.coerce
     .number()
     .int()

@@ -1,6 +1,21 @@
 import { loadConfigOrExit } from "./config.js";
 import { buildHttpApp } from "./http/app.js";
+import { type DemoSummary, seedDemo } from "./demo/seed.js";
+import { appendAudit } from "./modules/audit/service.js";
 import { createPlatform } from "./platform.js";
+
+function printDemo(demo: DemoSummary, port: number) {
+  const lines = [
+    "",
+    demo.seeded ? "Demo data seeded (演示数据已生成):" : "Demo data already present (演示数据已存在):",
+    ...demo.accounts.map((a) => `  ${a.phone}  ${a.role.padEnd(12)} ${a.note}`),
+    "  Log in with the phone number; the 6-digit code is printed in this console (console SMS).",
+    "  用手机号登录，6 位验证码会打印在本控制台。",
+    `  Storefront: http://127.0.0.1:${port}/   Issuer admin: /studio   Operator admin: /ops`,
+    "",
+  ];
+  console.log(lines.join("\n"));
+}
 
 /**
  * Composition root: configuration → database → chain → modules → HTTP.
@@ -16,6 +31,25 @@ async function main(): Promise<void> {
     app.log.warn(
       `development secrets in ${config.env.DATA_DIR}/dev-secrets.json; set them in the environment for production`,
     );
+  }
+  for (const phone of config.env.OPERATOR_PHONES) {
+    const { user, changed } = await platform.identity.grantOperator(platform.db, phone);
+    if (changed) {
+      await appendAudit(
+        platform.db,
+        {
+          actor: { userId: user.id, role: "operator" },
+          action: "operator.granted",
+          subject: { type: "user", id: user.id },
+          details: { source: "OPERATOR_PHONES" },
+        },
+        platform.clock(),
+      );
+    }
+  }
+  if (config.env.DEMO_SEED) {
+    const demo = await seedDemo(platform);
+    printDemo(demo, config.env.PORT);
   }
   platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
   platform.mintWorker?.start(config.env.MINT_INTERVAL_MS);

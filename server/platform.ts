@@ -115,7 +115,12 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   }
 
   const identity = createIdentityService({
-    sms: overrides.sms ?? createConsoleSmsProvider(),
+    sms:
+      overrides.sms ??
+      createConsoleSmsProvider({
+        // Outside production the console SMS also keeps an outbox file for local scripts.
+        ...(env.NODE_ENV === "production" ? {} : { outboxFile: path.join(env.DATA_DIR, "sms-outbox.log") }),
+      }),
     sealer,
     lookupPepper: config.secrets.lookupPepper,
     clock,

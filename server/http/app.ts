@@ -218,6 +218,11 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
           if (sandbox.trade(request.params.outTradeNo) === undefined)
             return reply.code(404).send(refusal("order.notFound"));
           const delivery = await sandbox.pay(request.params.outTradeNo);
+          if (String(request.headers.accept ?? "").includes("text/html")) {
+            return reply.type("text/html; charset=utf-8").send(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>沙箱收银台</title></head>
+<body><h1>付款成功 Paid</h1><p>请返回商户页面查看订单。Return to the shop to see your order.</p></body></html>`);
+          }
           return reply.send({ paid: true, delivered: delivery.delivered, attempts: delivery.attempts });
         },
       );

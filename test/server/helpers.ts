@@ -104,7 +104,7 @@ export async function createTestPlatform(
   const platform = await createPlatform(testConfig(options.env), {
     database: await database.open(),
     clock: clock.now,
-    sms: createConsoleSmsProvider((phone, code) => codes.set(phone, code)),
+    sms: createConsoleSmsProvider({ onSend: (phone, code) => codes.set(phone, code) }),
     chain: null,
     ...options.overrides,
   });

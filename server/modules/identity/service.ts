@@ -82,6 +82,8 @@ export interface IdentityService {
   isGiftingSuspended(db: Db, userId: number): Promise<boolean>;
   /** Makes the account staff of issuer `issuerId` (its application was approved). */
   assignIssuerStaff(db: Db, userId: number, issuerId: number): Promise<void>;
+  /** Makes the account of `phone` a platform operator (creating it if needed); audited by the caller. */
+  grantOperator(db: Db, phone: string): Promise<{ user: SessionUser; changed: boolean }>;
   /** A public, stable session id for a token (what the table stores). */
   sessionIdOf(token: string): string;
 }
@@ -324,6 +326,13 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
     async isGiftingSuspended(db, userId) {
       const [row] = await db.select({ at: users.giftingSuspendedAt }).from(users).where(eq(users.id, userId));
       return row?.at != null;
+    },
+
+    async grantOperator(db, phone) {
+      const account = await ensureAccount(db, phone, "operator");
+      if (account.role === "operator") return { user: account, changed: false };
+      await db.update(users).set({ role: "operator", issuerId: null }).where(eq(users.id, account.id));
+      return { user: { ...account, role: "operator", issuerId: null }, changed: true };
     },
 
     async assignIssuerStaff(db, userId, issuerId) {

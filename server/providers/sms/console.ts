@@ -1,19 +1,27 @@
+import { appendFileSync } from "node:fs";
+
 import type { SmsProvider } from "./types.js";
 
 /**
  * Development SMS: prints the code with the masked number on the server's
- * console instead of sending it (it never goes to the structured log).
- * `onSend` lets tests and the demo read the code.
+ * console instead of sending it (it never goes to the structured log), and,
+ * when given an outbox file, appends the same line there so local scripts
+ * (`npm run smoke`) can log in. `onSend` lets tests read the code.
  */
-export function createConsoleSmsProvider(onSend?: (phone: string, code: string) => void): SmsProvider {
+export function createConsoleSmsProvider(
+  options: { onSend?: (phone: string, code: string) => void; outboxFile?: string } = {},
+): SmsProvider {
   return {
     name: "console",
     async sendLoginCode(phone, code, ttlMinutes) {
-      if (onSend) onSend(phone, code);
-      else {
-        const masked = `${phone.slice(0, 3)}****${phone.slice(-4)}`;
-        process.stdout.write(`[sms] ${masked}: 【数藏】您的登录验证码是 ${code}，${ttlMinutes} 分钟内有效。\n`);
+      if (options.onSend) {
+        options.onSend(phone, code);
+        return;
       }
+      const masked = `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+      const line = `[sms] ${masked}: 【数藏】您的登录验证码是 ${code}，${ttlMinutes} 分钟内有效。\n`;
+      process.stdout.write(line);
+      if (options.outboxFile !== undefined) appendFileSync(options.outboxFile, line, { mode: 0o600 });
     },
   };
 }

@@ -2,6 +2,7 @@ import { createBrowserRouter } from "react-router";
 
 import { Layout } from "../components/Layout";
 import { NotFound } from "../components/NotFound";
+import { Loading } from "../components/States";
 
 /**
  * Every page is its own chunk (route-level splitting): the collector's entry
@@ -11,6 +12,7 @@ export const router = createBrowserRouter([
   {
     path: "/",
     Component: Layout,
+    HydrateFallback: Loading,
     children: [
       { index: true, lazy: async () => ({ Component: (await import("../features/home/HomePage")).HomePage }) },
       {

@@ -101,7 +101,15 @@ function GiftForm({ collectionId, tokenId }: { collectionId: number; tokenId: nu
   const queryClient = useQueryClient();
   const [recipient, setRecipient] = useState("");
   const lookup = useMutation(trpc.gifts.lookup.mutationOptions());
-  const send = useMutation(trpc.gifts.send.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries() }));
+  const send = useMutation(
+    trpc.gifts.send.mutationOptions({
+      // The certificate stays on screen (it is no longer the sender's to fetch); their lists change.
+      onSuccess: () => {
+        void queryClient.invalidateQueries({ queryKey: trpc.collectibles.mine.queryKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.collectibles.gifts.queryKey() });
+      },
+    }),
+  );
 
   function onLookup(event: FormEvent) {
     event.preventDefault();

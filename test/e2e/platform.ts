@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { type Browser, type Page, chromium } from "playwright-core";
+
+import { freePort } from "../server/helpers.js";
+
+/**
+ * The running platform for end-to-end tests: `npm start` itself (its local
+ * chain, Ignition deployment, demo seed, server and built web app) on free
+ * ports with a fresh data folder, plus Debian's Chromium driven by Playwright.
+ */
+export interface RunningPlatform {
+  origin: string;
+  chainUrl: string;
+  dataDir: string;
+  /** The newest login code the console SMS printed for `phone`. */
+  codeFor(phone: string): Promise<string>;
+  /** JSON-RPC straight to the local chain (to move its clock). */
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(): Promise<RunningPlatform> {
+  const port = await freePort();
+  const chainPort = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), "shuzang-e2e-"));
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    env: { ...process.env, PORT: String(port), CHAIN_PORT: String(chainPort), DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+
+  const deadline = Date.now() + 150_000;
+  while (!out.includes("Ready:")) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`npm start did not come up:\n${out.slice(-4000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  const chainUrl = `http://127.0.0.1:${chainPort}`;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    chainUrl,
+    dataDir,
+    async codeFor(phone) {
+      const masked = `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+      const pattern = new RegExp(`\\[sms\\] ${masked.replace(/\*/g, "\\*")}: .*?(\\d{6})`, "g");
+      for (let i = 0; i < 50; i++) {
+        const matches = [...out.matchAll(pattern)];
+        const last = matches.at(-1);
+        if (last !== undefined) return last[1]!;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`no login code printed for ${masked}`);
+    },
+    async rpc(method, params = []) {
+      const response = await fetch(chainUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+      const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+      if (body.error !== undefined) throw new Error(body.error.message);
+      return body.result;
+    },
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      process.kill(-child.pid!, "SIGINT");
+      await exited;
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Logs in through the login page with the code the console SMS printed. */
+export async function logInThroughPage(page: Page, platform: RunningPlatform, phone: string, next = "/") {
+  await page.goto(`${platform.origin}/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel(/手机号/).fill(phone);
+  await page.getByRole("button", { name: "获取验证码" }).click();
+  await page.getByText("验证码已发送").waitFor();
+  await page.getByLabel("验证码", { exact: true }).fill(await platform.codeFor(phone));
+  await page.getByRole("button", { name: "登录 / 注册" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+}
+
+export const screenshotDir = path.join("test", "e2e", "screenshots");

@@ -1,0 +1,129 @@
+import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { promisify } from "node:util";
+import path from "node:path";
+
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { makeIdNumber } from "../server/helpers.js";
+import { type RunningPlatform, launchBrowser, logInThroughPage, screenshotDir, startPlatform } from "./platform.js";
+
+/**
+ * A collector's whole journey in real Chromium against `npm start`: log in,
+ * verify, buy through the sandbox cashier, see the minted certificate; then
+ * gift it, refused while locked and accepted once the chain's clock has
+ * passed the unlock date.
+ */
+let platform: RunningPlatform;
+let browser: Browser;
+/** The collector's browser session, kept across both journeys (a second login would wait out the SMS resend interval). */
+let collector: BrowserContext;
+const collectorPhone = "13912340021";
+let certificatePath = "";
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
+}
+
+beforeAll(async () => {
+  mkdirSync(screenshotDir, { recursive: true });
+  platform = await startPlatform();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+describe("a collector buys a collectible", () => {
+  it("logs in, verifies their identity, pays at the sandbox cashier and sees the minted certificate", async () => {
+    collector = await browser.newContext({ viewport: { width: 430, height: 932 }, locale: "zh-CN" });
+    const context = collector;
+    const page = await context.newPage();
+
+    await page.goto(platform.origin);
+    await expect.poll(() => page.getByTestId("collection-tile").count()).toBe(3);
+    await shot(page, "home");
+
+    await page.getByTestId("collection-tile").filter({ hasText: "青绿山水" }).click();
+    await page.getByRole("link", { name: "登录后购买" }).waitFor();
+    await shot(page, "collection");
+    const collectionPath = new URL(page.url()).pathname;
+
+    await logInThroughPage(page, platform, collectorPhone, collectionPath);
+    await page.getByRole("link", { name: "完成实名认证后购买" }).click();
+
+    // Inline validation before anything is sent: a wrong check character is named.
+    const valid = makeIdNumber("19950612", "110105", "219");
+    const wrongCheck = valid.slice(0, 17) + (valid[17] === "1" ? "2" : "1");
+    await page.getByLabel("真实姓名", { exact: true }).fill("王五");
+    await page.getByLabel("身份证号", { exact: true }).fill(wrongCheck);
+    await expect.poll(() => page.getByText("校验位不正确，请核对号码").isVisible()).toBe(true);
+    await page.getByLabel("身份证号", { exact: true }).fill(valid);
+    await page.getByText("格式正确").waitFor();
+    await page.getByLabel(/我同意平台/).check();
+    await page.getByRole("button", { name: "提交认证" }).click();
+    await page.waitForURL(`**${collectionPath}`);
+
+    await page.getByRole("button", { name: "立即购买" }).click();
+    await page.waitForURL("**/checkout/**");
+    await expect.poll(() => page.getByTestId("order-status").textContent()).toBe("待支付");
+    await page.getByRole("button", { name: "去支付" }).click();
+    const [cashier] = await Promise.all([
+      context.waitForEvent("page"),
+      page.getByRole("link", { name: "打开收银台" }).click(),
+    ]);
+    await cashier.getByRole("button", { name: /确认付款/ }).click();
+    await cashier.getByText("付款成功").waitFor();
+    await cashier.close();
+
+    const tokenLink = page.getByTestId("minted-token").first();
+    await tokenLink.waitFor({ timeout: 60_000 });
+    await tokenLink.click();
+    await page.getByTestId("certificate").waitFor();
+    expect(await page.getByTestId("cert-edition").textContent()).toMatch(/^\d+ \/ 1000$/);
+    await shot(page, "certificate");
+    certificatePath = new URL(page.url()).pathname;
+    await page.close();
+  });
+});
+
+describe("gifting under the lock", () => {
+  it("refuses before the unlock date and gifts once the chain's clock has passed it", async () => {
+    expect(certificatePath).not.toBe("");
+    const page = await collector.newPage();
+    await page.goto(`${platform.origin}${certificatePath}`);
+    await page.getByTestId("certificate").waitFor();
+    expect(await page.getByTestId("gift-locked").textContent()).toMatch(/锁定期内不可转赠，.+起可转赠/);
+    await expect(page.getByLabel("受赠人手机号 / 收藏者编号").count()).resolves.toBe(0);
+
+    // 181 days later on the chain, which enforces the 180-day lock.
+    await platform.rpc("evm_increaseTime", [181 * 86_400]);
+    await platform.rpc("evm_mine");
+    await page.reload();
+    await page.getByLabel("受赠人手机号 / 收藏者编号").fill("13800000004");
+    await page.getByRole("button", { name: "查找" }).click();
+    expect(await page.getByTestId("gift-confirm").textContent()).toContain("李*");
+    await page.getByRole("button", { name: "确认转赠" }).click();
+    await page.getByTestId("gift-sent").or(page.locator(".form-error")).waitFor({ timeout: 30_000 });
+    expect(
+      await page.locator(".form-error").count(),
+      await page.locator(".form-error").allTextContents().then(String),
+    ).toBe(0);
+    await shot(page, "gift-sent");
+    await collector.close();
+  });
+});
+
+describe("npm run smoke", () => {
+  it("passes against the running platform: health, demo collections, login, purchase, mint, chain verification", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/smoke.ts"], {
+      env: { ...process.env, SMOKE_ORIGIN: platform.origin, DATA_DIR: platform.dataDir },
+    });
+    expect(stdout).toContain("storefront lists 3 collections");
+    expect(stdout).toMatch(/minted token #\d+/);
+    expect(stdout).toContain("smoke: all checks passed");
+  });
+});
