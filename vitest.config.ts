@@ -1,3 +1,4 @@
+import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
 
 // One runner for every suite; each suite is a project so it can run alone
@@ -28,9 +29,12 @@ export default defineConfig({
         },
       },
       {
+        plugins: [react()],
         test: {
           name: "web",
           include: ["test/web/**/*.test.{ts,tsx}"],
+          environment: "jsdom",
+          setupFiles: ["test/web/setup.ts"],
           testTimeout: 30_000,
         },
       },
