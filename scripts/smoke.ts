@@ -56,7 +56,7 @@ async function call<T>(kind: "query" | "mutation", procedure: string, input?: un
 
 function latestCode(): string | null {
   const masked = `${phone.slice(0, 3)}****${phone.slice(-4)}`;
-  let text = "";
+  let text: string;
   try {
     text = readFileSync(path.join(dataDir, "sms-outbox.log"), "utf8");
   } catch {
