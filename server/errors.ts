@@ -262,6 +262,27 @@ export const errorCatalog = {
     zh: "服务器开小差了，请稍后再试",
     en: "Something went wrong on our side; try again later",
   },
+  "ops.reasonRequired": {
+    kind: "BAD_REQUEST",
+    zh: "请填写 2–200 字的原因",
+    en: "Give a reason of 2 to 200 characters",
+  },
+  "ops.accountNotFound": { kind: "NOT_FOUND", zh: "找不到该账户", en: "No such account" },
+  "ops.noCustodialAddress": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该账户尚无链上地址（未完成实名认证）",
+    en: "This account has no chain address yet (not verified)",
+  },
+  "ops.chainUnavailable": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "区块链暂时不可用，请稍后重试",
+    en: "The chain is unavailable; try again later",
+  },
+  "ops.chainRefused": {
+    kind: "PRECONDITION_FAILED",
+    zh: "链上合约拒绝了该操作（可能已是目标状态）",
+    en: "The contract refused this (it may already be in that state)",
+  },
 } as const satisfies Record<string, { kind: ErrorKind; zh: string; en: string }>;
 
 export type ErrorKind =

@@ -12,6 +12,7 @@ import { type CollectiblesService, createCollectiblesService } from "./modules/c
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
 import { type MintingService, createMintingService } from "./modules/minting/service.js";
 import { type MintWorker, createMintWorker } from "./modules/minting/worker.js";
+import { type OpsService, createOpsService } from "./modules/ops/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
@@ -46,6 +47,7 @@ export interface Platform {
   lottery: LotteryService;
   airdrops: AirdropService;
   collectibles: CollectiblesService;
+  ops: OpsService;
   minting: MintingService;
   payments: PaymentsService;
   paymentProvider: PaymentProvider;
@@ -199,6 +201,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     clock,
     giftDailyCap: env.GIFT_DAILY_CAP,
   });
+  const ops = createOpsService({ chain, wallets, catalog, clock });
   // The mint worker is created below; the gauge asks it at scrape time.
   const metrics = createMetrics(database.db, { mintDepth: () => mintWorker?.depth() ?? null });
   // Refunds of parked jobs are asked of the provider after their transaction commits.
@@ -267,6 +270,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     lottery,
     airdrops,
     collectibles,
+    ops,
     minting,
     payments,
     paymentProvider,

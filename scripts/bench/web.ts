@@ -74,16 +74,16 @@ async function main() {
       ] as const) {
         const context = await browser.newContext({ viewport: { width: 430, height: 932 } });
         const page = await context.newPage();
-        await page.addInitScript(() => {
-          const w = window as unknown as { __lcp: number };
-          w.__lcp = 0;
+        // Runs in the page: keeps the latest largest-contentful-paint candidate.
+        await page.addInitScript(`
+          window.__lcp = 0;
           new PerformanceObserver((list) => {
-            for (const entry of list.getEntries()) w.__lcp = entry.startTime;
+            for (const entry of list.getEntries()) window.__lcp = entry.startTime;
           }).observe({ type: "largest-contentful-paint", buffered: true });
-        });
+        `);
         await page.goto(`${platform.origin}${route}`, { waitUntil: "networkidle" });
         await page.waitForTimeout(300);
-        lcp[name]!.push(await page.evaluate(() => (window as unknown as { __lcp: number }).__lcp));
+        lcp[name]!.push(Number(await page.evaluate("window.__lcp")));
         await context.close();
       }
     }

@@ -5,6 +5,7 @@ import { dropsRouter, lotteryRouter, ordersRouter } from "../modules/drops/route
 import { authRouter } from "../modules/identity/router.js";
 import { paymentsRouter } from "../modules/payments/router.js";
 import { kycRouter, privacyRouter } from "../modules/kyc/router.js";
+import { opsRouter } from "../modules/ops/router.js";
 import { siteRouter } from "../modules/site/router.js";
 import { router } from "./init.js";
 
@@ -25,6 +26,7 @@ export const appRouter = router({
   gifts: giftsRouter,
   verify: verifyRouter,
   site: siteRouter,
+  ops: opsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -126,6 +126,12 @@ export const studioRouter = router({
     .input(z.object({ airdropId: id }))
     .query(({ ctx, input }) => ctx.platform.airdrops.progress(ctx.platform.db, ctx.issuerId, input.airdropId)),
 
+  /** Sales of one of the issuer's collections: sold / reserved / available, revenue over time, mint status. */
+  sales: issuerProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {
+    await ctx.platform.catalog.getForIssuer(ctx.platform.db, ctx.issuerId, input.collectionId);
+    return ctx.platform.drops.salesOf(ctx.platform.db, input.collectionId);
+  }),
+
   publish: issuerProcedure
     .input(z.object({ collectionId: id }))
     .mutation(({ ctx, input }) =>

@@ -87,6 +87,17 @@ export function createDropsService(deps: DropsDependencies) {
     await history(tx, order.id, order.status, to, reason);
   }
 
+  async function stock(db: Db, collectionId: number): Promise<Stock> {
+    const rows = await db
+      .select({ status: editionSlots.status, n: sql<number>`count(*)::int` })
+      .from(editionSlots)
+      .where(eq(editionSlots.collectionId, collectionId))
+      .groupBy(editionSlots.status);
+    const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
+    const counts = { available: of("available"), reserved: of("reserved"), sold: of("sold") };
+    return { editionSize: counts.available + counts.reserved + counts.sold, ...counts };
+  }
+
   return {
     /** Pre-allocates one slot per edition; called once when a collection is published. */
     async allocate(db: Db, collectionId: number, editionSize: number) {
@@ -176,15 +187,44 @@ export function createDropsService(deps: DropsDependencies) {
       }
     },
 
-    async stock(db: Db, collectionId: number): Promise<Stock> {
-      const rows = await db
-        .select({ status: editionSlots.status, n: sql<number>`count(*)::int` })
-        .from(editionSlots)
-        .where(eq(editionSlots.collectionId, collectionId))
-        .groupBy(editionSlots.status);
-      const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
-      const stock = { available: of("available"), reserved: of("reserved"), sold: of("sold") };
-      return { editionSize: stock.available + stock.reserved + stock.sold, ...stock };
+    stock,
+
+    /** An issuer's view of one collection's sales: stock, revenue, paid orders per hour and orders by state. */
+    async salesOf(db: Db, collectionId: number) {
+      const paidStates = sql`(${orders.status} in ('paid', 'minting', 'minted'))`;
+      const [totals] = await db
+        .select({
+          revenueFen: sql<number>`coalesce(sum(${orders.amountFen}) filter (where ${paidStates}), 0)::bigint`,
+          paidOrders: sql<number>`count(*) filter (where ${paidStates})::int`,
+        })
+        .from(orders)
+        .where(eq(orders.collectionId, collectionId));
+      const series = await db
+        .select({
+          hour: sql<string>`date_trunc('hour', ${orders.paidAt})`,
+          editions: sql<number>`sum(${orders.quantity})::int`,
+          revenueFen: sql<number>`sum(${orders.amountFen})::bigint`,
+        })
+        .from(orders)
+        .where(and(eq(orders.collectionId, collectionId), paidStates))
+        .groupBy(sql`1`)
+        .orderBy(sql`1`);
+      const byStatus = await db
+        .select({ status: orders.status, count: sql<number>`count(*)::int` })
+        .from(orders)
+        .where(eq(orders.collectionId, collectionId))
+        .groupBy(orders.status);
+      return {
+        stock: await stock(db, collectionId),
+        revenueFen: Number(totals?.revenueFen ?? 0),
+        paidOrders: totals?.paidOrders ?? 0,
+        series: series.map((row) => ({
+          hour: new Date(row.hour),
+          editions: row.editions,
+          revenueFen: Number(row.revenueFen),
+        })),
+        ordersByStatus: Object.fromEntries(byStatus.map((row) => [row.status, row.count])),
+      };
     },
 
     /** How many editions of a collection the caller's identity holds (reserved or bought) against its limit. */

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+import { ORDER_STATUSES } from "../../db/schema.js";
+import { operatorProcedure, router } from "../../trpc/init.js";
+
+const reason = z.string().trim().min(2, "ops.reasonRequired").max(200, "ops.reasonRequired");
+
+export const opsRouter = router({
+  /** Freezes or unfreezes an account's address in the on-chain identity registry (audited). */
+  freezeAccount: operatorProcedure
+    .input(z.object({ userId: z.number().int().positive(), frozen: z.boolean(), reason }))
+    .mutation(({ ctx, input }) => ctx.platform.ops.freezeAccount(ctx.platform.db, ctx.user, input)),
+
+  /** Freezes or unfreezes one token in its collection contract (audited). */
+  freezeToken: operatorProcedure
+    .input(
+      z.object({
+        collectionId: z.number().int().positive(),
+        tokenId: z.number().int().min(1).max(16_777_215),
+        frozen: z.boolean(),
+        reason,
+      }),
+    )
+    .mutation(({ ctx, input }) => ctx.platform.ops.freezeToken(ctx.platform.db, ctx.user, input)),
+
+  kycExceptions: operatorProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(500).default(100) }))
+    .query(({ ctx, input }) => ctx.platform.ops.kycExceptions(ctx.platform.db, input.limit)),
+
+  orders: operatorProcedure
+    .input(
+      z.object({
+        status: z.enum(ORDER_STATUSES).optional(),
+        orderNo: z
+          .string()
+          .regex(/^SZ\d{8}[0-9A-F]{12}$/)
+          .optional(),
+        limit: z.number().int().min(1).max(200).default(50),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.platform.ops.orders(ctx.platform.db, input)),
+});
