@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import path from "node:path";
 
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { encodePng } from "../../server/demo/art.js";
 import { makeIdNumber } from "../server/helpers.js";
 import { type RunningPlatform, launchBrowser, logInThroughPage, screenshotDir, startPlatform } from "./platform.js";
 
@@ -125,5 +126,69 @@ describe("npm run smoke", () => {
     expect(stdout).toContain("storefront lists 3 collections");
     expect(stdout).toMatch(/minted token #\d+/);
     expect(stdout).toContain("smoke: all checks passed");
+  });
+});
+
+describe("from draft to sale", () => {
+  it("an issuer drafts a collection, an operator approves it, the issuer publishes it and a collector buys it", async () => {
+    const artwork = path.join(platform.dataDir, "e2e-artwork.png");
+    writeFileSync(
+      artwork,
+      encodePng(64, (x, y) => [x * 4, y * 4, 128]),
+    );
+    const title = "端到端测试藏品";
+
+    const issuer = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+    const studio = await issuer.newPage();
+    await logInThroughPage(studio, platform, "13800000002", "/studio");
+    await studio.getByRole("link", { name: "新建藏品" }).click();
+    await studio.getByLabel("作品名称").fill(title);
+    await studio.getByLabel("创作者").fill("测试创作者");
+    await studio.getByLabel("简介").fill("端到端测试的作品简介。");
+    await studio.getByLabel("作品故事").fill("它由测试在浏览器里上传、审核、发布并售出。");
+    await studio.getByLabel("作品文件").setInputFiles(artwork);
+    await studio.getByText("两者一致，将记录上链").waitFor();
+    await studio.getByLabel("发行数量").fill("50");
+    await studio.getByLabel("价格（元）").fill("9.90");
+    const minuteAgo = new Date(Date.now() - 60_000 + 8 * 3600_000).toISOString().slice(0, 16);
+    await studio.getByLabel("开售时间").fill(minuteAgo);
+    await studio.getByRole("button", { name: "保存草稿" }).click();
+    await studio.waitForURL(/\/studio\/\d+$/);
+    await studio.getByRole("button", { name: "提交审核" }).click();
+    await expect.poll(() => studio.getByTestId("studio-status").textContent()).toBe("审核中");
+
+    const operator = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+    const ops = await operator.newPage();
+    await logInThroughPage(ops, platform, "13800000001", "/ops");
+    const review = ops.getByTestId("collection-review").filter({ hasText: title });
+    await review.getByRole("button", { name: `通过 ${title}` }).click();
+    await review.waitFor({ state: "detached" });
+    await operator.close();
+
+    await studio.reload();
+    await studio.getByRole("button", { name: "上链发布" }).click();
+    await expect.poll(() => studio.getByTestId("studio-status").textContent(), { timeout: 30_000 }).toBe("已上链发布");
+    await studio.getByTestId("sales-panel").waitFor();
+
+    const buyer = await browser.newContext({ viewport: { width: 430, height: 932 }, locale: "zh-CN" });
+    const page = await buyer.newPage();
+    await logInThroughPage(page, platform, "13800000004", "/");
+    await page.getByTestId("collection-tile").filter({ hasText: title }).click();
+    await page.getByRole("button", { name: "立即购买" }).click();
+    await page.waitForURL("**/checkout/**");
+    await page.getByRole("button", { name: "去支付" }).click();
+    const [cashier] = await Promise.all([
+      buyer.waitForEvent("page"),
+      page.getByRole("link", { name: "打开收银台" }).click(),
+    ]);
+    await cashier.getByRole("button", { name: /确认付款/ }).click();
+    await cashier.getByText("付款成功").waitFor();
+    await page.getByTestId("minted-token").first().waitFor({ timeout: 60_000 });
+    await buyer.close();
+
+    await studio.reload();
+    await expect.poll(() => studio.getByTestId("sales-panel").textContent(), { timeout: 20_000 }).toContain("¥9.90");
+    await shot(studio, "studio-sales");
+    await issuer.close();
   });
 });

@@ -1,0 +1,492 @@
+import "./i18n";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useSearchParams } from "react-router";
+
+import { MediaView } from "../../components/MediaView";
+import { RequireRole } from "../../components/RequireRole";
+import { Empty, ErrorState, FormError, Loading } from "../../components/States";
+import { formatDateTime, formatFen, shortHash } from "../../lib/format";
+import { useTRPC } from "../../lib/trpc";
+
+const TABS = ["reviews", "accounts", "kyc", "orders", "reconcile", "audit"] as const;
+type Tab = (typeof TABS)[number];
+
+export function OpsApp() {
+  return (
+    <RequireRole role="operator">
+      <Ops />
+    </RequireRole>
+  );
+}
+
+function Ops() {
+  const { t } = useTranslation();
+  const [params, setParams] = useSearchParams();
+  const tab: Tab = (TABS as readonly string[]).includes(params.get("tab") ?? "")
+    ? (params.get("tab") as Tab)
+    : "reviews";
+  return (
+    <section className="page">
+      <h1>{t("ops.title")}</h1>
+      <div className="tabs" role="tablist" aria-label={t("ops.title")}>
+        {TABS.map((name) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            id={`ops-tab-${name}`}
+            aria-selected={tab === name}
+            aria-controls={`ops-panel-${name}`}
+            onClick={() => setParams({ tab: name })}
+          >
+            {t(`ops.tab.${name}`)}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`ops-panel-${tab}`} aria-labelledby={`ops-tab-${tab}`} className="page">
+        {tab === "reviews" && <Reviews />}
+        {tab === "accounts" && <Accounts />}
+        {tab === "kyc" && <KycExceptions />}
+        {tab === "orders" && <Orders />}
+        {tab === "reconcile" && <Reconcile />}
+        {tab === "audit" && <Audit />}
+      </div>
+    </section>
+  );
+}
+
+/** Approve, or reject with a reason (required for a rejection). */
+function Decision({
+  label,
+  pending,
+  error,
+  onDecide,
+}: {
+  label: string;
+  pending: boolean;
+  error: unknown;
+  onDecide: (decision: { approve: boolean; reason?: string }) => void;
+}) {
+  const { t } = useTranslation();
+  const [reason, setReason] = useState("");
+  const [missing, setMissing] = useState(false);
+  const id = `reason-${label}`;
+  return (
+    <div className="page">
+      <div className="field">
+        <label htmlFor={id}>{t("ops.reason")}</label>
+        <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
+        {missing && <p className="field-error">{t("ops.rejectReasonRequired")}</p>}
+      </div>
+      <div className="row">
+        <button
+          type="button"
+          className="button"
+          disabled={pending}
+          onClick={() => onDecide({ approve: true, ...(reason.trim() ? { reason: reason.trim() } : {}) })}
+          aria-label={`${t("ops.approve")} ${label}`}
+        >
+          {t("ops.approve")}
+        </button>
+        <button
+          type="button"
+          className="button secondary"
+          disabled={pending}
+          onClick={() => {
+            if (reason.trim() === "") return setMissing(true);
+            onDecide({ approve: false, reason: reason.trim() });
+          }}
+          aria-label={`${t("ops.reject")} ${label}`}
+        >
+          {t("ops.reject")}
+        </button>
+      </div>
+      <FormError error={error} />
+    </div>
+  );
+}
+
+function Reviews() {
+  const { t, i18n } = useTranslation();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const issuers = useQuery(trpc.issuer.applications.queryOptions({ status: "pending" }));
+  const collections = useQuery(trpc.review.queue.queryOptions());
+  const refresh = () => void queryClient.invalidateQueries();
+  const reviewIssuer = useMutation(trpc.issuer.review.mutationOptions({ onSuccess: refresh }));
+  const decide = useMutation(trpc.review.decide.mutationOptions({ onSuccess: refresh }));
+
+  return (
+    <>
+      <h2>{t("ops.reviews.issuers")}</h2>
+      {issuers.isLoading && <Loading />}
+      {issuers.error && <ErrorState error={issuers.error} />}
+      {issuers.data?.length === 0 && <Empty>{t("ops.reviews.none")}</Empty>}
+      {issuers.data?.map((issuer) => (
+        <article key={issuer.id} className="card page" data-testid="issuer-application">
+          <h3 style={{ margin: 0 }}>{issuer.name}</h3>
+          <p className="mono">
+            {t("ops.reviews.creditCode")}: {issuer.creditCode}
+          </p>
+          <Decision
+            label={issuer.name}
+            pending={reviewIssuer.isPending}
+            error={reviewIssuer.error}
+            onDecide={(d) => reviewIssuer.mutate({ issuerId: issuer.id, ...d })}
+          />
+        </article>
+      ))}
+      <h2>{t("ops.reviews.collections")}</h2>
+      {collections.isLoading && <Loading />}
+      {collections.error && <ErrorState error={collections.error} />}
+      {collections.data?.length === 0 && <Empty>{t("ops.reviews.none")}</Empty>}
+      {collections.data?.map((c) => (
+        <article key={c.id} className="card split" data-testid="collection-review">
+          <MediaView url={`/media/${c.mediaSha256}`} type="image/png" alt={c.title} variant="thumb" />
+          <div className="page">
+            <h3 style={{ margin: 0 }}>{c.title}</h3>
+            <p className="muted">
+              {c.creator} · {formatDateTime(c.saleStartsAt, i18n.language)}
+            </p>
+            <p>{c.description}</p>
+            <p className="muted">
+              {t("ops.reviews.terms", {
+                price: formatFen(c.priceFen),
+                edition: c.editionSize,
+                limit: c.perPersonLimit,
+                lock: c.lockDays,
+              })}
+            </p>
+            <details>
+              <summary>{t("ops.reason")}</summary>
+              <p style={{ whiteSpace: "pre-line" }}>{c.story}</p>
+            </details>
+            <Decision
+              label={c.title}
+              pending={decide.isPending}
+              error={decide.error}
+              onDecide={(d) => decide.mutate({ collectionId: c.id, ...d })}
+            />
+          </div>
+        </article>
+      ))}
+    </>
+  );
+}
+
+function Accounts() {
+  const { t } = useTranslation();
+  const trpc = useTRPC();
+  const [userId, setUserId] = useState("");
+  const [collectionId, setCollectionId] = useState("");
+  const [tokenId, setTokenId] = useState("");
+  const [reason, setReason] = useState("");
+  const freezeAccount = useMutation(trpc.ops.freezeAccount.mutationOptions());
+  const freezeToken = useMutation(trpc.ops.freezeToken.mutationOptions());
+  const suspend = useMutation(trpc.gifts.suspend.mutationOptions());
+  const last = freezeAccount.data ?? freezeToken.data;
+
+  return (
+    <div className="page">
+      <div className="field">
+        <label htmlFor="ops-reason">{t("ops.reason")}</label>
+        <input id="ops-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={200} />
+      </div>
+      <fieldset className="card page">
+        <legend>{t("ops.accounts.freezeAccount")}</legend>
+        <div className="field">
+          <label htmlFor="ops-user">{t("ops.accounts.userId")}</label>
+          <input id="ops-user" inputMode="numeric" value={userId} onChange={(e) => setUserId(e.target.value)} />
+        </div>
+        <div className="row">
+          {([true, false] as const).map((frozen) => (
+            <button
+              key={String(frozen)}
+              type="button"
+              className={frozen ? "button" : "button secondary"}
+              disabled={freezeAccount.isPending}
+              onClick={() => freezeAccount.mutate({ userId: Number(userId), frozen, reason })}
+            >
+              {t(frozen ? "ops.accounts.freeze" : "ops.accounts.unfreeze")}
+            </button>
+          ))}
+        </div>
+        <div className="row">
+          {([true, false] as const).map((suspended) => (
+            <button
+              key={String(suspended)}
+              type="button"
+              className="button ghost"
+              disabled={suspend.isPending}
+              onClick={() => suspend.mutate({ userId: Number(userId), suspended, reason })}
+            >
+              {t(suspended ? "ops.accounts.suspend" : "ops.accounts.restore")}
+            </button>
+          ))}
+        </div>
+        <FormError error={freezeAccount.error ?? suspend.error} />
+      </fieldset>
+      <fieldset className="card page">
+        <legend>{t("ops.accounts.freezeToken")}</legend>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="ops-collection">{t("ops.accounts.collectionId")}</label>
+            <input
+              id="ops-collection"
+              inputMode="numeric"
+              value={collectionId}
+              onChange={(e) => setCollectionId(e.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="ops-token">{t("ops.accounts.tokenId")}</label>
+            <input id="ops-token" inputMode="numeric" value={tokenId} onChange={(e) => setTokenId(e.target.value)} />
+          </div>
+        </div>
+        <div className="row">
+          {([true, false] as const).map((frozen) => (
+            <button
+              key={String(frozen)}
+              type="button"
+              className={frozen ? "button" : "button secondary"}
+              disabled={freezeToken.isPending}
+              onClick={() =>
+                freezeToken.mutate({ collectionId: Number(collectionId), tokenId: Number(tokenId), frozen, reason })
+              }
+            >
+              {t(frozen ? "ops.accounts.freeze" : "ops.accounts.unfreeze")}
+            </button>
+          ))}
+        </div>
+        <FormError error={freezeToken.error} />
+      </fieldset>
+      {last !== undefined && <p role="status">{t("ops.accounts.done", { tx: shortHash(last.txHash) })}</p>}
+      {suspend.isSuccess && <p role="status">{t("ops.accounts.doneNoTx")}</p>}
+    </div>
+  );
+}
+
+function KycExceptions() {
+  const { t, i18n } = useTranslation();
+  const trpc = useTRPC();
+  const list = useQuery(trpc.ops.kycExceptions.queryOptions({}));
+  if (list.isLoading) return <Loading />;
+  if (list.error) return <ErrorState error={list.error} />;
+  if (list.data!.length === 0) return <Empty>{t("ops.kyc.none")}</Empty>;
+  return (
+    <table className="data">
+      <thead>
+        <tr>
+          <th scope="col">{t("ops.kyc.user")}</th>
+          <th scope="col">{t("ops.kyc.reason")}</th>
+          <th scope="col">{t("ops.kyc.at")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {list.data!.map((row, i) => (
+          <tr key={i}>
+            <td>{row.userId}</td>
+            <td>
+              {t(`ops.kyc.outcome.${row.outcome}`)} <span className="mono">{row.reason}</span>
+            </td>
+            <td>{formatDateTime(row.at, i18n.language)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const ORDER_STATES = ["created", "paid", "minting", "minted", "expired", "refunded"] as const;
+
+function Orders() {
+  const { t, i18n } = useTranslation();
+  const trpc = useTRPC();
+  const [status, setStatus] = useState<(typeof ORDER_STATES)[number] | "">("paid");
+  const [orderNo, setOrderNo] = useState("");
+  const [query, setQuery] = useState<{ status?: (typeof ORDER_STATES)[number]; orderNo?: string }>({ status: "paid" });
+  const [reason, setReason] = useState("");
+  const orders = useQuery(trpc.ops.orders.queryOptions(query));
+  const refund = useMutation(trpc.payments.refund.mutationOptions({ onSuccess: () => void orders.refetch() }));
+
+  function onSearch(event: FormEvent) {
+    event.preventDefault();
+    setQuery({
+      ...(status === "" ? {} : { status }),
+      ...(orderNo.trim() === "" ? {} : { orderNo: orderNo.trim().toUpperCase() }),
+    });
+  }
+
+  return (
+    <div className="page">
+      <form className="row" onSubmit={onSearch}>
+        <div className="field">
+          <label htmlFor="ops-order-status">{t("ops.orders.status")}</label>
+          <select
+            id="ops-order-status"
+            value={status}
+            onChange={(e) => setStatus(e.target.value as (typeof ORDER_STATES)[number] | "")}
+          >
+            <option value="">{t("ops.orders.all")}</option>
+            {ORDER_STATES.map((s) => (
+              <option key={s} value={s}>
+                {t(`order.status.${s}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="ops-order-no">{t("ops.orders.orderNo")}</label>
+          <input id="ops-order-no" className="mono" value={orderNo} onChange={(e) => setOrderNo(e.target.value)} />
+        </div>
+        <div className="field" style={{ flex: "0 0 auto" }}>
+          <button type="submit" className="button secondary">
+            {t("ops.orders.search")}
+          </button>
+        </div>
+      </form>
+      <div className="field">
+        <label htmlFor="ops-refund-reason">{t("ops.reason")}</label>
+        <input id="ops-refund-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={200} />
+      </div>
+      <FormError error={orders.error ?? refund.error} />
+      {orders.isLoading && <Loading />}
+      {orders.data?.length === 0 && <Empty>{t("ops.orders.none")}</Empty>}
+      {orders.data !== undefined && orders.data.length > 0 && (
+        <table className="data">
+          <thead>
+            <tr>
+              <th scope="col">{t("ops.orders.orderNo")}</th>
+              <th scope="col">{t("ops.orders.amount")}</th>
+              <th scope="col">{t("ops.orders.status")}</th>
+              <th scope="col" />
+            </tr>
+          </thead>
+          <tbody>
+            {orders.data.map((o) => (
+              <tr key={o.orderNo}>
+                <td className="mono">
+                  {o.orderNo}
+                  <div className="muted">{formatDateTime(o.createdAt, i18n.language)}</div>
+                </td>
+                <td>{formatFen(o.amountFen)}</td>
+                <td>{t(`order.status.${o.status}`)}</td>
+                <td>
+                  {o.status === "paid" && (
+                    <button
+                      type="button"
+                      className="button ghost"
+                      disabled={refund.isPending}
+                      onClick={() => refund.mutate({ orderNo: o.orderNo, reason })}
+                    >
+                      {t("ops.orders.refund")}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {refund.isSuccess && <p role="status">{t("ops.orders.refunded")}</p>}
+    </div>
+  );
+}
+
+function Reconcile() {
+  const { t } = useTranslation();
+  const trpc = useTRPC();
+  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  const [day, setDay] = useState(today);
+  const reconcile = useMutation(trpc.payments.reconcile.mutationOptions());
+  const result = reconcile.data;
+  return (
+    <div className="page">
+      <div className="row">
+        <div className="field">
+          <label htmlFor="ops-day">{t("ops.reconcile.day")}</label>
+          <input id="ops-day" type="date" value={day} onChange={(e) => setDay(e.target.value)} />
+        </div>
+        <div className="field" style={{ flex: "0 0 auto" }}>
+          <button type="button" className="button" onClick={() => reconcile.mutate({ day })}>
+            {t("ops.reconcile.run")}
+          </button>
+        </div>
+      </div>
+      <FormError error={reconcile.error} />
+      {result !== undefined && (
+        <>
+          <p role="status">
+            {t("ops.reconcile.summary", {
+              trades: result.trades,
+              payments: result.payments,
+              count: result.mismatches.length,
+            })}
+          </p>
+          <ul className="list">
+            {result.mismatches.map((m) => (
+              <li key={m.outTradeNo}>
+                <span className="mono">{m.outTradeNo}</span> — {t(`ops.reconcile.problem.${m.problem}`)}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+function Audit() {
+  const { t, i18n } = useTranslation();
+  const trpc = useTRPC();
+  const recent = useQuery(trpc.audit.recent.queryOptions({ limit: 50 }));
+  const verify = useQuery(trpc.audit.verify.queryOptions(undefined, { enabled: false }));
+  return (
+    <div className="page">
+      <button type="button" className="button secondary" onClick={() => void verify.refetch()}>
+        {t("ops.audit.verify")}
+      </button>
+      {verify.isFetching && <Loading />}
+      {verify.data !== undefined && (
+        <p role="status" className={`badge ${verify.data.ok ? "ok" : "bad"}`} data-testid="audit-verdict">
+          {verify.data.ok
+            ? t("ops.audit.ok", { rows: verify.data.rows })
+            : t("ops.audit.broken", { seq: verify.data.firstBadSeq, problem: verify.data.problem })}
+        </p>
+      )}
+      {recent.isLoading && <Loading />}
+      {recent.error && <ErrorState error={recent.error} />}
+      {recent.data !== undefined && (
+        <table className="data">
+          <thead>
+            <tr>
+              <th scope="col">{t("ops.audit.seq")}</th>
+              <th scope="col">{t("ops.audit.action")}</th>
+              <th scope="col">{t("ops.audit.actor")}</th>
+              <th scope="col">{t("ops.audit.subject")}</th>
+              <th scope="col">{t("ops.audit.at")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {recent.data.map((row) => (
+              <tr key={row.seq}>
+                <td>{row.seq}</td>
+                <td className="mono">{row.action}</td>
+                <td>
+                  {row.actorRole} {row.actorUserId ?? ""}
+                </td>
+                <td>
+                  {row.subjectType} {row.subjectId}
+                </td>
+                <td>{formatDateTime(row.at, i18n.language)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
