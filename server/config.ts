@@ -75,7 +75,12 @@ const environmentSchema = z.object({
   OPERATOR_PHONES: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((p) => p.trim()).filter((p) => p !== ""))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+    )
     .pipe(z.array(z.string().regex(/^1[3-9]\d{9}$/, "must be 11-digit mainland mobile numbers, comma-separated"))),
   /** Seeds the demo issuer, collections and accounts into an empty database (`npm start` sets it). */
   DEMO_SEED: booleanFromEnv.default(false),
