@@ -18,6 +18,8 @@ export interface Metrics {
 export function createMetrics(
   db: Db,
   queues: { mintDepth: () => Promise<{ pending: number; inFlight: number; parked: number }> | null },
+  /** Asks the chain for its latest block number; null without a chain. */
+  chainProbe: (() => Promise<unknown>) | null = null,
 ): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -80,6 +82,40 @@ export function createMetrics(
       this.set(result.rows[0]?.n ?? 0);
     },
   });
+
+  new Gauge({
+    name: "shuzang_edition_slots",
+    help: "Editions of published collections by state (available, reserved for an unpaid order, sold)",
+    labelNames: ["state"],
+    registers: [registry],
+    async collect() {
+      const result = (await db.execute(
+        sql`select status, count(*)::int as n from edition_slots group by status`,
+      )) as unknown as { rows: { status: string; n: number }[] };
+      this.reset();
+      for (const row of result.rows) this.set({ state: row.status }, row.n);
+    },
+  });
+
+  if (chainProbe !== null) {
+    new Gauge({
+      name: "shuzang_chain_rpc_latency_seconds",
+      help: "Round trip of one eth_blockNumber call to the chain, measured at scrape time (-1 when it failed)",
+      registers: [registry],
+      async collect() {
+        const started = performance.now();
+        try {
+          await Promise.race([
+            chainProbe(),
+            new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000)),
+          ]);
+          this.set((performance.now() - started) / 1000);
+        } catch {
+          this.set(-1);
+        }
+      },
+    });
+  }
 
   return { registry, mintedTokens, mintFailures, paymentNotifications };
 }

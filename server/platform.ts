@@ -203,7 +203,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   });
   const ops = createOpsService({ chain, wallets, catalog, clock });
   // The mint worker is created below; the gauge asks it at scrape time.
-  const metrics = createMetrics(database.db, { mintDepth: () => mintWorker?.depth() ?? null });
+  const metrics = createMetrics(
+    database.db,
+    { mintDepth: () => mintWorker?.depth() ?? null },
+    chain === null ? null : () => chain.provider.getBlockNumber(),
+  );
   // Refunds of parked jobs are asked of the provider after their transaction commits.
   const refundsToStart: Parameters<PaymentsService["startRefund"]>[0][] = [];
   const mintWorker =

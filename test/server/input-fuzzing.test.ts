@@ -26,7 +26,10 @@ import { recordFigures } from "./reliability-report.js";
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 
-const procedures = appRouter._def.procedures as Record<string, { _def: { type: string; inputs: unknown[] } }>;
+const procedures = appRouter._def.procedures as unknown as Record<
+  string,
+  { _def: { type: string; inputs: unknown[] } }
+>;
 const withInput = Object.keys(procedures).filter((path) => procedures[path]!._def.inputs.length > 0);
 
 const FIELD_NAMES = [
@@ -105,11 +108,11 @@ async function tableCounts(test: TestPlatform): Promise<Record<string, number>> 
   const tables = await test.platform.db.execute(
     sql`select tablename from pg_tables where schemaname = 'public' order by tablename`,
   );
-  const rows = ("rows" in tables ? tables.rows : tables) as { tablename: string }[];
+  const rows = (tables as unknown as { rows: { tablename: string }[] }).rows;
   const counts: Record<string, number> = {};
   for (const { tablename } of rows) {
     const result = await test.platform.db.execute(sql.raw(`select count(*)::int as n from "${tablename}"`));
-    const [first] = ("rows" in result ? result.rows : result) as { n: number }[];
+    const [first] = (result as unknown as { rows: { n: number }[] }).rows;
     counts[tablename] = first!.n;
   }
   return counts;

@@ -45,6 +45,9 @@ describe("delivery: paid orders become tokens exactly once", () => {
     expect(metrics).toContain('shuzang_mint_queue_jobs{state="pending"} 0');
     expect(metrics).toContain('shuzang_orders{status="minted"} 2');
     expect(metrics).toContain('shuzang_payment_notifications_total{outcome="applied"} 2');
+    expect(metrics).toContain('shuzang_edition_slots{state="sold"} 3');
+    expect(metrics).toMatch(/^shuzang_chain_rpc_latency_seconds (0|[0-9.e-]+)$/m);
+    expect(metrics).not.toContain("shuzang_chain_rpc_latency_seconds -1");
   });
 
   it("recognises its own mined batch after a restart instead of sending it again", async () => {
@@ -87,6 +90,55 @@ describe("delivery: paid orders become tokens exactly once", () => {
     expect((await a.buyer.caller.orders.get({ orderNo: a.order.orderNo })).status).toBe("minted");
     expect((await b.buyer.caller.orders.get({ orderNo: b.order.orderNo })).status).toBe("minted");
     expect(marks).toEqual([]);
+  });
+
+  it("mints a batch once when the worker dies after broadcasting and before the transaction is mined", async () => {
+    const collection = await onSale();
+    const a = await paidBuyer(collection.id);
+    const b = await paidBuyer(collection.id);
+    const contract = chain.collection(collection.contractAddress!);
+    const { createChain } = await import("../../server/chain/client.js");
+    const { createMintWorker } = await import("../../server/modules/minting/worker.js");
+    await setup.provider.send("evm_setAutomine", [false]);
+    try {
+      // Another process's worker: it broadcasts the batch, then dies before the transaction is mined.
+      const otherProcessChain = createChain({ ...setup, confirmations: 1, gasPrice: 0n });
+      const dying = createMintWorker({
+        db: test.platform.db,
+        chain: otherProcessChain,
+        clock: test.clock.now,
+        batchSize: 10,
+        contractOf: test.platform.catalog.contractOf,
+        onPlanned: test.platform.drops.markMinting,
+        onMinted: async () => undefined,
+        onParked: async () => undefined,
+      });
+      void dying.runOnce().catch(() => undefined);
+      await expect
+        .poll(async () => Number(await setup.provider.send("eth_getBlockTransactionCountByNumber", ["pending"])))
+        .toBe(1);
+
+      // The restarted worker finds the batch planned and the collection not yet moved: it sends again, and the chain
+      // takes whichever comes first; the contract refuses the other on its expected first token id.
+      test.clock.advance(5_000);
+      const restarted = test.platform.mintWorker!.runOnce();
+      await setup.provider.send("evm_mine", []);
+      await setup.provider.send("evm_mine", []);
+      await restarted;
+      await setup.provider.send("evm_mine", []);
+    } finally {
+      await setup.provider.send("evm_setAutomine", [true]);
+    }
+    for (let round = 0; round < 3; round++) {
+      test.clock.advance(60_000);
+      await test.platform.mintWorker!.runOnce();
+    }
+
+    expect(await contract.totalSupply()).toBe(2n);
+    expect(await contract.queryFilter(contract.filters.BatchMinted())).toHaveLength(1);
+    expect((await a.buyer.caller.orders.get({ orderNo: a.order.orderNo })).status).toBe("minted");
+    expect((await b.buyer.caller.orders.get({ orderNo: b.order.orderNo })).status).toBe("minted");
+    expect(await test.platform.mintWorker!.depth()).toEqual({ pending: 0, inFlight: 0, parked: 0 });
   });
 
   it("waits out a chain outage and completes the batch when the chain returns", async () => {

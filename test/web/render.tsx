@@ -28,10 +28,17 @@ export interface RecordedCall {
  * Renders a component with the real tRPC client, whose HTTP requests go to a
  * stand-in `fetch` answering per procedure (so tests see exactly what the page sends).
  */
-export function renderWithApi(ui: ReactNode, answers: Record<string, unknown> = {}, path = "/") {
+export function renderWithApi(
+  ui: ReactNode,
+  answers: Record<string, unknown> = {},
+  path = "/",
+  files: Record<string, Uint8Array> = {},
+) {
   const calls: RecordedCall[] = [];
   const fetchMock = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
     const href = String(url);
+    const file = files[new URL(href, "http://localhost").pathname];
+    if (file !== undefined) return new Response(new Uint8Array(file));
     const procedures = decodeURIComponent(new URL(href, "http://localhost").pathname.replace(/^\/trpc\//, "")).split(
       ",",
     );
