@@ -158,6 +158,8 @@ async function main() {
     SITE_BLOCKCHAIN_FILING_NO: process.env.SITE_BLOCKCHAIN_FILING_NO ?? "演示环境 · 未备案",
     SITE_ICP_NO: process.env.SITE_ICP_NO ?? "演示环境 · 未备案",
   };
+  // The embedded database only: it is reset with the chain, which a shared DATABASE_URL would not be.
+  delete process.env.DATABASE_URL;
   const server = dev
     ? run("npx", ["tsx", "watch", "--clear-screen=false", "server/main.ts"], serverEnv)
     : run("npx", ["tsx", "server/main.ts"], serverEnv);

@@ -29,7 +29,15 @@ export async function startPlatform(): Promise<RunningPlatform> {
   const chainPort = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), "shuzang-e2e-"));
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    env: { ...process.env, PORT: String(port), CHAIN_PORT: String(chainPort), DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+    // `npm start` as a user runs it: embedded PGlite, whatever DATABASE_URL the test run has.
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "DATABASE_URL")),
+      PORT: String(port),
+      CHAIN_PORT: String(chainPort),
+      DATA_DIR: dataDir,
+      // Full request logs, so the PII scan at the end reads everything the server wrote.
+      LOG_LEVEL: "info",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -6,8 +6,12 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { sql } from "drizzle-orm";
+
+import { openDatabase } from "../../server/db/client.js";
 import { encodePng } from "../../server/demo/art.js";
 import { makeIdNumber } from "../server/helpers.js";
+import { recordFigures } from "../server/reliability-report.js";
 import { type RunningPlatform, launchBrowser, logInThroughPage, screenshotDir, startPlatform } from "./platform.js";
 
 /**
@@ -21,6 +25,12 @@ let browser: Browser;
 /** The collector's browser session, kept across both journeys (a second login would wait out the SMS resend interval). */
 let collector: BrowserContext;
 const collectorPhone = "13912340021";
+const collectorIdNumber = makeIdNumber("19950612", "110105", "219");
+
+/** The demo seed's invented ID numbers, computed the same way. */
+function demoIdNumber(birthDate: string, sequence: string) {
+  return makeIdNumber(birthDate, "110101", sequence);
+}
 let certificatePath = "";
 
 async function shot(page: Page, name: string) {
@@ -57,7 +67,7 @@ describe("a collector buys a collectible", () => {
     await page.getByRole("link", { name: "完成实名认证后购买" }).click();
 
     // Inline validation before anything is sent: a wrong check character is named.
-    const valid = makeIdNumber("19950612", "110105", "219");
+    const valid = collectorIdNumber;
     const wrongCheck = valid.slice(0, 17) + (valid[17] === "1" ? "2" : "1");
     await page.getByLabel("真实姓名", { exact: true }).fill("王五");
     await page.getByLabel("身份证号", { exact: true }).fill(wrongCheck);
@@ -190,5 +200,54 @@ describe("from draft to sale", () => {
     await expect.poll(() => studio.getByTestId("sales-panel").textContent(), { timeout: 20_000 }).toContain("¥9.90");
     await shot(studio, "studio-sales");
     await issuer.close();
+  });
+});
+
+describe("after the whole run", () => {
+  it("left no name, ID number or phone number in plaintext in the server's output or any database table", async () => {
+    await platform.stop();
+    const secrets = [
+      "王五",
+      collectorIdNumber,
+      collectorPhone,
+      "张三",
+      "李四",
+      demoIdNumber("19900307", "123"),
+      demoIdNumber("19881122", "456"),
+    ];
+    // The start-up banner prints the demo accounts' invented names and numbers on purpose; everything after it is scanned.
+    const output = platform.output();
+    const afterBanner = output.slice(output.indexOf("Ready:"));
+    const logHits = [collectorPhone, "王五", collectorIdNumber].filter((s) => afterBanner.includes(s));
+
+    const database = await openDatabase({ pgliteDataDir: path.join(platform.dataDir, "pglite") });
+    const tableHits: string[] = [];
+    let scannedRows = 0;
+    try {
+      const tables = (await database.db.execute(
+        sql`select tablename from pg_tables where schemaname = 'public'`,
+      )) as unknown as { rows: { tablename: string }[] };
+      for (const { tablename } of tables.rows) {
+        const rows = (await database.db.execute(sql.raw(`select t::text as row from "${tablename}" t`))) as unknown as {
+          rows: { row: string }[];
+        };
+        scannedRows += rows.rows.length;
+        for (const { row } of rows.rows) {
+          for (const secret of secrets) if (row.includes(secret)) tableHits.push(`${tablename}: ${secret}`);
+        }
+      }
+    } finally {
+      await database.close();
+    }
+    recordFigures("pii_leak_scan", {
+      searched_for: secrets.length,
+      log_bytes_scanned: afterBanner.length,
+      tables_rows_scanned: scannedRows,
+      log_hits: logHits.length,
+      table_hits: tableHits.length,
+    });
+    expect(logHits).toEqual([]);
+    expect(tableHits).toEqual([]);
+    expect(scannedRows).toBeGreaterThan(100);
   });
 });

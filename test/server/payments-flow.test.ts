@@ -18,6 +18,7 @@ import {
   publishedCollection,
   verifiedCollector,
 } from "./helpers.js";
+import { recordFigures } from "./reliability-report.js";
 
 let keyCounter = 0;
 const key = () => `pay-${Date.now()}-${++keyCounter}`;
@@ -161,6 +162,72 @@ for (const database of databasesUnderTest()) {
         }
       ).rows.map((r) => r.reason);
       expect(reasons).toEqual(["signature", "signature", "amount-mismatch", "app-id", "unknown-order"]);
+    });
+
+    it("counts each kind of notification attack: refused, or applied once", async () => {
+      const outcomes = async () =>
+        (
+          (await test.platform.db.execute(
+            sql`select outcome, reason, count(*)::int as n from payment_notifications group by outcome, reason`,
+          )) as unknown as { rows: { outcome: string; reason: string; n: number }[] }
+        ).rows;
+      const accepted = (answer: { body: string }) => answer.body === "success";
+      const { order } = await reservedOrder();
+      const unpaid = await reservedOrder();
+      const figures = {
+        forged_signature_accepted: accepted(
+          await post(notification({ out_trade_no: order.orderNo, total_amount: "19.90" }, otherKey.privateKey)),
+        ),
+        wrong_app_id_accepted: accepted(
+          await post(notification({ out_trade_no: order.orderNo, total_amount: "19.90", app_id: "someone-else" })),
+        ),
+        tampered_amount_accepted: accepted(
+          await post(
+            notification({ out_trade_no: order.orderNo, total_amount: "19.90" }).replace(
+              "total_amount=19.90",
+              "total_amount=0.01",
+            ),
+          ),
+        ),
+        unknown_order_accepted: accepted(
+          await post(notification({ out_trade_no: "SZ20261124AAAAAAAAAAAA", total_amount: "19.90" })),
+        ),
+        refund_before_payment_accepted: accepted(
+          await post(
+            notification({
+              out_trade_no: unpaid.order.orderNo,
+              total_amount: "19.90",
+              trade_status: "TRADE_CLOSED",
+              refund_fee: "19.90",
+              gmt_refund: formatChinaTime(test.clock.now()),
+            }),
+          ),
+        ),
+        replay: { sent: 100, applied: 0, duplicates: 0 },
+      };
+      const genuine = notification({ out_trade_no: order.orderNo, total_amount: "19.90" });
+      for (let i = 0; i < 100; i++) await post(genuine);
+      const rows = await outcomes();
+      figures.replay.applied = rows.filter((r) => r.outcome === "applied").reduce((n, r) => n + r.n, 0);
+      figures.replay.duplicates = rows.filter((r) => r.outcome === "duplicate").reduce((n, r) => n + r.n, 0);
+
+      expect(figures).toMatchObject({
+        forged_signature_accepted: false,
+        wrong_app_id_accepted: false,
+        tampered_amount_accepted: false,
+        unknown_order_accepted: false,
+        replay: { sent: 100, applied: 1, duplicates: 99 },
+      });
+      // A refund notice for an order never paid changes nothing, whatever the answer.
+      expect((await test.platform.drops.orderByNo(test.platform.db, unpaid.order.orderNo))!.status).toBe("created");
+      expect(await count("mint_jobs")).toBe(1);
+      if (database.name === "pglite") {
+        recordFigures("payment_notification_attacks", {
+          ...figures,
+          unpaid_order_status_after_refund_notice: "created",
+          recorded_outcomes: rows,
+        });
+      }
     });
 
     it("finds a payment whose notifications were lost, and refunds it when the order had expired", async () => {
