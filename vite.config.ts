@@ -17,6 +17,6 @@ export default defineConfig({
   server: {
     port: 5173,
     strictPort: true,
-    proxy: Object.fromEntries(["/trpc", "/media", "/pay", "/healthz", "/readyz"].map((p) => [p, apiTarget])),
+    proxy: Object.fromEntries(["/trpc", "/api", "/media", "/pay", "/healthz", "/readyz"].map((p) => [p, apiTarget])),
   },
 });

@@ -91,6 +91,8 @@ const environmentSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(20 * 1024 * 1024),
   MEDIA_DIR: z.string().optional(),
+  /** The flash-sale admission gate's Redis; without it the gate lives in the server's memory (one instance). */
+  REDIS_URL: z.url().optional(),
   RESERVE_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(20),
   PAYMENT_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),

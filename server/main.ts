@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     await platform.registrySync?.stop();
     await platform.mintWorker?.stop();
     platform.sandboxPayments?.close();
+    await platform.gate.close();
     await platform.database.close();
     process.exit(0);
   };

@@ -12,6 +12,7 @@ import { type CollectiblesService, createCollectiblesService } from "./modules/c
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
 import { type MintingService, createMintingService } from "./modules/minting/service.js";
 import { type MintWorker, createMintWorker } from "./modules/minting/worker.js";
+import { type AdmissionGate, createMemoryGate, createRedisGate } from "./modules/drops/gate.js";
 import { type OpsService, createOpsService } from "./modules/ops/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
@@ -48,6 +49,8 @@ export interface Platform {
   airdrops: AirdropService;
   collectibles: CollectiblesService;
   ops: OpsService;
+  /** The flash-sale admission gate (closed with the platform). */
+  gate: AdmissionGate;
   minting: MintingService;
   payments: PaymentsService;
   paymentProvider: PaymentProvider;
@@ -171,7 +174,9 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         return block!.hash!;
       }),
   });
+  const gate = env.REDIS_URL === undefined ? createMemoryGate() : createRedisGate(env.REDIS_URL);
   const drops = createDropsService({
+    gate,
     catalog,
     kyc,
     clock,
@@ -275,6 +280,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     airdrops,
     collectibles,
     ops,
+    gate,
     minting,
     payments,
     paymentProvider,

@@ -116,6 +116,7 @@ export async function createTestPlatform(
       platform.sandboxPayments?.close();
       await platform.registrySync?.stop();
       await platform.mintWorker?.stop();
+      await platform.gate.close();
       await platform.database.close();
     },
   };

@@ -12,7 +12,7 @@ import type { OrderRow } from "./service.js";
 const id = z.number().int().positive();
 const orderNo = z.string().regex(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound");
 
-function orderView(order: OrderRow & { editions?: number[] }) {
+export function orderView(order: OrderRow & { editions?: number[] }) {
   return {
     orderNo: order.orderNo,
     collectionId: order.collectionId,

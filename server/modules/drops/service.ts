@@ -9,6 +9,7 @@ import { editionSlots, orderEvents, orders, purchaseCounts } from "../../db/sche
 import { AppError } from "../../errors.js";
 import type { CatalogService } from "../catalog/service.js";
 import type { KycService } from "../kyc/service.js";
+import type { AdmissionGate } from "./gate.js";
 
 /**
  * Flash-sale drops and orders. A reservation is one short transaction:
@@ -29,6 +30,8 @@ export interface DropsDependencies {
   paymentWindowMinutes: number;
   /** Reservation attempts one account may make per minute (retries of the same key included). */
   reserveAttemptsPerMinute: number;
+  /** The flash-sale admission gate (Redis when REDIS_URL is set, in memory otherwise). */
+  gate: AdmissionGate;
   /** Whether an identity may buy in a drop (lottery winners only, in lottery mode). */
   mayBuy: (db: Db, collectionId: number, commitment: string) => Promise<boolean>;
 }
@@ -50,6 +53,8 @@ export function newOrderNo(now: Date): string {
 }
 
 export function createDropsService(deps: DropsDependencies) {
+  /** Collections a reservation has found published; unknown ids go to the database, which says "not found". */
+  const onSale = new Set<number>();
   const attempts = new RateLimiterMemory({ keyPrefix: "reserve", points: deps.reserveAttemptsPerMinute, duration: 60 });
 
   async function history(db: Db, orderId: number, from: string | null, to: string, reason = "") {
@@ -85,6 +90,8 @@ export function createDropsService(deps: DropsDependencies) {
       .where(and(eq(purchaseCounts.collectionId, order.collectionId), eq(purchaseCounts.commitment, order.commitment)));
     await tx.update(orders).set({ status: to, updatedAt: deps.clock() }).where(eq(orders.id, order.id));
     await history(tx, order.id, order.status, to, reason);
+    // The gate counts again from the database, editions returned included.
+    await deps.gate.reset(order.collectionId);
   }
 
   async function stock(db: Db, collectionId: number): Promise<Stock> {
@@ -96,6 +103,80 @@ export function createDropsService(deps: DropsDependencies) {
     const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
     const counts = { available: of("available"), reserved: of("reserved"), sold: of("sold") };
     return { editionSize: counts.available + counts.reserved + counts.sold, ...counts };
+  }
+
+  /** The reservation itself: one transaction whose constraints decide. */
+  async function reserveInDb(
+    db: Db,
+    userId: number,
+    input: { collectionId: number; quantity: number; idempotencyKey: string },
+  ): Promise<OrderRow & { editions: number[] }> {
+    const retried = await findByKey(db, userId, input.idempotencyKey);
+    if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id) };
+
+    const now = deps.clock();
+    const { collection } = await deps.catalog.getPublished(db, input.collectionId);
+    // Known to exist from now on: its later attempts meet the gate first.
+    onSale.add(collection.id);
+    if (now < collection.saleStartsAt)
+      throw new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
+    if (now >= collection.saleEndsAt) throw new AppError("drop.ended");
+    if (input.quantity > collection.perPersonLimit) {
+      throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
+    }
+    const commitment = await deps.kyc.commitmentOf(db, userId);
+    if (commitment === null) throw new AppError("kyc.notVerified");
+    if (!(await deps.mayBuy(db, collection.id, commitment))) throw new AppError("lottery.notWinner");
+
+    try {
+      const order = await db.transaction(async (tx) => {
+        const counted = await tx.execute(sql`
+          insert into purchase_counts (collection_id, commitment, count)
+          values (${collection.id}, ${commitment}, ${input.quantity})
+          on conflict (collection_id, commitment) do update
+            set count = purchase_counts.count + excluded.count
+            where purchase_counts.count + excluded.count <= ${collection.perPersonLimit}
+          returning count`);
+        if (rowsOf(counted).length === 0) throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
+
+        const [created] = await tx
+          .insert(orders)
+          .values({
+            orderNo: newOrderNo(now),
+            userId,
+            collectionId: collection.id,
+            commitment,
+            quantity: input.quantity,
+            unitPriceFen: collection.priceFen,
+            amountFen: input.quantity * collection.priceFen,
+            idempotencyKey: input.idempotencyKey,
+            expiresAt: new Date(now.getTime() + deps.paymentWindowMinutes * 60_000),
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning();
+        const claimed = await tx.execute(sql`
+          update edition_slots set status = 'reserved', order_id = ${created!.id}
+          where (collection_id, edition_no) in (
+            select collection_id, edition_no from edition_slots
+            where collection_id = ${collection.id} and status = 'available'
+            order by edition_no
+            limit ${input.quantity}
+            for update skip locked)
+          returning edition_no`);
+        if (rowsOf(claimed).length < input.quantity) throw new AppError("drop.soldOut");
+        await history(tx, created!.id, null, "created");
+        return created!;
+      });
+      return { ...order, editions: await editionsOf(db, order.id) };
+    } catch (error) {
+      // The same key sent twice at once: the second insert loses the race and answers with the first order.
+      if (violatedUniqueConstraint(error) === "orders_idempotency_key") {
+        const first = await findByKey(db, userId, input.idempotencyKey);
+        if (first !== undefined) return { ...first, editions: await editionsOf(db, first.id) };
+      }
+      throw error;
+    }
   }
 
   return {
@@ -120,69 +201,20 @@ export function createDropsService(deps: DropsDependencies) {
         }
         throw error;
       }
-      const retried = await findByKey(db, userId, input.idempotencyKey);
-      if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id) };
-
-      const now = deps.clock();
-      const { collection } = await deps.catalog.getPublished(db, input.collectionId);
-      if (now < collection.saleStartsAt)
-        throw new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
-      if (now >= collection.saleEndsAt) throw new AppError("drop.ended");
-      if (input.quantity > collection.perPersonLimit) {
-        throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
-      }
-      const commitment = await deps.kyc.commitmentOf(db, userId);
-      if (commitment === null) throw new AppError("kyc.notVerified");
-      if (!(await deps.mayBuy(db, collection.id, commitment))) throw new AppError("lottery.notWinner");
-
+      // The gate answers the crowd that comes after the last edition; the database decides everyone else.
+      if (!onSale.has(input.collectionId)) return reserveInDb(db, userId, input);
+      const attemptKey = `${userId}:${input.idempotencyKey}`;
+      const admission = await deps.gate.admit(
+        input.collectionId,
+        input.quantity,
+        attemptKey,
+        async () => (await stock(db, input.collectionId)).available,
+      );
+      if (admission === "soldOut") throw new AppError("drop.soldOut");
       try {
-        const order = await db.transaction(async (tx) => {
-          const counted = await tx.execute(sql`
-            insert into purchase_counts (collection_id, commitment, count)
-            values (${collection.id}, ${commitment}, ${input.quantity})
-            on conflict (collection_id, commitment) do update
-              set count = purchase_counts.count + excluded.count
-              where purchase_counts.count + excluded.count <= ${collection.perPersonLimit}
-            returning count`);
-          if (rowsOf(counted).length === 0)
-            throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
-
-          const [created] = await tx
-            .insert(orders)
-            .values({
-              orderNo: newOrderNo(now),
-              userId,
-              collectionId: collection.id,
-              commitment,
-              quantity: input.quantity,
-              unitPriceFen: collection.priceFen,
-              amountFen: input.quantity * collection.priceFen,
-              idempotencyKey: input.idempotencyKey,
-              expiresAt: new Date(now.getTime() + deps.paymentWindowMinutes * 60_000),
-              createdAt: now,
-              updatedAt: now,
-            })
-            .returning();
-          const claimed = await tx.execute(sql`
-            update edition_slots set status = 'reserved', order_id = ${created!.id}
-            where (collection_id, edition_no) in (
-              select collection_id, edition_no from edition_slots
-              where collection_id = ${collection.id} and status = 'available'
-              order by edition_no
-              limit ${input.quantity}
-              for update skip locked)
-            returning edition_no`);
-          if (rowsOf(claimed).length < input.quantity) throw new AppError("drop.soldOut");
-          await history(tx, created!.id, null, "created");
-          return created!;
-        });
-        return { ...order, editions: await editionsOf(db, order.id) };
+        return await reserveInDb(db, userId, input);
       } catch (error) {
-        // The same key sent twice at once: the second insert loses the race and answers with the first order.
-        if (violatedUniqueConstraint(error) === "orders_idempotency_key") {
-          const first = await findByKey(db, userId, input.idempotencyKey);
-          if (first !== undefined) return { ...first, editions: await editionsOf(db, first.id) };
-        }
+        await deps.gate.giveBack(input.collectionId, input.quantity, attemptKey);
         throw error;
       }
     },
@@ -329,6 +361,7 @@ export function createDropsService(deps: DropsDependencies) {
         );
       await tx.update(orders).set({ status: "refunded", updatedAt: deps.clock() }).where(eq(orders.id, order.id));
       await history(tx, order.id, order.status, "refunded", reason);
+      await deps.gate.reset(order.collectionId);
       return true;
     },
 

@@ -1,0 +1,242 @@
+import { randomBytes } from "node:crypto";
+
+import { sql } from "drizzle-orm";
+import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { buildHttpApp } from "../../server/http/app.js";
+import { type AdmissionGate, createMemoryGate, createRedisGate } from "../../server/modules/drops/gate.js";
+import {
+  type TestPlatform,
+  createTestPlatform,
+  databasesUnderTest,
+  login,
+  publishedCollection,
+  verifiedCollector,
+} from "./helpers.js";
+
+/**
+ * The flash-sale hot path: the admission gate (Redis, or memory without
+ * REDIS_URL) and the plain reservation route. The gate only refuses early;
+ * the database decides, so a gate that loses its state cannot oversell.
+ */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379/9";
+
+async function redisAnswers(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    await probe.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+const withRedis = await redisAnswers();
+
+const gates: { name: string; make: () => AdmissionGate; skip: boolean }[] = [
+  { name: "memory", make: createMemoryGate, skip: false },
+  { name: "redis", make: () => createRedisGate(REDIS_URL), skip: !withRedis },
+];
+
+for (const kind of gates) {
+  describe.skipIf(kind.skip)(`admission gate (${kind.name})`, () => {
+    let gate: AdmissionGate;
+    const collection = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+    beforeEach(async () => {
+      gate = kind.make();
+      await gate.reset(collection);
+    });
+    afterEach(async () => {
+      await gate.reset(collection);
+      await gate.close();
+    });
+
+    it("seeds from the database, admits until the counter is spent, then answers sold out", async () => {
+      let taken = 0;
+      let looks = 0;
+      // The database's own count: 3 editions, less those the admitted attempts took.
+      const availableInDb = async () => {
+        looks++;
+        return 3 - taken;
+      };
+      const answers = [];
+      for (let i = 0; i < 6; i++) {
+        const answer = await gate.admit(collection, 1, `a${i}`, availableInDb);
+        if (answer === "admitted") taken++;
+        answers.push(answer);
+      }
+      expect(answers).toEqual(["admitted", "admitted", "admitted", "soldOut", "soldOut", "soldOut"]);
+      // One look to seed, one when it first says sold out; none for the crowd after that.
+      expect(looks).toBe(2);
+    });
+
+    it("admits a retry of an admitted attempt again without taking more", async () => {
+      const db = async () => 1;
+      expect(await gate.admit(collection, 1, "same", db)).toBe("admitted");
+      expect(await gate.admit(collection, 1, "same", db)).toBe("admitted");
+      expect(await gate.admit(collection, 1, "other", async () => 0)).toBe("soldOut");
+    });
+
+    it("takes back what the database refused, once per attempt", async () => {
+      const db = async () => 1;
+      expect(await gate.admit(collection, 1, "first", db)).toBe("admitted");
+      await gate.giveBack(collection, 1, "first");
+      await gate.giveBack(collection, 1, "first");
+      expect(await gate.admit(collection, 1, "second", async () => 0)).toBe("admitted");
+      expect(await gate.admit(collection, 1, "third", async () => 0)).toBe("soldOut");
+    });
+
+    it("counts again from the database after a reset, when editions came back", async () => {
+      expect(await gate.admit(collection, 2, "k1", async () => 2)).toBe("admitted");
+      expect(await gate.admit(collection, 1, "k2", async () => 0)).toBe("soldOut");
+      await gate.reset(collection);
+      expect(await gate.admit(collection, 1, "k3", async () => 1)).toBe("admitted");
+    });
+  });
+}
+
+for (const database of databasesUnderTest()) {
+  describe(`flash-sale reservation route (${database.name})`, () => {
+    let test: TestPlatform;
+    let app: FastifyInstance;
+    beforeAll(async () => {
+      test = await createTestPlatform(database, { env: { RESERVE_ATTEMPTS_PER_MINUTE: "1000" } });
+      app = await buildHttpApp(test.platform, { logger: false });
+    });
+    afterAll(async () => {
+      await app.close();
+      await test.close();
+    });
+
+    const reserve = (token: string | null, collectionId: number | string, body: unknown, csrf = "t0k3n") =>
+      app.inject({
+        method: "POST",
+        url: `/api/drops/${collectionId}/reserve`,
+        headers: {
+          cookie: `csrf=t0k3n${token === null ? "" : `; sid=${token}`}`,
+          "x-csrf-token": csrf,
+          "content-type": "application/json",
+        },
+        payload: JSON.stringify(body),
+      });
+    const key = () => `k-${randomBytes(6).toString("hex")}`;
+    const count = async (query: string) =>
+      ((await test.platform.db.execute(sql.raw(query))) as unknown as { rows: { n: number }[] }).rows[0]!.n;
+
+    it("sells exactly the edition size to a crowd and tells the rest it is sold out", async () => {
+      const collection = await publishedCollection(test, { editionSize: 5, perPersonLimit: 1 });
+      const buyers = await Promise.all(Array.from({ length: 8 }, () => verifiedCollector(test)));
+      // The first reservation teaches the service that the collection exists; the rest meet the gate.
+      const answers = await Promise.all(
+        buyers.map((b) => reserve(b.token, collection.id, { quantity: 1, idempotencyKey: key() })),
+      );
+      const statuses = answers.map((a) => a.statusCode).sort();
+      expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+      expect(answers.filter((a) => a.statusCode === 409).map((a) => a.json().error.appCode)).toEqual(
+        Array(3).fill("drop.soldOut"),
+      );
+      expect(
+        await count(
+          `select count(*)::int as n from edition_slots where collection_id = ${collection.id} and status = 'reserved'`,
+        ),
+      ).toBe(5);
+    });
+
+    it("answers a retried reservation with the same order, and the person's limit with its code", async () => {
+      const collection = await publishedCollection(test, { editionSize: 10, perPersonLimit: 1 });
+      const buyer = await verifiedCollector(test);
+      const idempotencyKey = key();
+      const first = await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey });
+      const again = await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey });
+      expect(first.statusCode).toBe(200);
+      expect(again.json().orderNo).toBe(first.json().orderNo);
+      const second = await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey: key() });
+      expect(second.statusCode).toBe(403);
+      expect(second.json().error.appCode).toBe("drop.limitReached");
+      expect(await count(`select count(*)::int as n from orders where collection_id = ${collection.id}`)).toBe(1);
+    });
+
+    it("refuses without the CSRF token, a session, a verification or valid input, and writes nothing", async () => {
+      const collection = await publishedCollection(test, { editionSize: 10 });
+      const buyer = await verifiedCollector(test);
+      const unverified = await login(test);
+      const before = await count("select count(*)::int as n from orders");
+      expect(
+        (await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey: key() }, "wrong")).statusCode,
+      ).toBe(403);
+      expect((await reserve(null, collection.id, { quantity: 1, idempotencyKey: key() })).statusCode).toBe(401);
+      const notVerified = await reserve(unverified.token, collection.id, { quantity: 1, idempotencyKey: key() });
+      expect(notVerified.json().error.appCode).toBe("kyc.notVerified");
+      for (const body of [
+        { quantity: 0, idempotencyKey: key() },
+        { quantity: 1 },
+        { quantity: "1", idempotencyKey: key() },
+        null,
+      ]) {
+        const answer = await reserve(buyer.token, collection.id, body);
+        expect(answer.statusCode).toBe(400);
+        expect(answer.json().error.appCode).toBe("input.invalid");
+      }
+      expect((await reserve(buyer.token, "abc", { quantity: 1, idempotencyKey: key() })).statusCode).toBe(400);
+      const unknown = await reserve(buyer.token, 999_999, { quantity: 1, idempotencyKey: key() });
+      expect(unknown.json().error.appCode).toBe("collection.notFound");
+      expect(await count("select count(*)::int as n from orders")).toBe(before);
+    });
+
+    it("gives returned editions to the next buyer after an order expires", async () => {
+      const collection = await publishedCollection(test, { editionSize: 1, perPersonLimit: 1 });
+      const first = await verifiedCollector(test);
+      const second = await verifiedCollector(test);
+      expect((await reserve(first.token, collection.id, { quantity: 1, idempotencyKey: key() })).statusCode).toBe(200);
+      expect((await reserve(second.token, collection.id, { quantity: 1, idempotencyKey: key() })).statusCode).toBe(409);
+      test.clock.advance(11 * 60_000);
+      await test.platform.payments.settleExpiring(test.platform.db);
+      expect((await reserve(second.token, collection.id, { quantity: 1, idempotencyKey: key() })).statusCode).toBe(200);
+    });
+  });
+}
+
+describe.skipIf(!withRedis)("a Redis gate that loses its state mid-sale", () => {
+  it("cannot oversell: the database's constraints decide, and the counter is seeded again", async () => {
+    const database = databasesUnderTest().at(-1)!;
+    const test = await createTestPlatform(database, { env: { REDIS_URL, RESERVE_ATTEMPTS_PER_MINUTE: "1000" } });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const collection = await publishedCollection(test, { editionSize: 6, perPersonLimit: 1 });
+      const buyers = await Promise.all(Array.from({ length: 14 }, () => verifiedCollector(test)));
+      const attempt = (b: (typeof buyers)[number], i: number) =>
+        b.caller.drops
+          .reserve({
+            collectionId: collection.id,
+            quantity: 1,
+            idempotencyKey: `lost-${i}-${randomBytes(3).toString("hex")}`,
+          })
+          .then(
+            () => "sold",
+            (error: { message: string }) => error.message,
+          );
+      const early = await Promise.all(buyers.slice(0, 4).map(attempt));
+      await redis.flushdb();
+      const late = await Promise.all(buyers.slice(4).map((b, i) => attempt(b, i + 4)));
+      const answers = [...early, ...late];
+      expect(answers.filter((a) => a === "sold")).toHaveLength(6);
+      expect(answers.filter((a) => a !== "sold").every((a) => a === "drop.soldOut")).toBe(true);
+      const slots = (await test.platform.db.execute(
+        sql`select count(*)::int as n from edition_slots where collection_id = ${collection.id} and status <> 'available'`,
+      )) as unknown as { rows: { n: number }[] };
+      expect(slots.rows[0]!.n).toBe(6);
+      const overLimit = (await test.platform.db.execute(
+        sql`select count(*)::int as n from purchase_counts where collection_id = ${collection.id} and count > 1`,
+      )) as unknown as { rows: { n: number }[] };
+      expect(overLimit.rows[0]!.n).toBe(0);
+    } finally {
+      await redis.flushdb();
+      redis.disconnect();
+      await test.close();
+    }
+  });
+});
