@@ -36,7 +36,7 @@ const HTTP_STATUS: Record<string, number> = {
   INTERNAL_SERVER_ERROR: 500,
 };
 
-const HOT_SESSION_TTL_MS = 5_000;
+const HOT_SESSION_TTL_MS = 60_000;
 const HOT_SESSION_LIMIT = 100_000;
 
 function httpStatusOf(code: ErrorCode): number {
@@ -139,9 +139,10 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
 
   // The flash-sale hot path: reservation as a plain route (tRPC's batching and envelope cost more than the
   // work itself when thousands arrive per second). Same session, CSRF, validation, service and refusals as
-  // `drops.reserve`; who is behind a session token is remembered for a few seconds, so a revoked session
-  // or a lapsed verification can still reserve for at most HOT_SESSION_TTL_MS (the reservation itself
-  // re-checks the identity commitment in the database).
+  // `drops.reserve`; who is behind a session token is remembered for a minute (a crowd retries the same
+  // button for the length of a drop), so a revoked session or a lapsed verification can still reserve for
+  // at most HOT_SESSION_TTL_MS. Reserving spends nothing: paying goes through tRPC, which checks the
+  // session on every call, and the reservation itself re-checks the identity commitment in the database.
   const hotSessions = new Map<string, { userId: number; role: string; verified: boolean; until: number }>();
   async function hotSession(token: string | undefined) {
     if (token === undefined) return null;

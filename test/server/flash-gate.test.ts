@@ -37,6 +37,9 @@ async function redisAnswers(): Promise<boolean> {
 }
 const withRedis = await redisAnswers();
 
+/** An attempt whose holder is its own key unless named, with a generous limit unless named. */
+const at = (key: string, holder = key, limit = 100) => ({ key, holder, limit });
+
 const gates: { name: string; make: () => AdmissionGate; skip: boolean }[] = [
   { name: "memory", make: createMemoryGate, skip: false },
   { name: "redis", make: () => createRedisGate(REDIS_URL), skip: !withRedis },
@@ -65,7 +68,7 @@ for (const kind of gates) {
       };
       const answers = [];
       for (let i = 0; i < 6; i++) {
-        const answer = await gate.admit(collection, 1, `a${i}`, availableInDb);
+        const answer = await gate.admit(collection, 1, at(`a${i}`), availableInDb);
         if (answer === "admitted") taken++;
         answers.push(answer);
       }
@@ -76,25 +79,36 @@ for (const kind of gates) {
 
     it("admits a retry of an admitted attempt again without taking more", async () => {
       const db = async () => 1;
-      expect(await gate.admit(collection, 1, "same", db)).toBe("admitted");
-      expect(await gate.admit(collection, 1, "same", db)).toBe("admitted");
-      expect(await gate.admit(collection, 1, "other", async () => 0)).toBe("soldOut");
+      expect(await gate.admit(collection, 1, at("same"), db)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("same"), db)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("other"), async () => 0)).toBe("soldOut");
     });
 
     it("takes back what the database refused, once per attempt", async () => {
       const db = async () => 1;
-      expect(await gate.admit(collection, 1, "first", db)).toBe("admitted");
-      await gate.giveBack(collection, 1, "first");
-      await gate.giveBack(collection, 1, "first");
-      expect(await gate.admit(collection, 1, "second", async () => 0)).toBe("admitted");
-      expect(await gate.admit(collection, 1, "third", async () => 0)).toBe("soldOut");
+      expect(await gate.admit(collection, 1, at("first"), db)).toBe("admitted");
+      await gate.giveBack(collection, 1, at("first"));
+      await gate.giveBack(collection, 1, at("first"));
+      expect(await gate.admit(collection, 1, at("second"), async () => 0)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("third"), async () => 0)).toBe("soldOut");
+    });
+
+    it("refuses a holder over the limit early, and forgets the count when the database refused", async () => {
+      const db = async () => 10;
+      expect(await gate.admit(collection, 1, at("p1", "alice", 1), db)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("p2", "alice", 1), db)).toBe("limitReached");
+      expect(await gate.admit(collection, 1, at("p3", "bob", 1), db)).toBe("admitted");
+      await gate.giveBack(collection, 1, at("p1", "alice", 1));
+      expect(await gate.admit(collection, 1, at("p4", "alice", 1), db)).toBe("admitted");
+      await gate.reset(collection);
+      expect(await gate.admit(collection, 1, at("p5", "alice", 1), db)).toBe("admitted");
     });
 
     it("counts again from the database after a reset, when editions came back", async () => {
-      expect(await gate.admit(collection, 2, "k1", async () => 2)).toBe("admitted");
-      expect(await gate.admit(collection, 1, "k2", async () => 0)).toBe("soldOut");
+      expect(await gate.admit(collection, 2, at("k1"), async () => 2)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("k2"), async () => 0)).toBe("soldOut");
       await gate.reset(collection);
-      expect(await gate.admit(collection, 1, "k3", async () => 1)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("k3"), async () => 1)).toBe("admitted");
     });
   });
 }

@@ -52,7 +52,7 @@ export function databasesUnderTest(): DatabaseUnderTest[] {
 }
 
 /** A new, empty PostgreSQL database next to `adminUrl`'s, migrated; closing it drops it. */
-export async function freshPostgresDatabase(adminUrl: string, prefix: string): Promise<Database> {
+export async function freshPostgresDatabase(adminUrl: string, prefix: string, poolSize = 5): Promise<Database> {
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -60,7 +60,7 @@ export async function freshPostgresDatabase(adminUrl: string, prefix: string): P
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolSize: 5 });
+  const database = await openDatabase({ url: url.toString(), poolSize });
   return {
     ...database,
     async close() {

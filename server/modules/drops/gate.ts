@@ -12,22 +12,24 @@ import { Redis } from "ioredis";
  * orders), a "sold out" is re-checked against the database at most once per
  * second per collection and the counter re-seeded.
  */
-export type Admission = "admitted" | "soldOut";
+export type Admission = "admitted" | "soldOut" | "limitReached";
 
 export interface AdmissionGate {
   readonly kind: "redis" | "memory";
   /**
-   * Takes `quantity` from the collection's counter when it has that many, remembering `attemptKey`
-   * so a retry of an admitted attempt is admitted again without taking more; `availableInDb` seeds it.
+   * Takes `quantity` from the collection's counter when it has that many and `holder` stays within
+   * `limit`, remembering `attemptKey` so a retry of an admitted attempt is admitted again without
+   * taking more; `availableInDb` seeds the counter. The holder counts are a cache of what the
+   * database enforces: they start empty after a reset and only ever refuse too little.
    */
   admit(
     collectionId: number,
     quantity: number,
-    attemptKey: string,
+    attempt: { key: string; holder: string; limit: number },
     availableInDb: () => Promise<number>,
   ): Promise<Admission>;
   /** Gives back what an admitted attempt did not take (the database refused it). */
-  giveBack(collectionId: number, quantity: number, attemptKey: string): Promise<void>;
+  giveBack(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
   /** Forgets a collection's counter, so the next attempt seeds it from the database. */
   reset(collectionId: number): Promise<void>;
   close(): Promise<void>;
@@ -35,20 +37,25 @@ export interface AdmissionGate {
 
 const SOLD_OUT_RECHECK_MS = 1000;
 
-// KEYS[1] the counter, KEYS[2] the admitted attempts; ARGV[1] quantity, ARGV[2] attempt key.
-// -1: no counter yet, 0: not enough, 1: taken (or taken before by the same attempt).
+// KEYS[1] the counter, KEYS[2] the admitted attempts, KEYS[3] holders' counts;
+// ARGV[1] quantity, ARGV[2] attempt key, ARGV[3] holder, ARGV[4] limit.
+// -1: no counter yet, 0: not enough, 1: taken (or taken before by the same attempt), 2: over the limit.
 const ADMIT = `
 if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 1 end
 local stock = redis.call('GET', KEYS[1])
 if not stock then return -1 end
 if tonumber(stock) < tonumber(ARGV[1]) then return 0 end
+local held = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0')
+if held + tonumber(ARGV[1]) > tonumber(ARGV[4]) then return 2 end
 redis.call('DECRBY', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('HINCRBY', KEYS[3], ARGV[3], ARGV[1])
 return 1`;
 
 const GIVE_BACK = `
-if redis.call('SREM', KEYS[2], ARGV[2]) == 1 and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('SREM', KEYS[2], ARGV[2]) == 1 then
+  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[1]) end
+  if redis.call('HINCRBY', KEYS[3], ARGV[3], -tonumber(ARGV[1])) <= 0 then redis.call('HDEL', KEYS[3], ARGV[3]) end
 end
 return 1`;
 
@@ -67,32 +74,58 @@ export function createRedisGate(url: string): AdmissionGate {
   const redis = new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   const key = (id: number) => `shuzang:gate:${id}:stock`;
   const attempts = (id: number) => `shuzang:gate:${id}:admitted`;
+  const holders = (id: number) => `shuzang:gate:${id}:held`;
   const recheckDue = soldOutRechecks();
-  const take = async (collectionId: number, quantity: number, attemptKey: string) =>
-    Number(await redis.eval(ADMIT, 2, key(collectionId), attempts(collectionId), quantity, attemptKey));
+  const take = async (
+    collectionId: number,
+    quantity: number,
+    attempt: { key: string; holder: string; limit: number },
+  ) =>
+    Number(
+      await redis.eval(
+        ADMIT,
+        3,
+        key(collectionId),
+        attempts(collectionId),
+        holders(collectionId),
+        quantity,
+        attempt.key,
+        attempt.holder,
+        attempt.limit,
+      ),
+    );
 
   return {
     kind: "redis",
-    async admit(collectionId, quantity, attemptKey, availableInDb) {
-      let answer = await take(collectionId, quantity, attemptKey);
+    async admit(collectionId, quantity, attempt, availableInDb) {
+      let answer = await take(collectionId, quantity, attempt);
       if (answer === -1) {
         await redis.set(key(collectionId), await availableInDb(), "NX");
-        answer = await take(collectionId, quantity, attemptKey);
+        answer = await take(collectionId, quantity, attempt);
       }
       if (answer === 0 && recheckDue(collectionId)) {
         const available = await availableInDb();
         if (available > 0) {
           await redis.set(key(collectionId), available);
-          answer = await take(collectionId, quantity, attemptKey);
+          answer = await take(collectionId, quantity, attempt);
         }
       }
-      return answer === 1 ? "admitted" : "soldOut";
+      return answer === 1 ? "admitted" : answer === 2 ? "limitReached" : "soldOut";
     },
-    async giveBack(collectionId, quantity, attemptKey) {
-      await redis.eval(GIVE_BACK, 2, key(collectionId), attempts(collectionId), quantity, attemptKey);
+    async giveBack(collectionId, quantity, attempt) {
+      await redis.eval(
+        GIVE_BACK,
+        3,
+        key(collectionId),
+        attempts(collectionId),
+        holders(collectionId),
+        quantity,
+        attempt.key,
+        attempt.holder,
+      );
     },
     async reset(collectionId) {
-      await redis.del(key(collectionId), attempts(collectionId));
+      await redis.del(key(collectionId), attempts(collectionId), holders(collectionId));
     },
     async close() {
       redis.disconnect();
@@ -104,23 +137,29 @@ export function createRedisGate(url: string): AdmissionGate {
 export function createMemoryGate(): AdmissionGate {
   const stock = new Map<number, number>();
   const admitted = new Map<number, Set<string>>();
+  const held = new Map<number, Map<string, number>>();
   const seeding = new Map<number, Promise<void>>();
   const recheckDue = soldOutRechecks();
 
-  function take(collectionId: number, quantity: number, attemptKey: string): Admission {
+  function take(collectionId: number, quantity: number, attempt: { key: string; holder: string; limit: number }) {
     const keys = admitted.get(collectionId) ?? new Set<string>();
     admitted.set(collectionId, keys);
-    if (keys.has(attemptKey)) return "admitted";
+    if (keys.has(attempt.key)) return "admitted";
     const left = stock.get(collectionId)!;
     if (left < quantity) return "soldOut";
+    const holders = held.get(collectionId) ?? new Map<string, number>();
+    held.set(collectionId, holders);
+    const mine = holders.get(attempt.holder) ?? 0;
+    if (mine + quantity > attempt.limit) return "limitReached";
     stock.set(collectionId, left - quantity);
-    keys.add(attemptKey);
+    keys.add(attempt.key);
+    holders.set(attempt.holder, mine + quantity);
     return "admitted";
   }
 
   return {
     kind: "memory",
-    async admit(collectionId, quantity, attemptKey, availableInDb) {
+    async admit(collectionId, quantity, attempt, availableInDb): Promise<Admission> {
       if (!stock.has(collectionId)) {
         let pending = seeding.get(collectionId);
         if (pending === undefined) {
@@ -133,24 +172,28 @@ export function createMemoryGate(): AdmissionGate {
         }
         await pending;
       }
-      let answer = take(collectionId, quantity, attemptKey);
+      let answer: Admission = take(collectionId, quantity, attempt);
       if (answer === "soldOut" && recheckDue(collectionId)) {
         const available = await availableInDb();
         if (available > 0) {
           stock.set(collectionId, available);
-          answer = take(collectionId, quantity, attemptKey);
+          answer = take(collectionId, quantity, attempt);
         }
       }
       return answer;
     },
-    async giveBack(collectionId, quantity, attemptKey) {
-      if (admitted.get(collectionId)?.delete(attemptKey) === true && stock.has(collectionId)) {
-        stock.set(collectionId, stock.get(collectionId)! + quantity);
-      }
+    async giveBack(collectionId, quantity, attempt) {
+      if (admitted.get(collectionId)?.delete(attempt.key) !== true) return;
+      if (stock.has(collectionId)) stock.set(collectionId, stock.get(collectionId)! + quantity);
+      const holders = held.get(collectionId);
+      const mine = (holders?.get(attempt.holder) ?? 0) - quantity;
+      if (mine > 0) holders!.set(attempt.holder, mine);
+      else holders?.delete(attempt.holder);
     },
     async reset(collectionId) {
       stock.delete(collectionId);
       admitted.delete(collectionId);
+      held.delete(collectionId);
     },
     async close() {},
   };

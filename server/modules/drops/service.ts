@@ -53,8 +53,11 @@ export function newOrderNo(now: Date): string {
 }
 
 export function createDropsService(deps: DropsDependencies) {
-  /** Collections a reservation has found published; unknown ids go to the database, which says "not found". */
-  const onSale = new Set<number>();
+  /**
+   * Per-person limits of collections a reservation has found published; unknown ids go to the
+   * database, which says "not found". Terms are fixed once a collection is published.
+   */
+  const limits = new Map<number, number>();
   const attempts = new RateLimiterMemory({ keyPrefix: "reserve", points: deps.reserveAttemptsPerMinute, duration: 60 });
 
   async function history(db: Db, orderId: number, from: string | null, to: string, reason = "") {
@@ -117,7 +120,7 @@ export function createDropsService(deps: DropsDependencies) {
     const now = deps.clock();
     const { collection } = await deps.catalog.getPublished(db, input.collectionId);
     // Known to exist from now on: its later attempts meet the gate first.
-    onSale.add(collection.id);
+    limits.set(collection.id, collection.perPersonLimit);
     if (now < collection.saleStartsAt)
       throw new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
     if (now >= collection.saleEndsAt) throw new AppError("drop.ended");
@@ -164,11 +167,12 @@ export function createDropsService(deps: DropsDependencies) {
             limit ${input.quantity}
             for update skip locked)
           returning edition_no`);
-        if (rowsOf(claimed).length < input.quantity) throw new AppError("drop.soldOut");
+        const editions = rowsOf(claimed).map((row) => Number((row as { edition_no: number }).edition_no));
+        if (editions.length < input.quantity) throw new AppError("drop.soldOut");
         await history(tx, created!.id, null, "created");
-        return created!;
+        return { ...created!, editions: editions.sort((a, b) => a - b) };
       });
-      return { ...order, editions: await editionsOf(db, order.id) };
+      return order;
     } catch (error) {
       // The same key sent twice at once: the second insert loses the race and answers with the first order.
       if (violatedUniqueConstraint(error) === "orders_idempotency_key") {
@@ -202,19 +206,22 @@ export function createDropsService(deps: DropsDependencies) {
         throw error;
       }
       // The gate answers the crowd that comes after the last edition; the database decides everyone else.
-      if (!onSale.has(input.collectionId)) return reserveInDb(db, userId, input);
-      const attemptKey = `${userId}:${input.idempotencyKey}`;
+      const limit = limits.get(input.collectionId);
+      if (limit === undefined) return reserveInDb(db, userId, input);
+      // One verified account per identity, so the account stands for the person at the gate.
+      const attempt = { key: `${userId}:${input.idempotencyKey}`, holder: String(userId), limit };
       const admission = await deps.gate.admit(
         input.collectionId,
         input.quantity,
-        attemptKey,
+        attempt,
         async () => (await stock(db, input.collectionId)).available,
       );
       if (admission === "soldOut") throw new AppError("drop.soldOut");
+      if (admission === "limitReached") throw new AppError("drop.limitReached", { limit });
       try {
         return await reserveInDb(db, userId, input);
       } catch (error) {
-        await deps.gate.giveBack(input.collectionId, input.quantity, attemptKey);
+        await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
         throw error;
       }
     },

@@ -1,0 +1,100 @@
+/**
+ * The flash-sale benchmark's load generator, run as its own process so it
+ * does not share an event loop with the server it measures. Keeps
+ * `concurrency` requests in flight over keep-alive connections until `total`
+ * have been answered, then prints one JSON line: count, seconds, rate,
+ * latency percentiles and the answers by status code.
+ *
+ *   tsx scripts/bench/load-generator.ts <config.json>
+ *   config: { url, mode: "ping" | "reserve", total, concurrency, tokensFile?, collectionId? }
+ */
+import { Agent, request } from "node:http";
+import { readFileSync } from "node:fs";
+
+interface LoadConfig {
+  url: string;
+  mode: "ping" | "reserve";
+  total: number;
+  concurrency: number;
+  tokensFile?: string;
+  collectionId?: number;
+  keyPrefix?: string;
+}
+
+const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as LoadConfig;
+const tokens: string[] =
+  config.tokensFile === undefined ? [] : (JSON.parse(readFileSync(config.tokensFile, "utf8")) as string[]);
+const target = new URL(config.url);
+const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency });
+const latencies = new Float64Array(config.total);
+const statuses: Record<string, number> = {};
+let issued = 0;
+let answered = 0;
+
+function send(index: number): Promise<void> {
+  const started = performance.now();
+  const reserve = config.mode === "reserve";
+  const body = reserve
+    ? JSON.stringify({ quantity: 1, idempotencyKey: `${config.keyPrefix ?? "flash-sale-attempt"}-${index}` })
+    : undefined;
+  const token = reserve ? tokens[index % tokens.length]! : "";
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        method: reserve ? "POST" : "GET",
+        path: reserve ? `/api/drops/${config.collectionId}/reserve` : target.pathname,
+        headers: reserve
+          ? {
+              "content-type": "application/json",
+              "content-length": Buffer.byteLength(body!),
+              cookie: `csrf=bench-csrf-token; sid=${token}`,
+              "x-csrf-token": "bench-csrf-token",
+            }
+          : {},
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => {
+          latencies[index] = performance.now() - started;
+          statuses[String(res.statusCode)] = (statuses[String(res.statusCode)] ?? 0) + 1;
+          answered++;
+          resolve();
+        });
+      },
+    );
+    req.on("error", () => {
+      latencies[index] = performance.now() - started;
+      statuses.error = (statuses.error ?? 0) + 1;
+      answered++;
+      resolve();
+    });
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+async function worker() {
+  while (issued < config.total) await send(issued++);
+}
+
+const started = performance.now();
+await Promise.all(Array.from({ length: config.concurrency }, worker));
+const seconds = (performance.now() - started) / 1000;
+const sorted = Array.from(latencies).sort((a, b) => a - b);
+const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+agent.destroy();
+process.stdout.write(
+  `${JSON.stringify({
+    count: answered,
+    seconds: Math.round(seconds * 1000) / 1000,
+    per_s: Math.round(answered / seconds),
+    p50_ms: at(0.5),
+    p90_ms: at(0.9),
+    p99_ms: at(0.99),
+    max_ms: Math.round(sorted.at(-1)! * 10) / 10,
+    statuses,
+  })}\n`,
+);
