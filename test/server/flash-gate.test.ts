@@ -77,10 +77,12 @@ for (const kind of gates) {
       expect(looks).toBe(2);
     });
 
-    it("admits a retry of an admitted attempt again without taking more", async () => {
+    it("knows a retry of an admitted or remembered attempt, which takes nothing more", async () => {
       const db = async () => 1;
       expect(await gate.admit(collection, 1, at("same"), db)).toBe("admitted");
-      expect(await gate.admit(collection, 1, at("same"), db)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("same"), db)).toBe("known");
+      await gate.remember(collection, 1, at("made-without-gate"));
+      expect(await gate.admit(collection, 1, at("made-without-gate"), db)).toBe("known");
       expect(await gate.admit(collection, 1, at("other"), async () => 0)).toBe("soldOut");
     });
 

@@ -12,7 +12,8 @@ import { Redis } from "ioredis";
  * orders), a "sold out" is re-checked against the database at most once per
  * second per collection and the counter re-seeded.
  */
-export type Admission = "admitted" | "soldOut" | "limitReached";
+/** `known`: this attempt was admitted or made an order before; it takes nothing and the database answers it. */
+export type Admission = "admitted" | "known" | "soldOut" | "limitReached";
 
 export interface AdmissionGate {
   readonly kind: "redis" | "memory";
@@ -30,6 +31,8 @@ export interface AdmissionGate {
   ): Promise<Admission>;
   /** Gives back what an admitted attempt did not take (the database refused it). */
   giveBack(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
+  /** Records an attempt that made its order without the gate, so its retries are `known` (takes nothing). */
+  remember(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
   /** Forgets a collection's counter, so the next attempt seeds it from the database. */
   reset(collectionId: number): Promise<void>;
   close(): Promise<void>;
@@ -39,9 +42,9 @@ const SOLD_OUT_RECHECK_MS = 1000;
 
 // KEYS[1] the counter, KEYS[2] the admitted attempts, KEYS[3] holders' counts;
 // ARGV[1] quantity, ARGV[2] attempt key, ARGV[3] holder, ARGV[4] limit.
-// -1: no counter yet, 0: not enough, 1: taken (or taken before by the same attempt), 2: over the limit.
+// -1: no counter yet, 0: not enough, 1: taken, 2: over the limit, 3: this attempt is known.
 const ADMIT = `
-if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 1 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 3 end
 local stock = redis.call('GET', KEYS[1])
 if not stock then return -1 end
 if tonumber(stock) < tonumber(ARGV[1]) then return 0 end
@@ -50,6 +53,10 @@ if held + tonumber(ARGV[1]) > tonumber(ARGV[4]) then return 2 end
 redis.call('DECRBY', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('HINCRBY', KEYS[3], ARGV[3], ARGV[1])
+return 1`;
+
+const REMEMBER = `
+if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then redis.call('HINCRBY', KEYS[3], ARGV[3], ARGV[1]) end
 return 1`;
 
 const GIVE_BACK = `
@@ -110,11 +117,23 @@ export function createRedisGate(url: string): AdmissionGate {
           answer = await take(collectionId, quantity, attempt);
         }
       }
-      return answer === 1 ? "admitted" : answer === 2 ? "limitReached" : "soldOut";
+      return answer === 1 ? "admitted" : answer === 3 ? "known" : answer === 2 ? "limitReached" : "soldOut";
     },
     async giveBack(collectionId, quantity, attempt) {
       await redis.eval(
         GIVE_BACK,
+        3,
+        key(collectionId),
+        attempts(collectionId),
+        holders(collectionId),
+        quantity,
+        attempt.key,
+        attempt.holder,
+      );
+    },
+    async remember(collectionId, quantity, attempt) {
+      await redis.eval(
+        REMEMBER,
         3,
         key(collectionId),
         attempts(collectionId),
@@ -141,10 +160,14 @@ export function createMemoryGate(): AdmissionGate {
   const seeding = new Map<number, Promise<void>>();
   const recheckDue = soldOutRechecks();
 
-  function take(collectionId: number, quantity: number, attempt: { key: string; holder: string; limit: number }) {
+  function take(
+    collectionId: number,
+    quantity: number,
+    attempt: { key: string; holder: string; limit: number },
+  ): Admission {
     const keys = admitted.get(collectionId) ?? new Set<string>();
     admitted.set(collectionId, keys);
-    if (keys.has(attempt.key)) return "admitted";
+    if (keys.has(attempt.key)) return "known";
     const left = stock.get(collectionId)!;
     if (left < quantity) return "soldOut";
     const holders = held.get(collectionId) ?? new Map<string, number>();
@@ -189,6 +212,15 @@ export function createMemoryGate(): AdmissionGate {
       const mine = (holders?.get(attempt.holder) ?? 0) - quantity;
       if (mine > 0) holders!.set(attempt.holder, mine);
       else holders?.delete(attempt.holder);
+    },
+    async remember(collectionId, quantity, attempt) {
+      const keys = admitted.get(collectionId) ?? new Set<string>();
+      admitted.set(collectionId, keys);
+      if (keys.has(attempt.key)) return;
+      keys.add(attempt.key);
+      const holders = held.get(collectionId) ?? new Map<string, number>();
+      held.set(collectionId, holders);
+      holders.set(attempt.holder, (holders.get(attempt.holder) ?? 0) + quantity);
     },
     async reset(collectionId) {
       stock.delete(collectionId);

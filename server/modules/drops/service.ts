@@ -108,14 +108,18 @@ export function createDropsService(deps: DropsDependencies) {
     return { editionSize: counts.available + counts.reserved + counts.sold, ...counts };
   }
 
+  function withoutMarker({ repeated: _repeated, ...order }: OrderRow & { editions: number[]; repeated: boolean }) {
+    return order;
+  }
+
   /** The reservation itself: one transaction whose constraints decide. */
   async function reserveInDb(
     db: Db,
     userId: number,
     input: { collectionId: number; quantity: number; idempotencyKey: string },
-  ): Promise<OrderRow & { editions: number[] }> {
+  ): Promise<OrderRow & { editions: number[]; repeated: boolean }> {
     const retried = await findByKey(db, userId, input.idempotencyKey);
-    if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id) };
+    if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id), repeated: true };
 
     const now = deps.clock();
     const { collection } = await deps.catalog.getPublished(db, input.collectionId);
@@ -172,12 +176,12 @@ export function createDropsService(deps: DropsDependencies) {
         await history(tx, created!.id, null, "created");
         return { ...created!, editions: editions.sort((a, b) => a - b) };
       });
-      return order;
+      return { ...order, repeated: false };
     } catch (error) {
       // The same key sent twice at once: the second insert loses the race and answers with the first order.
       if (violatedUniqueConstraint(error) === "orders_idempotency_key") {
         const first = await findByKey(db, userId, input.idempotencyKey);
-        if (first !== undefined) return { ...first, editions: await editionsOf(db, first.id) };
+        if (first !== undefined) return { ...first, editions: await editionsOf(db, first.id), repeated: true };
       }
       throw error;
     }
@@ -207,9 +211,13 @@ export function createDropsService(deps: DropsDependencies) {
       }
       // The gate answers the crowd that comes after the last edition; the database decides everyone else.
       const limit = limits.get(input.collectionId);
-      if (limit === undefined) return reserveInDb(db, userId, input);
       // One verified account per identity, so the account stands for the person at the gate.
-      const attempt = { key: `${userId}:${input.idempotencyKey}`, holder: String(userId), limit };
+      const attempt = { key: `${userId}:${input.idempotencyKey}`, holder: String(userId), limit: limit ?? 0 };
+      if (limit === undefined) {
+        const order = await reserveInDb(db, userId, input);
+        if (!order.repeated) await deps.gate.remember(input.collectionId, input.quantity, attempt);
+        return withoutMarker(order);
+      }
       const admission = await deps.gate.admit(
         input.collectionId,
         input.quantity,
@@ -218,12 +226,20 @@ export function createDropsService(deps: DropsDependencies) {
       );
       if (admission === "soldOut") throw new AppError("drop.soldOut");
       if (admission === "limitReached") throw new AppError("drop.limitReached", { limit });
+      if (admission === "known") return withoutMarker(await reserveInDb(db, userId, input));
+      let reserved;
       try {
-        return await reserveInDb(db, userId, input);
+        reserved = await reserveInDb(db, userId, input);
       } catch (error) {
         await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
         throw error;
       }
+      if (reserved.repeated) {
+        // A retry of an order made before the gate knew it: the unit goes back, the attempt stays known.
+        await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
+        await deps.gate.remember(input.collectionId, input.quantity, attempt);
+      }
+      return withoutMarker(reserved);
     },
 
     stock,
