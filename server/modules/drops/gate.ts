@@ -83,25 +83,29 @@ export function createRedisGate(url: string): AdmissionGate {
   const attempts = (id: number) => `shuzang:gate:${id}:admitted`;
   const holders = (id: number) => `shuzang:gate:${id}:held`;
   const recheckDue = soldOutRechecks();
+  /** Runs one of the scripts on a collection's three keys with the attempt's arguments. */
+  const runScript = (
+    script: string,
+    collectionId: number,
+    quantity: number,
+    attempt: { key: string; holder: string; limit?: number },
+  ) =>
+    redis.eval(
+      script,
+      3,
+      key(collectionId),
+      attempts(collectionId),
+      holders(collectionId),
+      quantity,
+      attempt.key,
+      attempt.holder,
+      attempt.limit ?? 0,
+    );
   const take = async (
     collectionId: number,
     quantity: number,
     attempt: { key: string; holder: string; limit: number },
-  ) =>
-    Number(
-      await redis.eval(
-        ADMIT,
-        3,
-        key(collectionId),
-        attempts(collectionId),
-        holders(collectionId),
-        quantity,
-        attempt.key,
-        attempt.holder,
-        attempt.limit,
-      ),
-    );
-
+  ) => Number(await runScript(ADMIT, collectionId, quantity, attempt));
   return {
     kind: "redis",
     async admit(collectionId, quantity, attempt, availableInDb) {
@@ -120,28 +124,10 @@ export function createRedisGate(url: string): AdmissionGate {
       return answer === 1 ? "admitted" : answer === 3 ? "known" : answer === 2 ? "limitReached" : "soldOut";
     },
     async giveBack(collectionId, quantity, attempt) {
-      await redis.eval(
-        GIVE_BACK,
-        3,
-        key(collectionId),
-        attempts(collectionId),
-        holders(collectionId),
-        quantity,
-        attempt.key,
-        attempt.holder,
-      );
+      await runScript(GIVE_BACK, collectionId, quantity, attempt);
     },
     async remember(collectionId, quantity, attempt) {
-      await redis.eval(
-        REMEMBER,
-        3,
-        key(collectionId),
-        attempts(collectionId),
-        holders(collectionId),
-        quantity,
-        attempt.key,
-        attempt.holder,
-      );
+      await runScript(REMEMBER, collectionId, quantity, attempt);
     },
     async reset(collectionId) {
       await redis.del(key(collectionId), attempts(collectionId), holders(collectionId));
@@ -160,18 +146,28 @@ export function createMemoryGate(): AdmissionGate {
   const seeding = new Map<number, Promise<void>>();
   const recheckDue = soldOutRechecks();
 
+  function keysOf(collectionId: number): Set<string> {
+    const keys = admitted.get(collectionId) ?? new Set<string>();
+    admitted.set(collectionId, keys);
+    return keys;
+  }
+
+  function holdersOf(collectionId: number): Map<string, number> {
+    const holders = held.get(collectionId) ?? new Map<string, number>();
+    held.set(collectionId, holders);
+    return holders;
+  }
+
   function take(
     collectionId: number,
     quantity: number,
     attempt: { key: string; holder: string; limit: number },
   ): Admission {
-    const keys = admitted.get(collectionId) ?? new Set<string>();
-    admitted.set(collectionId, keys);
+    const keys = keysOf(collectionId);
     if (keys.has(attempt.key)) return "known";
     const left = stock.get(collectionId)!;
     if (left < quantity) return "soldOut";
-    const holders = held.get(collectionId) ?? new Map<string, number>();
-    held.set(collectionId, holders);
+    const holders = holdersOf(collectionId);
     const mine = holders.get(attempt.holder) ?? 0;
     if (mine + quantity > attempt.limit) return "limitReached";
     stock.set(collectionId, left - quantity);
@@ -214,12 +210,10 @@ export function createMemoryGate(): AdmissionGate {
       else holders?.delete(attempt.holder);
     },
     async remember(collectionId, quantity, attempt) {
-      const keys = admitted.get(collectionId) ?? new Set<string>();
-      admitted.set(collectionId, keys);
+      const keys = keysOf(collectionId);
       if (keys.has(attempt.key)) return;
       keys.add(attempt.key);
-      const holders = held.get(collectionId) ?? new Map<string, number>();
-      held.set(collectionId, holders);
+      const holders = holdersOf(collectionId);
       holders.set(attempt.holder, (holders.get(attempt.holder) ?? 0) + quantity);
     },
     async reset(collectionId) {

@@ -1,6 +1,7 @@
 import "./i18n";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, Route, Routes, useNavigate, useParams } from "react-router";
@@ -12,6 +13,7 @@ import { UploadError, fromLocalInput, toLocalInput, uploadMedia } from "../../li
 import { formatDateTime, formatFen } from "../../lib/format";
 import { useMe } from "../../lib/session";
 import { sha256Hex } from "../../lib/sha256";
+import type { AppRouter } from "../../../../server/trpc/router";
 import { fieldErrors, useTRPC } from "../../lib/trpc";
 import { AirdropPanel } from "./AirdropPanel";
 import { SalesPanel } from "./SalesPanel";
@@ -153,21 +155,8 @@ interface DraftFields {
   regiftDays: number;
 }
 
-type DraftRow = {
-  id: number;
-  title: string;
-  description: string;
-  creator: string;
-  story: string;
-  mediaSha256: string;
-  editionSize: number;
-  priceFen: number;
-  saleStartsAt: Date | string;
-  saleEndsAt: Date | string;
-  perPersonLimit: number;
-  lockDays: number;
-  regiftDays: number;
-};
+/** A saved collection as `studio.get` answers it. */
+type DraftRow = inferRouterOutputs<AppRouter>["studio"]["get"];
 
 function initialFields(row?: DraftRow): DraftFields {
   const now = Date.now();
