@@ -75,6 +75,11 @@ export function createMintWorker(options: MintWorkerOptions) {
   const { db, chain } = options;
   const clock = options.clock ?? (() => new Date());
   /** Gathers pending jobs of one collection with no batch in flight into a planned batch. */
+  // A job waits until its recipient's address is bound in the identity registry (the registry outbox
+  // sends bindings within a second or so): minting earlier would be refused by the chain and parked.
+  const recipientBound = sql`exists (select 1 from registry_bindings rb
+    where rb.address = ${mintJobs.recipient} and rb.status = 'confirmed')`;
+
   async function plan(): Promise<boolean> {
     const [candidate] = await db
       .select({ collectionId: mintJobs.collectionId })
@@ -82,6 +87,7 @@ export function createMintWorker(options: MintWorkerOptions) {
       .where(
         and(
           eq(mintJobs.status, "pending"),
+          recipientBound,
           sql`not exists (select 1 from mint_batches b where b.collection_id = ${mintJobs.collectionId} and b.status = 'planned')`,
         ),
       )
@@ -95,7 +101,7 @@ export function createMintWorker(options: MintWorkerOptions) {
         const jobs = await tx
           .select()
           .from(mintJobs)
-          .where(and(eq(mintJobs.status, "pending"), eq(mintJobs.collectionId, candidate.collectionId)))
+          .where(and(eq(mintJobs.status, "pending"), eq(mintJobs.collectionId, candidate.collectionId), recipientBound))
           .orderBy(asc(mintJobs.id))
           .limit(options.batchSize)
           .for("update", { skipLocked: true });
