@@ -83,6 +83,11 @@ async function main() {
       'bench-' || n, 1, 990, 990, 'paid', 'bench-' || n, now(), now()
     from generate_series(1, ${ORDERS}::int) as n join users u on u.phone_hash = 'bench-' || n`);
   const recipientList = `{${recipients.join(",")}}`;
+  // The registry outbox's record of those bindings, as the sync worker leaves it once they are on chain.
+  await db.execute(sql`
+    insert into registry_bindings (user_id, address, commitment, level, expires_at, status)
+    select u.id, (${recipientList}::text[])[n], 'bench-' || n, 1, now() + interval '365 days', 'confirmed'
+    from generate_series(1, ${ORDERS}::int) as n join users u on u.phone_hash = 'bench-' || n`);
   await db.execute(sql`
     insert into mint_jobs (order_id, collection_id, recipient, quantity)
     select o.id, o.collection_id, (${recipientList}::text[])[n], 1
