@@ -10,6 +10,7 @@ import {
   databasesUnderTest,
   expectAppError,
   login,
+  pngBytes,
   promote,
   publishedCollection,
   verifiedCollector,
@@ -147,6 +148,67 @@ for (const database of databasesUnderTest()) {
         "NOT_FOUND",
       );
       await expect(b.caller.studio.get({ collectionId })).resolves.toMatchObject({ id: collectionId });
+    });
+
+    it("shows an issuer's airdrop progress to that issuer alone", async () => {
+      const b = await callerFor(test.platform, { token: await tokens.get("issuerB")!() });
+      const a = await callerFor(test.platform, { token: await tokens.get("issuerA")!() });
+      const [collection] = await b.caller.studio.list();
+      const recipient = await verifiedCollector(test);
+      const { airdropId } = await b.caller.studio.airdrop({
+        collectionId: collection!.id,
+        recipients: [recipient.phone],
+      });
+      await expectAppError(a.caller.studio.airdropProgress({ airdropId }), "airdrop.notFound", "NOT_FOUND");
+      await expect(b.caller.studio.airdropProgress({ airdropId })).resolves.toMatchObject({ airdropId, recipients: 1 });
+    });
+
+    it("never lets one account end another's session", async () => {
+      const victim = await login(test);
+      const attacker = await login(test);
+      const victimSession = test.platform.identity.sessionIdOf(victim.token);
+      await expectAppError(
+        attacker.caller.auth.revokeSession({ sessionId: victimSession }),
+        "auth.session.notFound",
+        "NOT_FOUND",
+      );
+      expect((await attacker.caller.auth.sessions()).map((s) => s.id)).not.toContain(victimSession);
+      expect(await test.platform.identity.resolveSession(test.platform.db, victim.token)).not.toBeNull();
+    });
+
+    it("keeps a collection that is not published out of every public and collector view", async () => {
+      // An issuer of its own, so the shared issuers' lists stay as the other cases expect.
+      const staff = await login(test);
+      const issuerId = await promote(test.platform, staff.user.id, "issuer_staff");
+      const { sha256 } = await test.platform.catalog.registerMedia(test.platform.db, issuerId!, pngBytes());
+      const now = test.clock.now().getTime();
+      const { caller: studio } = await callerFor(test.platform, { token: staff.token });
+      const draft = await studio.studio.createDraft({
+        title: "未发布",
+        description: "d",
+        creator: "c",
+        story: "s",
+        mediaSha256: sha256,
+        editionSize: 10,
+        priceFen: 100,
+        saleStartsAt: new Date(now - 60_000),
+        saleEndsAt: new Date(now + 86_400_000),
+        perPersonLimit: 1,
+        lockDays: 180,
+        regiftDays: 730,
+      });
+      const { caller: anonymous } = await callerFor(test.platform);
+      const collector = await callerFor(test.platform, { token: await tokens.get("verifiedCollector")!() });
+      const collectionId = draft.id;
+      await expectAppError(anonymous.catalog.get({ collectionId }), "collection.notFound", "NOT_FOUND");
+      await expectAppError(anonymous.drops.stock({ collectionId }), "collection.notFound", "NOT_FOUND");
+      expect((await anonymous.catalog.list()).map((c) => c.id)).not.toContain(collectionId);
+      await expectAppError(collector.caller.drops.allowance({ collectionId }), "collection.notFound", "NOT_FOUND");
+      await expectAppError(
+        collector.caller.drops.reserve({ collectionId, quantity: 1, idempotencyKey: "matrix-draft-1" }),
+        "collection.notFound",
+        "NOT_FOUND",
+      );
     });
 
     it("never shows a collector another collector's order", async () => {

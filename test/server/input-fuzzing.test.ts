@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { sql } from "drizzle-orm";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "../../server/http/app.js";
 
 import { buildHttpApp } from "../../server/http/app.js";
 import { appRouter } from "../../server/trpc/router.js";
@@ -23,6 +25,9 @@ import { recordFigures } from "./reliability-report.js";
  * 500 and no table changes. Values come from fast-check: wrong types, huge
  * and odd strings, negative, fractional and non-finite numbers, prototype
  * keys, deep nesting, and objects with the right keys holding wrong values.
+ * The routes outside tRPC (flash-sale reservation, uploads, payment
+ * notifications, the sandbox cashier) and malformed requests (broken JSON,
+ * oversized bodies, junk batches) get the same treatment.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 
@@ -118,88 +123,240 @@ async function tableCounts(test: TestPlatform): Promise<Record<string, number>> 
   return counts;
 }
 
-describe("input fuzzing through HTTP (pglite)", () => {
-  let test: TestPlatform;
-  let app: FastifyInstance;
-  const tokens = new Map<Role, string | null>();
+/** What each database's run adds to the figures. */
+const totals = {
+  databases: [] as string[],
+  procedures_fuzzed: withInput.length,
+  runs_per_procedure: RUNS,
+  cases: 0,
+  plain_route_cases: 0,
+  malformed_request_cases: 0,
+  server_errors: 0,
+  writes: 0,
+  statuses: {} as Record<string, number>,
+};
+const countStatus = (status: number) => {
+  totals.statuses[status] = (totals.statuses[status] ?? 0) + 1;
+};
 
-  beforeAll(async () => {
-    test = await createTestPlatform(databasesUnderTest()[0]!);
-    app = await buildHttpApp(test.platform, { logger: false });
-    const collection = await publishedCollection(test);
-    tokens.set("anonymous", null);
-    tokens.set("unverifiedCollector", (await login(test)).token);
-    tokens.set("verifiedCollector", (await verifiedCollector(test)).token);
-    const staff = await login(test);
-    await promote(test.platform, staff.user.id, "issuer_staff", collection.issuerId);
-    tokens.set("issuerA", staff.token);
-    tokens.set("issuerB", staff.token);
-    const operator = await login(test);
-    await promote(test.platform, operator.user.id, "operator");
-    tokens.set("operator", operator.token);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await test?.close();
-  });
+for (const database of databasesUnderTest()) {
+  describe(`input fuzzing through HTTP (${database.name})`, () => {
+    let test: TestPlatform;
+    let app: FastifyInstance;
+    let publishedId = 0;
+    const tokens = new Map<Role, string | null>();
 
-  it("answers every invalid input with a 4xx and writes nothing", async () => {
-    let cases = 0;
-    let serverErrors = 0;
-    let writes = 0;
-    const statuses: Record<string, number> = {};
-    const failures: string[] = [];
-    for (const path of withInput) {
-      const role = BASES[EXPECTED[path]!].at(-1)!;
+    beforeAll(async () => {
+      test = await createTestPlatform(database);
+      app = await buildHttpApp(test.platform, { logger: false });
+      const collection = await publishedCollection(test);
+      publishedId = collection.id;
+      tokens.set("anonymous", null);
+      tokens.set("unverifiedCollector", (await login(test)).token);
+      tokens.set("verifiedCollector", (await verifiedCollector(test)).token);
+      const staff = await login(test);
+      await promote(test.platform, staff.user.id, "issuer_staff", collection.issuerId);
+      tokens.set("issuerA", staff.token);
+      tokens.set("issuerB", staff.token);
+      const operator = await login(test);
+      await promote(test.platform, operator.user.id, "operator");
+      tokens.set("operator", operator.token);
+      totals.databases.push(database.name);
+    });
+    afterAll(async () => {
+      await app?.close();
+      await test?.close();
+    });
+
+    const cookieFor = (role: Role) => {
       const token = tokens.get(role) ?? null;
-      const mutation = procedures[path]!._def.type === "mutation";
-      const before = await tableCounts(test);
-      await fc
-        .assert(
-          fc.asyncProperty(invalidInput, async (input) => {
-            cases++;
-            const cookie = `csrf=fuzz-token${token === null ? "" : `; sid=${token}`}`;
-            const response = mutation
-              ? await app.inject({
-                  method: "POST",
-                  url: `/trpc/${path}`,
-                  headers: { cookie, "x-csrf-token": "fuzz-token", "content-type": "application/json" },
-                  payload: JSON.stringify(input ?? null),
-                })
-              : await app.inject({
-                  method: "GET",
-                  url: `/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input ?? null))}`,
-                  headers: { cookie },
-                });
-            statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
-            if (response.statusCode === 401 || response.statusCode === 403) {
-              failures.push(`${path}: the fuzzing caller was stopped at the door (${response.statusCode})`);
-            }
-            if (response.statusCode >= 500) {
-              serverErrors++;
-              failures.push(`${path}: ${response.statusCode} for ${JSON.stringify(input)?.slice(0, 200)}`);
-            }
-            return response.statusCode < 500;
-          }),
-          { numRuns: RUNS, seed: 20261124 },
-        )
-        .catch(() => undefined);
+      return `${CSRF_COOKIE}=fuzz-token${token === null ? "" : `; ${SESSION_COOKIE}=${token}`}`;
+    };
+
+    /** Compares row counts before and after, allowing only `expected` changes; returns the unexpected ones. */
+    async function unexpectedWrites(
+      before: Record<string, number>,
+      label: string,
+      expected: Record<string, number> = {},
+    ): Promise<string[]> {
       const after = await tableCounts(test);
+      const found: string[] = [];
       for (const table of Object.keys(before)) {
-        if (before[table] !== after[table]) {
-          writes++;
-          failures.push(`${path} wrote to ${table}: ${before[table]} → ${after[table]}`);
+        const grew = after[table]! - before[table]!;
+        if (grew !== (expected[table] ?? 0))
+          found.push(`${label} wrote to ${table}: ${before[table]} → ${after[table]}`);
+      }
+      totals.writes += found.length;
+      return found;
+    }
+
+    it("answers every invalid input with a 4xx and writes nothing", async () => {
+      const failures: string[] = [];
+      for (const path of withInput) {
+        const role = BASES[EXPECTED[path]!].at(-1)!;
+        const cookie = cookieFor(role);
+        const mutation = procedures[path]!._def.type === "mutation";
+        const before = await tableCounts(test);
+        await fc
+          .assert(
+            fc.asyncProperty(invalidInput, async (input) => {
+              totals.cases++;
+              const response = mutation
+                ? await app.inject({
+                    method: "POST",
+                    url: `/trpc/${path}`,
+                    headers: { cookie, [CSRF_HEADER]: "fuzz-token", "content-type": "application/json" },
+                    payload: JSON.stringify(input ?? null),
+                  })
+                : await app.inject({
+                    method: "GET",
+                    url: `/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input ?? null))}`,
+                    headers: { cookie },
+                  });
+              countStatus(response.statusCode);
+              if (response.statusCode === 401 || response.statusCode === 403) {
+                failures.push(`${path}: the fuzzing caller was stopped at the door (${response.statusCode})`);
+              }
+              if (response.statusCode >= 500) {
+                totals.server_errors++;
+                failures.push(`${path}: ${response.statusCode} for ${JSON.stringify(input)?.slice(0, 200)}`);
+              }
+              return response.statusCode < 500;
+            }),
+            { numRuns: RUNS, seed: 20261124 },
+          )
+          .catch(() => undefined);
+        failures.push(...(await unexpectedWrites(before, path)));
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it("answers junk on the routes outside tRPC with a 4xx, recording refused notifications and nothing else", async () => {
+      const failures: string[] = [];
+      const collector = cookieFor("verifiedCollector");
+      const staff = cookieFor("issuerA");
+      const junkText = fc.oneof(oddStrings, fc.json(), fc.string({ unit: "binary", maxLength: 200 }));
+      const junkSegment = fc.oneof(
+        fc.constant(String(publishedId + 1000)),
+        fc.string({ minLength: 1, maxLength: 80 }),
+        fc.constantFrom("..", "%00", "0", "-1", "1e309", "__proto__"),
+      );
+      const contentType = fc.constantFrom(
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "multipart/form-data; boundary=x",
+        "image/png",
+      );
+      const routes: Record<string, fc.Arbitrary<InjectOptions>> = {
+        reserve: fc.record({ id: junkSegment, body: invalidInput }).map(({ id, body }) => ({
+          method: "POST" as const,
+          url: `/api/drops/${encodeURIComponent(id)}/reserve`,
+          headers: { cookie: collector, [CSRF_HEADER]: "fuzz-token", "content-type": "application/json" },
+          payload: JSON.stringify(body ?? null),
+        })),
+        upload: fc.record({ bytes: fc.uint8Array({ maxLength: 256 }), type: contentType }).map(({ bytes, type }) => ({
+          method: "POST" as const,
+          url: "/media",
+          headers: { cookie: staff, [CSRF_HEADER]: "fuzz-token", "content-type": type },
+          payload: Buffer.from(bytes),
+        })),
+        mediaRead: junkSegment.map((id) => ({ method: "GET" as const, url: `/media/${encodeURIComponent(id)}` })),
+        cashier: junkSegment.map((id) => ({
+          method: "GET" as const,
+          url: `/pay/sandbox/cashier/${encodeURIComponent(id)}`,
+        })),
+        cashierPay: junkSegment.map((id) => ({
+          method: "POST" as const,
+          url: `/pay/sandbox/cashier/${encodeURIComponent(id)}/pay`,
+        })),
+        notification: fc
+          .record({
+            type: contentType,
+            body: fc.oneof(
+              junkText,
+              fc
+                .dictionary(
+                  fc.constantFrom("sign", "sign_type", "app_id", "out_trade_no", "total_amount", "trade_status", "%zz"),
+                  junkText,
+                )
+                .map((fields) =>
+                  Object.entries(fields)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join("&"),
+                ),
+            ),
+          })
+          .map(({ type, body }) => ({
+            method: "POST" as const,
+            url: "/pay/notify/sandbox",
+            headers: { "content-type": type },
+            payload: body,
+          })),
+      };
+      for (const [route, requests] of Object.entries(routes)) {
+        const before = await tableCounts(test);
+        let notifications = 0;
+        await fc
+          .assert(
+            fc.asyncProperty(requests, async (request) => {
+              totals.plain_route_cases++;
+              const response = await app.inject(request);
+              countStatus(response.statusCode);
+              if (route === "notification") notifications++;
+              if (response.statusCode >= 500) {
+                totals.server_errors++;
+                failures.push(
+                  `${route}: ${response.statusCode} for ${String(request.url)} ${response.body.slice(0, 200)}`,
+                );
+              }
+              return response.statusCode < 500;
+            }),
+            { numRuns: RUNS * 2, seed: 20261124 },
+          )
+          .catch(() => undefined);
+        // Every notification is recorded, refused ones included, for the payment trail.
+        failures.push(...(await unexpectedWrites(before, route, { payment_notifications: notifications })));
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it("answers malformed requests to /trpc with a 4xx and writes nothing", async () => {
+      const cookie = cookieFor("operator");
+      const headers = { cookie, [CSRF_HEADER]: "fuzz-token", "content-type": "application/json" };
+      const requests: InjectOptions[] = [
+        { method: "POST", url: "/trpc/auth.requestCode", headers, payload: "{not json" },
+        { method: "POST", url: "/trpc/auth.requestCode", headers, payload: "" },
+        { method: "POST", url: "/trpc/auth.requestCode", headers, payload: "[1,2,3]" },
+        { method: "POST", url: "/trpc/auth.requestCode", headers, payload: "x".repeat(2 * 1024 * 1024) },
+        { method: "POST", url: "/trpc/auth.requestCode,auth.login?batch=1", headers, payload: '{"0":1}' },
+        { method: "POST", url: "/trpc/auth.requestCode?batch=1", headers, payload: '"not a batch"' },
+        { method: "GET", url: "/trpc/catalog.get?input=%7Bbroken" },
+        { method: "GET", url: "/trpc/catalog.get?batch=1&input=%5B1%5D" },
+        { method: "GET", url: `/trpc/${"catalog.list,".repeat(500)}catalog.list?batch=1` },
+        { method: "GET", url: "/trpc/no.such.procedure" },
+        { method: "GET", url: `/trpc/${"a".repeat(6000)}` },
+        { method: "GET", url: "/trpc/__proto__.constructor" },
+        { method: "PUT", url: "/trpc/auth.login", headers, payload: "{}" },
+        { method: "DELETE", url: "/trpc/auth.logout", headers },
+      ];
+      const before = await tableCounts(test);
+      const failures: string[] = [];
+      for (const request of requests) {
+        totals.malformed_request_cases++;
+        const response = await app.inject(request);
+        countStatus(response.statusCode);
+        if (response.statusCode >= 500) {
+          totals.server_errors++;
+          failures.push(`${request.method} ${String(request.url).slice(0, 80)}: ${response.statusCode}`);
         }
       }
-    }
-    recordFigures("input_fuzzing", {
-      procedures_fuzzed: withInput.length,
-      runs_per_procedure: RUNS,
-      cases,
-      server_errors: serverErrors,
-      writes,
-      statuses,
+      failures.push(...(await unexpectedWrites(before, "malformed requests")));
+      expect(failures).toEqual([]);
     });
-    expect(failures).toEqual([]);
   });
+}
+
+afterAll(() => {
+  recordFigures("input_fuzzing", totals);
 });

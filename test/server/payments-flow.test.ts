@@ -189,6 +189,9 @@ for (const database of databasesUnderTest()) {
             ),
           ),
         ),
+        signed_amount_mismatch_accepted: accepted(
+          await post(notification({ out_trade_no: order.orderNo, total_amount: "0.01" })),
+        ),
         unknown_order_accepted: accepted(
           await post(notification({ out_trade_no: "SZ20261124AAAAAAAAAAAA", total_amount: "19.90" })),
         ),
@@ -215,7 +218,9 @@ for (const database of databasesUnderTest()) {
         forged_signature_accepted: false,
         wrong_app_id_accepted: false,
         tampered_amount_accepted: false,
+        signed_amount_mismatch_accepted: false,
         unknown_order_accepted: false,
+        refund_before_payment_accepted: false,
         replay: { sent: 100, applied: 1, duplicates: 99 },
       });
       // A refund notice for an order never paid changes nothing, whatever the answer.

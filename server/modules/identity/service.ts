@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 
-import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 import type { Db } from "../../db/client.js";
@@ -218,30 +218,43 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
       if (!challenge?.codeHash || !challenge.expiresAt || challenge.expiresAt <= now) {
         throw new AppError("auth.code.expired");
       }
+      // Both outcomes write only while the row still holds the code that was checked, and count in the
+      // statement itself: concurrent guesses each count, and none can spend a code a lock has removed.
+      const sameCode = and(eq(otpChallenges.phoneHash, hash), eq(otpChallenges.codeHash, challenge.codeHash));
+      const refuseStale = async (): Promise<never> => {
+        const [current] = await db.select().from(otpChallenges).where(eq(otpChallenges.phoneHash, hash));
+        if (current?.lockedUntil && current.lockedUntil > now) {
+          throw new AppError("auth.locked", {
+            retryAfterSeconds: Math.ceil((current.lockedUntil.getTime() - now.getTime()) / 1000),
+          });
+        }
+        throw new AppError("auth.code.expired");
+      };
       if (!equalHex(challenge.codeHash, codeHash(hash, code))) {
-        const failures = challenge.failures + 1;
-        const locked = failures >= deps.otpMaxFailures;
-        await db
+        const reachesLimit = sql`${otpChallenges.failures} + 1 >= ${deps.otpMaxFailures}`;
+        const lockedUntil = new Date(now.getTime() + deps.otpLockMinutes * 60_000).toISOString();
+        const [counted] = await db
           .update(otpChallenges)
-          .set(
-            locked
-              ? {
-                  failures: 0,
-                  codeHash: null,
-                  expiresAt: null,
-                  lockedUntil: new Date(now.getTime() + deps.otpLockMinutes * 60_000),
-                }
-              : { failures },
-          )
-          .where(eq(otpChallenges.phoneHash, hash));
-        if (locked) throw new AppError("auth.locked", { retryAfterSeconds: deps.otpLockMinutes * 60 });
-        throw new AppError("auth.code.wrong", { attemptsLeft: deps.otpMaxFailures - failures });
+          .set({
+            failures: sql`case when ${reachesLimit} then 0 else ${otpChallenges.failures} + 1 end`,
+            codeHash: sql`case when ${reachesLimit} then null else ${otpChallenges.codeHash} end`,
+            expiresAt: sql`case when ${reachesLimit} then null else ${otpChallenges.expiresAt} end`,
+            lockedUntil: sql`case when ${reachesLimit} then ${lockedUntil}::timestamptz else ${otpChallenges.lockedUntil} end`,
+          })
+          .where(sameCode)
+          .returning({ failures: otpChallenges.failures, codeHash: otpChallenges.codeHash });
+        if (counted === undefined) return refuseStale();
+        if (counted.codeHash === null)
+          throw new AppError("auth.locked", { retryAfterSeconds: deps.otpLockMinutes * 60 });
+        throw new AppError("auth.code.wrong", { attemptsLeft: deps.otpMaxFailures - counted.failures });
       }
       // The code is spent whatever happens next.
-      await db
+      const spent = await db
         .update(otpChallenges)
         .set({ codeHash: null, expiresAt: null, failures: 0 })
-        .where(eq(otpChallenges.phoneHash, hash));
+        .where(sameCode)
+        .returning({ phoneHash: otpChallenges.phoneHash });
+      if (spent.length === 0) return refuseStale();
       const user = await ensureAccount(db, phone);
       if (user.status !== "active") throw new AppError("account.erased");
       const token = randomToken();
