@@ -180,7 +180,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     catalog,
     kyc,
     clock,
-    mayBuy: lottery.mayBuy,
+    buyersAmong: lottery.buyersAmong,
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
   });

@@ -10,6 +10,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/a
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
 
+import { type ItemOutcome, createBatcher } from "../batching.js";
 import { AppError, type ErrorCode, errorCatalog } from "../errors.js";
 import { orderView } from "../modules/drops/router.js";
 import type { Platform } from "../platform.js";
@@ -38,6 +39,13 @@ const HTTP_STATUS: Record<string, number> = {
 
 const HOT_SESSION_TTL_MS = 60_000;
 const HOT_SESSION_LIMIT = 100_000;
+
+/** Who is behind a session token, as the flash-sale route needs to know. */
+interface HotSession {
+  userId: number;
+  role: string;
+  verified: boolean;
+}
 
 function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[errorCatalog[code].kind] ?? 500;
@@ -143,22 +151,37 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
   // button for the length of a drop), so a revoked session or a lapsed verification can still reserve for
   // at most HOT_SESSION_TTL_MS. Reserving spends nothing: paying goes through tRPC, which checks the
   // session on every call, and the reservation itself re-checks the identity commitment in the database.
-  const hotSessions = new Map<string, { userId: number; role: string; verified: boolean; until: number }>();
-  async function hotSession(token: string | undefined) {
+  const hotSessions = new Map<string, HotSession & { until: number }>();
+  // The crowd's sessions are looked up together: one query per batch of tokens instead of one per request.
+  const lookUpHotSessions = createBatcher(
+    async (tokens: string[]): Promise<ItemOutcome<HotSession | null>[]> => {
+      const found = await platform.identity.resolveSessions(platform.db, tokens);
+      const collectors = [...found.values()].filter((s) => s.user.role === "collector").map((s) => s.user.id);
+      const verified = await platform.kyc.verifiedCommitments(platform.db, collectors);
+      return tokens.map((token) => {
+        const session = found.get(token);
+        const value =
+          session === undefined
+            ? null
+            : { userId: session.user.id, role: session.user.role, verified: verified.has(session.user.id) };
+        return { ok: true, value };
+      });
+    },
+    { maxBatch: 500, maxInFlight: 4 },
+  );
+  async function hotSession(token: string | undefined): Promise<HotSession | null> {
     if (token === undefined) return null;
     const now = Date.now();
     const cached = hotSessions.get(token);
     if (cached !== undefined && cached.until > now) return cached;
-    const session = await platform.identity.resolveSession(platform.db, token);
+    const session = await lookUpHotSessions(token);
     if (session === null) {
       hotSessions.delete(token);
       return null;
     }
-    const verified = session.user.role === "collector" && (await platform.kyc.isVerified(platform.db, session.user.id));
     if (hotSessions.size >= HOT_SESSION_LIMIT) hotSessions.clear();
-    const entry = { userId: session.user.id, role: session.user.role, verified, until: now + HOT_SESSION_TTL_MS };
-    hotSessions.set(token, entry);
-    return entry;
+    hotSessions.set(token, { ...session, until: now + HOT_SESSION_TTL_MS });
+    return session;
   }
   const hotReserve = z.object({
     collectionId: z.coerce.number().int().positive(),

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -186,15 +186,22 @@ export function createLotteryService(deps: LotteryDependencies) {
     },
 
     /** Whether `commitment` may buy in a lottery drop: always when there is no lottery; only winners after the draw. */
-    async mayBuy(db: Db, collectionId: number, commitment: string): Promise<boolean> {
+    /** Those among `commitments` who may buy in the drop: everybody without a lottery, its winners with one. */
+    async buyersAmong(db: Db, collectionId: number, commitments: readonly string[]): Promise<Set<string>> {
       const lottery = await lotteryOf(db, collectionId);
-      if (lottery === undefined) return true;
-      if (!lottery.revealed) return false;
-      const [entry] = await db
-        .select({ won: lotteryEntries.won })
+      if (lottery === undefined) return new Set(commitments);
+      if (!lottery.revealed || commitments.length === 0) return new Set();
+      const winners = await db
+        .select({ commitment: lotteryEntries.commitment })
         .from(lotteryEntries)
-        .where(and(eq(lotteryEntries.lotteryId, lottery.id), eq(lotteryEntries.commitment, commitment)));
-      return entry?.won === true;
+        .where(
+          and(
+            eq(lotteryEntries.lotteryId, lottery.id),
+            inArray(lotteryEntries.commitment, [...commitments]),
+            eq(lotteryEntries.won, true),
+          ),
+        );
+      return new Set(winners.map((row) => row.commitment));
     },
   };
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
+import { type ItemOutcome, createBatcher } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
 import { editionSlots, orderEvents, orders, purchaseCounts } from "../../db/schema.js";
@@ -32,11 +33,20 @@ export interface DropsDependencies {
   reserveAttemptsPerMinute: number;
   /** The flash-sale admission gate (Redis when REDIS_URL is set, in memory otherwise). */
   gate: AdmissionGate;
-  /** Whether an identity may buy in a drop (lottery winners only, in lottery mode). */
-  mayBuy: (db: Db, collectionId: number, commitment: string) => Promise<boolean>;
+  /** Those among the identities who may buy in a drop (lottery winners only, in lottery mode). */
+  buyersAmong: (db: Db, collectionId: number, commitments: readonly string[]) => Promise<Set<string>>;
 }
 
 export type OrderRow = typeof orders.$inferSelect;
+
+type ReserveInput = { collectionId: number; quantity: number; idempotencyKey: string };
+/** An order as a reservation answers it; `repeated`: the key had its order already. */
+type Reserved = OrderRow & { editions: number[]; repeated: boolean };
+type ReserveAttempt = { db: Db; userId: number; input: ReserveInput };
+
+/** Most admitted reservations of one collection carried by one transaction, and such transactions at once. */
+const RESERVE_BATCH = 200;
+const RESERVE_BATCHES_IN_FLIGHT = 4;
 
 export interface Stock {
   editionSize: number;
@@ -108,73 +118,114 @@ export function createDropsService(deps: DropsDependencies) {
     return { editionSize: counts.available + counts.reserved + counts.sold, ...counts };
   }
 
-  function withoutMarker({ repeated: _repeated, ...order }: OrderRow & { editions: number[]; repeated: boolean }) {
+  function withoutMarker({ repeated: _repeated, ...order }: Reserved) {
     return order;
   }
 
+  type CollectionRow = Awaited<ReturnType<CatalogService["getPublished"]>>["collection"];
+
+  /** Why `quantity` editions may not be reserved by this identity now, or null when they may. */
+  function refusalOf(
+    collection: CollectionRow,
+    now: Date,
+    quantity: number,
+    commitment: string | undefined,
+    buyers: Set<string>,
+  ): AppError | null {
+    if (now < collection.saleStartsAt) {
+      return new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
+    }
+    if (now >= collection.saleEndsAt) return new AppError("drop.ended");
+    if (quantity > collection.perPersonLimit)
+      return new AppError("drop.limitReached", { limit: collection.perPersonLimit });
+    if (commitment === undefined) return new AppError("kyc.notVerified");
+    if (!buyers.has(commitment)) return new AppError("lottery.notWinner");
+    return null;
+  }
+
+  /** Raises each identity's count by its quantity within the limit; returns the identities that stayed within it. */
+  async function countPurchases(
+    tx: Db,
+    collection: CollectionRow,
+    wanted: readonly { commitment: string; quantity: number }[],
+  ): Promise<Set<string>> {
+    // Sorted, so concurrent batches lock the count rows in one order and cannot deadlock each other.
+    const sorted = [...wanted].sort((a, b) => (a.commitment < b.commitment ? -1 : a.commitment > b.commitment ? 1 : 0));
+    const counted = await tx.execute(sql`
+      insert into purchase_counts (collection_id, commitment, count)
+      values ${sql.join(
+        sorted.map((w) => sql`(${collection.id}, ${w.commitment}, ${w.quantity}::int)`),
+        sql`, `,
+      )}
+      on conflict (collection_id, commitment) do update
+        set count = purchase_counts.count + excluded.count
+        where purchase_counts.count + excluded.count <= ${collection.perPersonLimit}
+      returning commitment`);
+    return new Set(rowsOf(counted).map((row) => (row as { commitment: string }).commitment));
+  }
+
+  /**
+   * Claims `quantities[i]` available slots for `orderIds[i]`, skipping slots other transactions hold;
+   * returns each order's editions, or null when fewer slots are left than asked for.
+   */
+  async function claimSlots(
+    tx: Db,
+    collectionId: number,
+    claims: readonly { orderId: number; quantity: number }[],
+  ): Promise<Map<number, number[]> | null> {
+    const positions = claims.flatMap(({ orderId, quantity }) => Array.from({ length: quantity }, () => orderId));
+    const claimed = await tx.execute(sql`
+      with picked as (
+        select edition_no from edition_slots
+        where collection_id = ${collectionId} and status = 'available'
+        order by edition_no
+        limit ${positions.length}
+        for update skip locked),
+      numbered as (select edition_no, row_number() over (order by edition_no) as position from picked),
+      wanted (position, order_id) as (values ${sql.join(
+        positions.map((orderId, i) => sql`(${i + 1}::bigint, ${orderId}::bigint)`),
+        sql`, `,
+      )})
+      update edition_slots set status = 'reserved', order_id = wanted.order_id
+      from numbered join wanted using (position)
+      where edition_slots.collection_id = ${collectionId} and edition_slots.edition_no = numbered.edition_no
+      returning edition_slots.edition_no, edition_slots.order_id`);
+    const rows = rowsOf(claimed) as { edition_no: number; order_id: number | string }[];
+    if (rows.length < positions.length) return null;
+    const editions = new Map<number, number[]>();
+    for (const row of rows) {
+      const orderId = Number(row.order_id);
+      editions.set(orderId, [...(editions.get(orderId) ?? []), Number(row.edition_no)]);
+    }
+    for (const list of editions.values()) list.sort((a, b) => a - b);
+    return editions;
+  }
+
   /** The reservation itself: one transaction whose constraints decide. */
-  async function reserveInDb(
-    db: Db,
-    userId: number,
-    input: { collectionId: number; quantity: number; idempotencyKey: string },
-  ): Promise<OrderRow & { editions: number[]; repeated: boolean }> {
+  async function reserveInDb(db: Db, userId: number, input: ReserveInput): Promise<Reserved> {
     const retried = await findByKey(db, userId, input.idempotencyKey);
     if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id), repeated: true };
 
     const now = deps.clock();
     const { collection } = await deps.catalog.getPublished(db, input.collectionId);
-    // Known to exist from now on: its later attempts meet the gate first.
-    limits.set(collection.id, collection.perPersonLimit);
-    if (now < collection.saleStartsAt)
-      throw new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
-    if (now >= collection.saleEndsAt) throw new AppError("drop.ended");
-    if (input.quantity > collection.perPersonLimit) {
-      throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
-    }
-    const commitment = await deps.kyc.commitmentOf(db, userId);
-    if (commitment === null) throw new AppError("kyc.notVerified");
-    if (!(await deps.mayBuy(db, collection.id, commitment))) throw new AppError("lottery.notWinner");
+    const commitment = (await deps.kyc.verifiedCommitments(db, [userId])).get(userId);
+    const buyers =
+      commitment === undefined ? new Set<string>() : await deps.buyersAmong(db, collection.id, [commitment]);
+    const refusal = refusalOf(collection, now, input.quantity, commitment, buyers);
+    if (refusal !== null) throw refusal;
 
     try {
       const order = await db.transaction(async (tx) => {
-        const counted = await tx.execute(sql`
-          insert into purchase_counts (collection_id, commitment, count)
-          values (${collection.id}, ${commitment}, ${input.quantity})
-          on conflict (collection_id, commitment) do update
-            set count = purchase_counts.count + excluded.count
-            where purchase_counts.count + excluded.count <= ${collection.perPersonLimit}
-          returning count`);
-        if (rowsOf(counted).length === 0) throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
-
+        const within = await countPurchases(tx, collection, [{ commitment: commitment!, quantity: input.quantity }]);
+        if (within.size === 0) throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
         const [created] = await tx
           .insert(orders)
-          .values({
-            orderNo: newOrderNo(now),
-            userId,
-            collectionId: collection.id,
-            commitment,
-            quantity: input.quantity,
-            unitPriceFen: collection.priceFen,
-            amountFen: input.quantity * collection.priceFen,
-            idempotencyKey: input.idempotencyKey,
-            expiresAt: new Date(now.getTime() + deps.paymentWindowMinutes * 60_000),
-            createdAt: now,
-            updatedAt: now,
-          })
+          .values(newOrder(collection, now, userId, commitment!, input))
           .returning();
-        const claimed = await tx.execute(sql`
-          update edition_slots set status = 'reserved', order_id = ${created!.id}
-          where (collection_id, edition_no) in (
-            select collection_id, edition_no from edition_slots
-            where collection_id = ${collection.id} and status = 'available'
-            order by edition_no
-            limit ${input.quantity}
-            for update skip locked)
-          returning edition_no`);
-        const editions = rowsOf(claimed).map((row) => Number((row as { edition_no: number }).edition_no));
-        if (editions.length < input.quantity) throw new AppError("drop.soldOut");
+        const editions = await claimSlots(tx, collection.id, [{ orderId: created!.id, quantity: input.quantity }]);
+        if (editions === null) throw new AppError("drop.soldOut");
         await history(tx, created!.id, null, "created");
-        return { ...created!, editions: editions.sort((a, b) => a - b) };
+        return { ...created!, editions: editions.get(created!.id)! };
       });
       return { ...order, repeated: false };
     } catch (error) {
@@ -187,6 +238,150 @@ export function createDropsService(deps: DropsDependencies) {
     }
   }
 
+  function newOrder(collection: CollectionRow, now: Date, userId: number, commitment: string, input: ReserveInput) {
+    return {
+      orderNo: newOrderNo(now),
+      userId,
+      collectionId: collection.id,
+      commitment,
+      quantity: input.quantity,
+      unitPriceFen: collection.priceFen,
+      amountFen: input.quantity * collection.priceFen,
+      idempotencyKey: input.idempotencyKey,
+      expiresAt: new Date(now.getTime() + deps.paymentWindowMinutes * 60_000),
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** A whole batch could not be reserved together (someone over the limit, too few slots): each goes alone. */
+  class BatchFallback extends Error {}
+
+  /**
+   * Group commit of admitted reservations of one collection: the checks read once for the batch, then one
+   * transaction with a statement per step for all of it (orders, counts, slots, history). Should any
+   * attempt of the batch be refused inside the transaction, it rolls back and every attempt takes the
+   * one-at-a-time path, whose answers are exact; the batch only saves round trips.
+   */
+  async function reserveBatch(attempts: readonly ReserveAttempt[]): Promise<ItemOutcome<Reserved>[]> {
+    const db = attempts[0]!.db;
+    const collectionId = attempts[0]!.input.collectionId;
+    const outcomes: (ItemOutcome<Reserved> | undefined)[] = attempts.map(() => undefined);
+    const alone = async (i: number) => {
+      const { userId, input } = attempts[i]!;
+      try {
+        outcomes[i] = { ok: true, value: await reserveInDb(attempts[i]!.db, userId, input) };
+      } catch (error) {
+        outcomes[i] = { ok: false, error };
+      }
+    };
+
+    let collection: CollectionRow;
+    try {
+      ({ collection } = await deps.catalog.getPublished(db, collectionId));
+    } catch (error) {
+      return attempts.map(() => ({ ok: false, error }));
+    }
+    const now = deps.clock();
+    const commitments = await deps.kyc.verifiedCommitments(
+      db,
+      attempts.map((a) => a.userId),
+    );
+    const buyers = await deps.buyersAmong(db, collectionId, [...new Set(commitments.values())]);
+    const together: number[] = [];
+    const later: number[] = [];
+    const seen = new Set<string>();
+    attempts.forEach(({ userId, input }, i) => {
+      const commitment = commitments.get(userId);
+      const refusal = refusalOf(collection, now, input.quantity, commitment, buyers);
+      if (refusal !== null) outcomes[i] = { ok: false, error: refusal };
+      // One attempt per person (and per key) in a batch: a second one's answer depends on the first.
+      else if (seen.has(commitment!) || seen.has(`${userId}:${input.idempotencyKey}`)) later.push(i);
+      else {
+        seen.add(commitment!).add(`${userId}:${input.idempotencyKey}`);
+        together.push(i);
+      }
+    });
+
+    if (together.length > 0) {
+      try {
+        const reserved = await db.transaction(async (tx) => {
+          const created = await tx
+            .insert(orders)
+            .values(
+              together.map((i) => {
+                const { userId, input } = attempts[i]!;
+                return newOrder(collection, now, userId, commitments.get(userId)!, input);
+              }),
+            )
+            .onConflictDoNothing({ target: [orders.userId, orders.idempotencyKey] })
+            .returning();
+          // A key that already has its order is a retry: it is answered alone, after this batch.
+          if (created.length < together.length) throw new BatchFallback();
+          const within = await countPurchases(
+            tx,
+            collection,
+            created.map((order) => ({ commitment: order.commitment, quantity: order.quantity })),
+          );
+          if (within.size < created.length) throw new BatchFallback();
+          const editions = await claimSlots(
+            tx,
+            collectionId,
+            created.map((order) => ({ orderId: order.id, quantity: order.quantity })),
+          );
+          if (editions === null) throw new BatchFallback();
+          await tx
+            .insert(orderEvents)
+            .values(
+              created.map((order) => ({
+                orderId: order.id,
+                fromStatus: null,
+                toStatus: "created",
+                reason: "",
+                at: now,
+              })),
+            );
+          return new Map(
+            created.map((order) => [
+              `${order.userId}:${order.idempotencyKey}`,
+              { ...order, editions: editions.get(order.id)! },
+            ]),
+          );
+        });
+        for (const i of together) {
+          const { userId, input } = attempts[i]!;
+          outcomes[i] = { ok: true, value: { ...reserved.get(`${userId}:${input.idempotencyKey}`)!, repeated: false } };
+        }
+      } catch {
+        // Whatever stopped the batch (a refusal, a lost connection, a deadlock), the rollback left nothing;
+        // each attempt is tried alone, where idempotency keys make a batch that did commit harmless.
+        later.push(...together);
+      }
+    }
+    for (const i of later.sort((a, b) => a - b)) await alone(i);
+    return outcomes.map((outcome) => outcome!);
+  }
+
+  /** One group-commit queue per collection. */
+  const groups = new Map<number, (attempt: ReserveAttempt) => Promise<Reserved>>();
+  function reserveGrouped(attempt: ReserveAttempt): Promise<Reserved> {
+    let group = groups.get(attempt.input.collectionId);
+    if (group === undefined) {
+      group = createBatcher(reserveBatch, { maxBatch: RESERVE_BATCH, maxInFlight: RESERVE_BATCHES_IN_FLIGHT });
+      groups.set(attempt.input.collectionId, group);
+    }
+    return group(attempt);
+  }
+
+  /** A collection's per-person limit, read once: a published collection's terms are fixed. */
+  async function limitOf(db: Db, collectionId: number): Promise<number> {
+    const known = limits.get(collectionId);
+    if (known !== undefined) return known;
+    const { collection } = await deps.catalog.getPublished(db, collectionId);
+    limits.set(collectionId, collection.perPersonLimit);
+    return collection.perPersonLimit;
+  }
+
   return {
     /** Pre-allocates one slot per edition; called once when a collection is published. */
     async allocate(db: Db, collectionId: number, editionSize: number) {
@@ -196,11 +391,7 @@ export function createDropsService(deps: DropsDependencies) {
         on conflict do nothing`);
     },
 
-    async reserve(
-      db: Db,
-      userId: number,
-      input: { collectionId: number; quantity: number; idempotencyKey: string },
-    ): Promise<OrderRow & { editions: number[] }> {
+    async reserve(db: Db, userId: number, input: ReserveInput): Promise<OrderRow & { editions: number[] }> {
       try {
         await attempts.consume(String(userId));
       } catch (error) {
@@ -210,14 +401,9 @@ export function createDropsService(deps: DropsDependencies) {
         throw error;
       }
       // The gate answers the crowd that comes after the last edition; the database decides everyone else.
-      const limit = limits.get(input.collectionId);
+      const limit = await limitOf(db, input.collectionId);
       // One verified account per identity, so the account stands for the person at the gate.
-      const attempt = { key: `${userId}:${input.idempotencyKey}`, holder: String(userId), limit: limit ?? 0 };
-      if (limit === undefined) {
-        const order = await reserveInDb(db, userId, input);
-        if (!order.repeated) await deps.gate.remember(input.collectionId, input.quantity, attempt);
-        return withoutMarker(order);
-      }
+      const attempt = { key: `${userId}:${input.idempotencyKey}`, holder: String(userId), limit };
       const admission = await deps.gate.admit(
         input.collectionId,
         input.quantity,
@@ -229,7 +415,7 @@ export function createDropsService(deps: DropsDependencies) {
       if (admission === "known") return withoutMarker(await reserveInDb(db, userId, input));
       let reserved;
       try {
-        reserved = await reserveInDb(db, userId, input);
+        reserved = await reserveGrouped({ db, userId, input });
       } catch (error) {
         await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
         throw error;

@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 
-import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 import type { Db } from "../../db/client.js";
@@ -64,6 +64,8 @@ export interface IdentityService {
     input: { phone: string; code: string; ip: string; userAgent: string },
   ): Promise<{ token: string; user: SessionUser }>;
   resolveSession(db: Db, token: string): Promise<ResolvedSession | null>;
+  /** The live sessions among `tokens`, in one query (the flash-sale route resolves its crowd in batches). */
+  resolveSessions(db: Db, tokens: readonly string[]): Promise<Map<string, ResolvedSession>>;
   logout(db: Db, sessionId: string): Promise<void>;
   listSessions(
     db: Db,
@@ -142,6 +144,27 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
       const [raced] = await db.select().from(users).where(eq(users.phoneHash, hash));
       return toSessionUser(raced!);
     }
+  }
+
+  async function resolveSessions(db: Db, tokens: readonly string[]): Promise<Map<string, ResolvedSession>> {
+    const byId = new Map<string, string>();
+    for (const token of tokens) if (token.length >= 20 && token.length <= 100) byId.set(sessionIdOf(token), token);
+    const found = new Map<string, ResolvedSession>();
+    if (byId.size === 0) return found;
+    const now = deps.clock();
+    const rows = await db
+      .select({ session: sessions, user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(inArray(sessions.id, [...byId.keys()]), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)));
+    const stale: string[] = [];
+    for (const row of rows) {
+      if (row.user.status !== "active") continue;
+      found.set(byId.get(row.session.id)!, { sessionId: row.session.id, user: toSessionUser(row.user) });
+      if (now.getTime() - row.session.lastSeenAt.getTime() > SESSION_TOUCH_MS) stale.push(row.session.id);
+    }
+    if (stale.length > 0) await db.update(sessions).set({ lastSeenAt: now }).where(inArray(sessions.id, stale));
+    return found;
   }
 
   return {
@@ -268,20 +291,10 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
     },
 
     async resolveSession(db, token) {
-      if (token.length < 20 || token.length > 100) return null;
-      const id = sessionIdOf(token);
-      const now = deps.clock();
-      const [row] = await db
-        .select({ session: sessions, user: users })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(and(eq(sessions.id, id), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)));
-      if (row === undefined || row.user.status !== "active") return null;
-      if (now.getTime() - row.session.lastSeenAt.getTime() > SESSION_TOUCH_MS) {
-        await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
-      }
-      return { sessionId: id, user: toSessionUser(row.user) };
+      return (await resolveSessions(db, [token])).get(token) ?? null;
     },
+
+    resolveSessions,
 
     async logout(db, sessionId) {
       await db.update(sessions).set({ revokedAt: deps.clock() }).where(eq(sessions.id, sessionId));

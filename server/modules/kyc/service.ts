@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lte, ne } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lte, ne } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -50,6 +50,8 @@ export interface KycService {
   isVerified(db: Db, userId: number): Promise<boolean>;
   /** The identity commitment of a verified account (for per-person limits), or null. */
   commitmentOf(db: Db, userId: number): Promise<string | null>;
+  /** The identity commitments of those among `userIds` holding an unexpired verification, in one query. */
+  verifiedCommitments(db: Db, userIds: readonly number[]): Promise<Map<number, string>>;
   /** The person's own data, decrypted, for a data export. */
   exportIdentity(db: Db, userId: number): Promise<{ name: string; idNumber: string } | null>;
   /** Starts the retention clock of the account's PII (an erasure request). */
@@ -254,6 +256,21 @@ export function createKycService(deps: KycDependencies): KycService {
     async isVerified(db, userId) {
       const row = await readIdentity(db, userId);
       return row !== undefined && row.purgedAt === null && row.expiresAt > deps.clock();
+    },
+
+    async verifiedCommitments(db, userIds) {
+      if (userIds.length === 0) return new Map();
+      const rows = await db
+        .select({ userId: kycIdentities.userId, commitment: kycIdentities.commitment })
+        .from(kycIdentities)
+        .where(
+          and(
+            inArray(kycIdentities.userId, [...new Set(userIds)]),
+            isNull(kycIdentities.purgedAt),
+            gt(kycIdentities.expiresAt, deps.clock()),
+          ),
+        );
+      return new Map(rows.map((row) => [row.userId, row.commitment]));
     },
 
     async commitmentOf(db, userId) {

@@ -1,0 +1,52 @@
+/**
+ * Group commit for hot paths: callers hand in one item each and wait for its
+ * own answer, while the items that arrive during a running batch are carried
+ * together by the next one. Under a crowd, N callers cost about N / batch-size
+ * database round trips instead of N; alone, a caller waits for nobody (a
+ * batch starts at once when fewer than `maxInFlight` are running).
+ */
+export interface BatcherOptions {
+  /** Most items one batch carries. */
+  maxBatch: number;
+  /** Most batches running at once; more items wait for the next free one. */
+  maxInFlight: number;
+}
+
+/** What a batch answers for each of its items, in the items' order. */
+export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+export function createBatcher<I, O>(
+  run: (items: I[]) => Promise<ItemOutcome<O>[]>,
+  options: BatcherOptions,
+): (item: I) => Promise<O> {
+  const waiting: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
+  let inFlight = 0;
+
+  function startBatches() {
+    while (inFlight < options.maxInFlight && waiting.length > 0) {
+      const batch = waiting.splice(0, options.maxBatch);
+      inFlight++;
+      run(batch.map((entry) => entry.item))
+        .then(
+          (outcomes) =>
+            batch.forEach((entry, i) => {
+              const outcome = outcomes[i];
+              if (outcome === undefined) entry.reject(new Error("batch answered fewer items than it was given"));
+              else if (outcome.ok) entry.resolve(outcome.value);
+              else entry.reject(outcome.error);
+            }),
+          (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+        )
+        .finally(() => {
+          inFlight--;
+          startBatches();
+        });
+    }
+  }
+
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      waiting.push({ item, resolve, reject });
+      startBatches();
+    });
+}
