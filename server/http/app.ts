@@ -37,7 +37,7 @@ const HTTP_STATUS: Record<string, number> = {
   INTERNAL_SERVER_ERROR: 500,
 };
 
-const HOT_SESSION_TTL_MS = 60_000;
+const HOT_SESSION_TTL_MS = 10_000;
 const HOT_SESSION_LIMIT = 100_000;
 
 /** Who is behind a session token, as the flash-sale route needs to know. */
@@ -147,10 +147,10 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
 
   // The flash-sale hot path: reservation as a plain route (tRPC's batching and envelope cost more than the
   // work itself when thousands arrive per second). Same session, CSRF, validation, service and refusals as
-  // `drops.reserve`; who is behind a session token is remembered for a minute (a crowd retries the same
-  // button for the length of a drop), so a revoked session or a lapsed verification can still reserve for
-  // at most HOT_SESSION_TTL_MS. Reserving spends nothing: paying goes through tRPC, which checks the
-  // session on every call, and the reservation itself re-checks the identity commitment in the database.
+  // `drops.reserve`; who is behind a session token is remembered for HOT_SESSION_TTL_MS (a crowd presses
+  // the same button again and again), so a revoked session can still reserve for at most that long.
+  // Reserving spends nothing: paying goes through tRPC, which checks the session on every call, and the
+  // reservation itself re-reads the verification in the database.
   const hotSessions = new Map<string, HotSession & { until: number }>();
   // The crowd's sessions are looked up together: one query per batch of tokens instead of one per request.
   const lookUpHotSessions = createBatcher(

@@ -84,15 +84,22 @@ export function createRedisGate(url: string): AdmissionGate {
   const holders = (id: number) => `shuzang:gate:${id}:held`;
   const recheckDue = soldOutRechecks();
   /** Runs one of the scripts on a collection's three keys with the attempt's arguments. */
+  // Loaded once and then called by hash (EVALSHA): the scripts' text is not sent with every attempt.
+  redis.defineCommand("gateAdmit", { numberOfKeys: 3, lua: ADMIT });
+  redis.defineCommand("gateRemember", { numberOfKeys: 3, lua: REMEMBER });
+  redis.defineCommand("gateGiveBack", { numberOfKeys: 3, lua: GIVE_BACK });
+  const scripts = redis as unknown as Record<
+    "gateAdmit" | "gateRemember" | "gateGiveBack",
+    (...args: (string | number)[]) => Promise<unknown>
+  >;
+  /** Runs one of the scripts on a collection's three keys with the attempt's arguments. */
   const runScript = (
-    script: string,
+    script: "gateAdmit" | "gateRemember" | "gateGiveBack",
     collectionId: number,
     quantity: number,
     attempt: { key: string; holder: string; limit?: number },
   ) =>
-    redis.eval(
-      script,
-      3,
+    scripts[script](
       key(collectionId),
       attempts(collectionId),
       holders(collectionId),
@@ -105,7 +112,7 @@ export function createRedisGate(url: string): AdmissionGate {
     collectionId: number,
     quantity: number,
     attempt: { key: string; holder: string; limit: number },
-  ) => Number(await runScript(ADMIT, collectionId, quantity, attempt));
+  ) => Number(await runScript("gateAdmit", collectionId, quantity, attempt));
   return {
     kind: "redis",
     async admit(collectionId, quantity, attempt, availableInDb) {
@@ -124,10 +131,10 @@ export function createRedisGate(url: string): AdmissionGate {
       return answer === 1 ? "admitted" : answer === 3 ? "known" : answer === 2 ? "limitReached" : "soldOut";
     },
     async giveBack(collectionId, quantity, attempt) {
-      await runScript(GIVE_BACK, collectionId, quantity, attempt);
+      await runScript("gateGiveBack", collectionId, quantity, attempt);
     },
     async remember(collectionId, quantity, attempt) {
-      await runScript(REMEMBER, collectionId, quantity, attempt);
+      await runScript("gateRemember", collectionId, quantity, attempt);
     },
     async reset(collectionId) {
       await redis.del(key(collectionId), attempts(collectionId), holders(collectionId));

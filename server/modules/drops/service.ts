@@ -63,11 +63,6 @@ export function newOrderNo(now: Date): string {
 }
 
 export function createDropsService(deps: DropsDependencies) {
-  /**
-   * Per-person limits of collections a reservation has found published; unknown ids go to the
-   * database, which says "not found". Terms are fixed once a collection is published.
-   */
-  const limits = new Map<number, number>();
   const attempts = new RateLimiterMemory({ keyPrefix: "reserve", points: deps.reserveAttemptsPerMinute, duration: 60 });
 
   async function history(db: Db, orderId: number, from: string | null, to: string, reason = "") {
@@ -165,40 +160,37 @@ export function createDropsService(deps: DropsDependencies) {
   }
 
   /**
-   * Claims `quantities[i]` available slots for `orderIds[i]`, skipping slots other transactions hold;
-   * returns each order's editions, or null when fewer slots are left than asked for.
+   * Locks up to `count` available slots, lowest edition numbers first, skipping those other transactions
+   * hold. The limit stands outside the locking subquery so that rows are locked as they are pulled: a slot
+   * another buyer took since this statement's snapshot is skipped and the next one pulled. (With the limit
+   * inside, rows are counted before locking, and one taken meanwhile makes the answer short: "sold out"
+   * while editions are left.)
    */
-  async function claimSlots(
-    tx: Db,
-    collectionId: number,
-    claims: readonly { orderId: number; quantity: number }[],
-  ): Promise<Map<number, number[]> | null> {
-    const positions = claims.flatMap(({ orderId, quantity }) => Array.from({ length: quantity }, () => orderId));
-    const claimed = await tx.execute(sql`
-      with picked as (
+  async function lockFreeSlots(tx: Db, collectionId: number, count: number): Promise<number[]> {
+    const locked = await tx.execute(sql`
+      select edition_no from (
         select edition_no from edition_slots
         where collection_id = ${collectionId} and status = 'available'
         order by edition_no
-        limit ${positions.length}
-        for update skip locked),
-      numbered as (select edition_no, row_number() over (order by edition_no) as position from picked),
-      wanted (position, order_id) as (values ${sql.join(
-        positions.map((orderId, i) => sql`(${i + 1}::bigint, ${orderId}::bigint)`),
+        for update skip locked) as free
+      limit ${count}`);
+    return rowsOf(locked).map((row) => Number((row as { edition_no: number }).edition_no));
+  }
+
+  /** Reserves locked slots for their orders. */
+  async function assignSlots(
+    tx: Db,
+    collectionId: number,
+    assignments: readonly { orderId: number; editions: number[] }[],
+  ) {
+    const pairs = assignments.flatMap(({ orderId, editions }) => editions.map((editionNo) => ({ orderId, editionNo })));
+    await tx.execute(sql`
+      update edition_slots set status = 'reserved', order_id = assigned.order_id
+      from (values ${sql.join(
+        pairs.map(({ orderId, editionNo }) => sql`(${editionNo}::int, ${orderId}::bigint)`),
         sql`, `,
-      )})
-      update edition_slots set status = 'reserved', order_id = wanted.order_id
-      from numbered join wanted using (position)
-      where edition_slots.collection_id = ${collectionId} and edition_slots.edition_no = numbered.edition_no
-      returning edition_slots.edition_no, edition_slots.order_id`);
-    const rows = rowsOf(claimed) as { edition_no: number; order_id: number | string }[];
-    if (rows.length < positions.length) return null;
-    const editions = new Map<number, number[]>();
-    for (const row of rows) {
-      const orderId = Number(row.order_id);
-      editions.set(orderId, [...(editions.get(orderId) ?? []), Number(row.edition_no)]);
-    }
-    for (const list of editions.values()) list.sort((a, b) => a - b);
-    return editions;
+      )}) as assigned (edition_no, order_id)
+      where edition_slots.collection_id = ${collectionId} and edition_slots.edition_no = assigned.edition_no`);
   }
 
   /** The reservation itself: one transaction whose constraints decide. */
@@ -222,10 +214,11 @@ export function createDropsService(deps: DropsDependencies) {
           .insert(orders)
           .values(newOrder(collection, now, userId, commitment!, input))
           .returning();
-        const editions = await claimSlots(tx, collection.id, [{ orderId: created!.id, quantity: input.quantity }]);
-        if (editions === null) throw new AppError("drop.soldOut");
+        const editions = await lockFreeSlots(tx, collection.id, input.quantity);
+        if (editions.length < input.quantity) throw new AppError("drop.soldOut");
+        await assignSlots(tx, collection.id, [{ orderId: created!.id, editions }]);
         await history(tx, created!.id, null, "created");
-        return { ...created!, editions: editions.get(created!.id)! };
+        return { ...created!, editions };
       });
       return { ...order, repeated: false };
     } catch (error) {
@@ -306,55 +299,69 @@ export function createDropsService(deps: DropsDependencies) {
     if (together.length > 0) {
       try {
         const reserved = await db.transaction(async (tx) => {
+          const free = await lockFreeSlots(
+            tx,
+            collectionId,
+            together.reduce((sum, i) => sum + attempts[i]!.input.quantity, 0),
+          );
+          // First come, first served: the attempts that fit in what is left, in the order they arrived.
+          let left = free.length;
+          const fitting = together.filter((i) => {
+            const fits = attempts[i]!.input.quantity <= left;
+            if (fits) left -= attempts[i]!.input.quantity;
+            else outcomes[i] = { ok: false, error: new AppError("drop.soldOut") };
+            return fits;
+          });
+          if (fitting.length === 0) return new Map<string, Reserved>();
           const created = await tx
             .insert(orders)
             .values(
-              together.map((i) => {
+              fitting.map((i) => {
                 const { userId, input } = attempts[i]!;
                 return newOrder(collection, now, userId, commitments.get(userId)!, input);
               }),
             )
             .onConflictDoNothing({ target: [orders.userId, orders.idempotencyKey] })
             .returning();
-          // A key that already has its order is a retry: it is answered alone, after this batch.
-          if (created.length < together.length) throw new BatchFallback();
+          // A key that already has its order is a retry: it is answered alone.
+          if (created.length < fitting.length) throw new BatchFallback("retried key");
           const within = await countPurchases(
             tx,
             collection,
             created.map((order) => ({ commitment: order.commitment, quantity: order.quantity })),
           );
-          if (within.size < created.length) throw new BatchFallback();
-          const editions = await claimSlots(
-            tx,
-            collectionId,
-            created.map((order) => ({ orderId: order.id, quantity: order.quantity })),
+          if (within.size < created.length) throw new BatchFallback("over the limit");
+          let next = 0;
+          const assignments = created.map((order) => ({
+            orderId: order.id,
+            editions: free.slice(next, (next += order.quantity)),
+          }));
+          await assignSlots(tx, collectionId, assignments);
+          await tx.insert(orderEvents).values(
+            created.map((order) => ({
+              orderId: order.id,
+              fromStatus: null,
+              toStatus: "created",
+              reason: "",
+              at: now,
+            })),
           );
-          if (editions === null) throw new BatchFallback();
-          await tx
-            .insert(orderEvents)
-            .values(
-              created.map((order) => ({
-                orderId: order.id,
-                fromStatus: null,
-                toStatus: "created",
-                reason: "",
-                at: now,
-              })),
-            );
           return new Map(
-            created.map((order) => [
+            created.map((order, k) => [
               `${order.userId}:${order.idempotencyKey}`,
-              { ...order, editions: editions.get(order.id)! },
+              { ...order, editions: assignments[k]!.editions, repeated: false },
             ]),
           );
         });
         for (const i of together) {
           const { userId, input } = attempts[i]!;
-          outcomes[i] = { ok: true, value: { ...reserved.get(`${userId}:${input.idempotencyKey}`)!, repeated: false } };
+          const order = reserved.get(`${userId}:${input.idempotencyKey}`);
+          if (order !== undefined) outcomes[i] = { ok: true, value: order };
         }
       } catch {
         // Whatever stopped the batch (a refusal, a lost connection, a deadlock), the rollback left nothing;
         // each attempt is tried alone, where idempotency keys make a batch that did commit harmless.
+        for (const i of together) outcomes[i] = undefined;
         later.push(...together);
       }
     }
@@ -373,13 +380,17 @@ export function createDropsService(deps: DropsDependencies) {
     return group(attempt);
   }
 
-  /** A collection's per-person limit, read once: a published collection's terms are fixed. */
-  async function limitOf(db: Db, collectionId: number): Promise<number> {
-    const known = limits.get(collectionId);
-    if (known !== undefined) return known;
-    const { collection } = await deps.catalog.getPublished(db, collectionId);
-    limits.set(collectionId, collection.perPersonLimit);
-    return collection.perPersonLimit;
+  /** A collection's per-person limit, read once (the crowd's first attempts share one read): terms are fixed once published. */
+  const limits = new Map<number, Promise<number>>();
+  function limitOf(db: Db, collectionId: number): Promise<number> {
+    let limit = limits.get(collectionId);
+    if (limit === undefined) {
+      limit = deps.catalog.getPublished(db, collectionId).then(({ collection }) => collection.perPersonLimit);
+      limits.set(collectionId, limit);
+      // An unknown or unpublished collection is asked again next time.
+      limit.catch(() => limits.delete(collectionId));
+    }
+    return limit;
   }
 
   return {
