@@ -84,6 +84,8 @@ const environmentSchema = z.object({
     .pipe(z.array(z.string().regex(/^1[3-9]\d{9}$/, "must be 11-digit mainland mobile numbers, comma-separated"))),
   /** Seeds the demo issuer, collections and accounts into an empty database (`npm start` sets it). */
   DEMO_SEED: booleanFromEnv.default(false),
+  /** When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (the scraper's secret). */
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   MEDIA_MAX_BYTES: z.coerce
     .number()
     .int()

@@ -14,7 +14,7 @@ import { type ItemOutcome, createBatcher } from "../batching.js";
 import { AppError, type ErrorCode, errorCatalog } from "../errors.js";
 import { orderView } from "../modules/drops/router.js";
 import type { Platform } from "../platform.js";
-import { randomToken } from "../security/crypto.js";
+import { randomToken, sameSecret } from "../security/crypto.js";
 import type { Context } from "../trpc/init.js";
 import { type AppRouter, appRouter } from "../trpc/router.js";
 
@@ -121,10 +121,17 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
 
   app.get("/healthz", async () => ({ status: "ok" }));
 
-  // Prometheus scrape endpoint; keep it on the internal network in production.
-  app.get("/metrics", async (_request, reply) =>
-    reply.header("content-type", platform.metrics.registry.contentType).send(await platform.metrics.registry.metrics()),
-  );
+  // Prometheus scrape endpoint: behind the scraper's bearer token when METRICS_TOKEN is set; keep it on the
+  // internal network either way.
+  const metricsToken = platform.config.env.METRICS_TOKEN;
+  app.get("/metrics", async (request, reply) => {
+    if (metricsToken !== undefined && !sameSecret(request.headers.authorization ?? "", `Bearer ${metricsToken}`)) {
+      return reply.code(401).header("www-authenticate", "Bearer").send(refusal("auth.required"));
+    }
+    return reply
+      .header("content-type", platform.metrics.registry.contentType)
+      .send(await platform.metrics.registry.metrics());
+  });
 
   app.get("/readyz", async (_request, reply) => {
     const [database, chain] = await Promise.all([

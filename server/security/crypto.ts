@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * Authenticated encryption of personal data at rest (AES-256-GCM). Each
@@ -50,6 +50,11 @@ export function hmacHex(key: string, value: string): string {
 }
 
 /** Constant-time comparison of two hex strings. */
+/** Compares two secrets in constant time, whatever their lengths (their digests are compared). */
+export function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+}
+
 export function equalHex(a: string, b: string): boolean {
   const left = Buffer.from(a, "hex");
   const right = Buffer.from(b, "hex");

@@ -79,6 +79,27 @@ describe("HTTP host", () => {
     expect(ready.json()).toEqual({ status: "not-ready", database: true, chain: false });
   });
 
+  it("serves /metrics only to the scraper's bearer token when METRICS_TOKEN is set", async () => {
+    expect((await app.inject("/metrics")).statusCode).toBe(200); // no token configured: internal network only
+    const token = "scraper-secret-0123456789";
+    const guarded = await createTestPlatform(pglite!, { env: { METRICS_TOKEN: token } });
+    const guardedApp = await buildHttpApp(guarded.platform, { logger: false });
+    try {
+      const anonymous = await guardedApp.inject("/metrics");
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers["www-authenticate"]).toBe("Bearer");
+      expect(anonymous.body).not.toContain("# HELP");
+      const wrong = await guardedApp.inject({ url: "/metrics", headers: { authorization: `Bearer ${token}x` } });
+      expect(wrong.statusCode).toBe(401);
+      const scraper = await guardedApp.inject({ url: "/metrics", headers: { authorization: `Bearer ${token}` } });
+      expect(scraper.statusCode).toBe(200);
+      expect(scraper.body).toContain("# HELP");
+    } finally {
+      await guardedApp.close();
+      await guarded.close();
+    }
+  });
+
   it("sends security headers and a request id", async () => {
     const response = await app.inject("/healthz");
     expect(response.headers["content-security-policy"]).toContain("default-src 'self'");
