@@ -58,6 +58,7 @@ const environmentSchema = z.object({
   SMS_PROVIDER: z.enum(["console"]).default("console"),
 
   KYC_MIN_AGE: z.coerce.number().int().min(14).max(30).default(18),
+  KYC_REFUSED_ATTEMPTS_PER_DAY: z.coerce.number().int().min(1).max(1000).default(10),
   KYC_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   KYC_PROVIDER: z.enum(["sandbox", "http"]).default("sandbox"),
   KYC_HTTP_URL: z.url().optional(),

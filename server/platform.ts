@@ -145,6 +145,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     identityPepper: config.secrets.identityPepper,
     wallets,
     minAge: env.KYC_MIN_AGE,
+    refusedAttemptsPerDay: env.KYC_REFUSED_ATTEMPTS_PER_DAY,
     validityDays: env.KYC_VALIDITY_DAYS,
     retentionYears: env.PII_RETENTION_YEARS,
     clock,

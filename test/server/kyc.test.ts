@@ -143,6 +143,22 @@ for (const database of databasesUnderTest()) {
       expect(await caller.kyc.status()).toEqual({ state: "unverified" });
     });
 
+    it("stops answering an account after 10 refused attempts in 24 hours, and answers again a day later", async () => {
+      const { caller } = await login(test);
+      for (let i = 0; i < 10; i++) {
+        await expectAppError(caller.kyc.submit({ name: SANDBOX_MISMATCH_NAME, idNumber: ID }), "kyc.nameMismatch");
+      }
+      // Not even the right name is checked now: the answers would make the form an oracle of names and ID numbers.
+      await expectAppError(caller.kyc.submit({ name: NAME, idNumber: ID }), "auth.rateLimited", "TOO_MANY_REQUESTS");
+      expect(await caller.kyc.status()).toEqual({ state: "unverified" });
+      const other = await login(test);
+      expect((await other.caller.kyc.submit({ name: "李四", idNumber: makeIdNumber("19850101") })).state).toBe(
+        "verified",
+      );
+      test.clock.advance(86_400_000 + 1000);
+      expect((await caller.kyc.submit({ name: NAME, idNumber: ID })).state).toBe("verified");
+    });
+
     it("binds one identity to one account only", async () => {
       const first = await login(test);
       await first.caller.kyc.submit({ name: NAME, idNumber: ID });

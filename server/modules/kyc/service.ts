@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lte, ne } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, lte, ne } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -23,6 +23,8 @@ export interface KycDependencies {
   identityPepper: string;
   wallets: WalletService;
   minAge: number;
+  /** Refused attempts (mismatch, identity in use, bad ID number) one account may make per 24 hours. */
+  refusedAttemptsPerDay: number;
   validityDays: number;
   retentionYears: number;
   clock: () => Date;
@@ -114,7 +116,7 @@ export function createKycService(deps: KycDependencies): KycService {
     outcome: "verified" | "mismatch" | "unavailable" | "rejected",
     reason = "",
   ) {
-    await db.insert(kycAttempts).values({ userId, outcome, reason });
+    await db.insert(kycAttempts).values({ userId, outcome, reason, createdAt: deps.clock() });
   }
 
   /** Asks the provider, recording the outcome (never the identity) either way. */
@@ -142,6 +144,20 @@ export function createKycService(deps: KycDependencies): KycService {
 
     async submit(db, userId, input) {
       const now = deps.clock();
+      // Each answer tells whether a name fits an ID number or an ID number is taken: a bounded oracle only.
+      const [refused] = await db
+        .select({ n: count() })
+        .from(kycAttempts)
+        .where(
+          and(
+            eq(kycAttempts.userId, userId),
+            inArray(kycAttempts.outcome, ["mismatch", "rejected"]),
+            gt(kycAttempts.createdAt, new Date(now.getTime() - 86_400_000)),
+          ),
+        );
+      if ((refused?.n ?? 0) >= deps.refusedAttemptsPerDay) {
+        throw new AppError("auth.rateLimited", { retryAfterSeconds: 86_400 });
+      }
       const name = normaliseName(input.name);
       if (!isValidName(name)) throw new AppError("kyc.name.invalid");
       const parsed = parseIdNumber(input.idNumber, now);
