@@ -132,6 +132,22 @@ describe("collectibles: certificates, public verification and gifts", () => {
       "PRECONDITION_FAILED",
     );
   });
+
+  it("stops a sender walking the collector ids after 30 lookups in 10 minutes", async () => {
+    const { owner } = await minted();
+    const { RECIPIENT_LOOKUPS_PER_10_MINUTES } = await import("../../server/modules/collectibles/service.js");
+    for (let i = 0; i < RECIPIENT_LOOKUPS_PER_10_MINUTES; i++) {
+      await expectAppError(
+        owner.buyer.caller.gifts.lookup({ recipient: `1390000${String(1000 + i)}` }),
+        "gift.recipientNotFound",
+      );
+    }
+    await expectAppError(
+      owner.buyer.caller.gifts.lookup({ recipient: "13900009999" }),
+      "auth.rateLimited",
+      "TOO_MANY_REQUESTS",
+    );
+  });
 });
 
 describe("gift limits", () => {

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, or, sql } from "drizzle-orm";
 import { isAddress } from "ethers";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
@@ -34,7 +35,16 @@ function maskAddress(address: string): string {
   return `${address.slice(0, 6)}…${address.slice(-4)}`;
 }
 
+/** Recipient lookups one sender may make per 10 minutes: enough to find a friend, too few to walk the ids. */
+export const RECIPIENT_LOOKUPS_PER_10_MINUTES = 30;
+
 export function createCollectiblesService(deps: CollectiblesDependencies) {
+  const lookups = new RateLimiterMemory({
+    keyPrefix: "recipient-lookup",
+    points: RECIPIENT_LOOKUPS_PER_10_MINUTES,
+    duration: 600,
+  });
+
   function chainOrRefuse(): Chain {
     if (deps.chain === null) throw new AppError("collection.chainUnavailable");
     return deps.chain;
@@ -154,6 +164,14 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
 
     /** The masked name of a gift's recipient, for the sender to confirm who they mean. */
     async lookupRecipient(db: Db, sender: SessionUser, recipient: string) {
+      try {
+        await lookups.consume(String(sender.id));
+      } catch (error) {
+        if (error instanceof RateLimiterRes) {
+          throw new AppError("auth.rateLimited", { retryAfterSeconds: Math.ceil(error.msBeforeNext / 1000) });
+        }
+        throw error;
+      }
       const account = await resolveRecipient(db, recipient);
       if (account === null || account.role !== "collector" || account.id === sender.id) {
         throw new AppError("gift.recipientNotFound");
