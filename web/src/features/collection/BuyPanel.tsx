@@ -10,6 +10,7 @@ import { useKycStatus, useMe } from "../../lib/session";
 import { useTRPC } from "../../lib/trpc";
 import { useNow } from "../../lib/use-now";
 import { buyState } from "./buy-state";
+import { useLiveStock } from "./use-live-stock";
 
 interface BuyPanelProps {
   collection: {
@@ -33,8 +34,13 @@ export function BuyPanel({ collection }: BuyPanelProps) {
   const isCollector = user?.role === "collector";
   const kyc = useKycStatus(isCollector);
   const verified = kyc.data?.state === "verified";
+  // Pushed by the server while the stream is up; polled every 3 s otherwise.
+  const liveStock = useLiveStock(collection.id);
   const stock = useQuery(
-    trpc.drops.stock.queryOptions({ collectionId: collection.id }, { refetchInterval: 3000, staleTime: 0 }),
+    trpc.drops.stock.queryOptions(
+      { collectionId: collection.id },
+      { refetchInterval: liveStock ? false : 3000, staleTime: liveStock ? Infinity : 0 },
+    ),
   );
   const allowance = useQuery(trpc.drops.allowance.queryOptions({ collectionId: collection.id }, { enabled: verified }));
   const lottery = useQuery(trpc.lottery.standing.queryOptions({ collectionId: collection.id }, { enabled: verified }));
