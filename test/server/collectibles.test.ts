@@ -160,6 +160,30 @@ describe("gift limits", () => {
     await world.close();
   });
 
+  it("holds simultaneous gifts of one person to the daily cap too", async () => {
+    const collection = await world.onSale();
+    const owner = await world.paidBuyer(collection.id, 2);
+    await world.test.platform.mintWorker!.runOnce();
+    const friend = await verifiedCollector(world.test);
+    await world.test.platform.registrySync!.runOnce();
+    await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
+    await world.setup.provider.send("evm_mine", []);
+    world.test.clock.advance(180 * DAY_MS);
+    const results = await Promise.allSettled(
+      [1, 2].map((tokenId) =>
+        owner.buyer.caller.gifts.send({
+          collectionId: collection.id,
+          tokenId,
+          recipient: friend.phone,
+          confirmNameMasked: "王**",
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { message: "gift.dailyCap" } });
+    expect(await friend.caller.collectibles.mine()).toHaveLength(1);
+  });
+
   it("holds each person to the daily gift cap, and lets operators suspend gifting (audited)", async () => {
     const collection = await world.onSale();
     const owner = await world.paidBuyer(collection.id, 2);

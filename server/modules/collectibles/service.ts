@@ -39,6 +39,8 @@ function maskAddress(address: string): string {
 export const RECIPIENT_LOOKUPS_PER_10_MINUTES = 30;
 
 export function createCollectiblesService(deps: CollectiblesDependencies) {
+  /** Each sender's gift in progress (the next waits for it). */
+  const giftsUnderway = new Map<number, Promise<unknown>>();
   const lookups = new RateLimiterMemory({
     keyPrefix: "recipient-lookup",
     points: RECIPIENT_LOOKUPS_PER_10_MINUTES,
@@ -187,6 +189,22 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
      * collector learns why before anything is sent.
      */
     async gift(
+      db: Db,
+      sender: SessionUser,
+      input: { collectionId: number; tokenId: number; recipient: string; confirmNameMasked: string },
+    ) {
+      // One gift of a person at a time, so simultaneous gifts cannot all pass the daily cap before any is counted.
+      const previous = giftsUnderway.get(sender.id) ?? Promise.resolve();
+      const mine = previous.catch(() => undefined).then(() => this.giftNow(db, sender, input));
+      giftsUnderway.set(sender.id, mine);
+      try {
+        return await mine;
+      } finally {
+        if (giftsUnderway.get(sender.id) === mine) giftsUnderway.delete(sender.id);
+      }
+    },
+
+    async giftNow(
       db: Db,
       sender: SessionUser,
       input: { collectionId: number; tokenId: number; recipient: string; confirmNameMasked: string },
