@@ -25,8 +25,8 @@ describe("configuration", () => {
     );
     expect(() => testConfig({ PAYMENT_PROVIDER: "wechatpay" })).toThrowError(/PAYMENT_PROVIDER/);
     expect(
-      testConfig({ PAYMENT_PROVIDER: "alipay", ALIPAY_APP_ID: "a", ALIPAY_PRIVATE_KEY: "k", ALIPAY_PUBLIC_KEY: "p" }).env
-        .PAYMENT_PROVIDER,
+      testConfig({ PAYMENT_PROVIDER: "alipay", ALIPAY_APP_ID: "a", ALIPAY_PRIVATE_KEY: "k", ALIPAY_PUBLIC_KEY: "p" })
+        .env.PAYMENT_PROVIDER,
     ).toBe("alipay");
   });
 
