@@ -120,6 +120,13 @@ const environmentSchema = z.object({
   MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   MINT_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
   REGISTRY_SYNC_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
+
+  /** The fiat cashier; the sandbox pays any order, so production refuses it. */
+  PAYMENT_PROVIDER: z.enum(["sandbox", "alipay"]).default("sandbox"),
+  ALIPAY_APP_ID: z.string().min(1).optional(),
+  ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),
+  ALIPAY_PUBLIC_KEY: z.string().min(1).optional(),
+  ALIPAY_GATEWAY: z.url().optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -187,6 +194,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     } else {
       fallback = developmentSecrets(env.DATA_DIR);
       secretsSource = "development-file";
+    }
+  }
+  if (env.PAYMENT_PROVIDER === "sandbox" && env.NODE_ENV === "production")
+    problems.push("PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production");
+  if (env.PAYMENT_PROVIDER === "alipay") {
+    for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"] as const) {
+      if (env[name] === undefined) problems.push(`${name}: required when PAYMENT_PROVIDER=alipay`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -22,6 +22,7 @@ import { type WalletService, createWalletService } from "./modules/wallets/servi
 import { createHttpKycProvider } from "./providers/kyc/http.js";
 import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
 import type { KycProvider } from "./providers/kyc/types.js";
+import { createAlipayPaymentProvider } from "./providers/payments/alipay.js";
 import { type SandboxPaymentProvider, createSandboxPaymentProvider } from "./providers/payments/sandbox.js";
 import type { PaymentProvider } from "./providers/payments/types.js";
 import { createConsoleSmsProvider } from "./providers/sms/console.js";
@@ -186,7 +187,15 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
   });
   const paymentProvider =
-    overrides.paymentProvider ?? createSandboxPaymentProvider({ now: clock, enforceExpiry: true });
+    overrides.paymentProvider ??
+    (env.PAYMENT_PROVIDER === "alipay"
+      ? createAlipayPaymentProvider({
+          appId: env.ALIPAY_APP_ID!,
+          privateKey: env.ALIPAY_PRIVATE_KEY!,
+          alipayPublicKey: env.ALIPAY_PUBLIC_KEY!,
+          ...(env.ALIPAY_GATEWAY ? { gateway: env.ALIPAY_GATEWAY } : {}),
+        })
+      : createSandboxPaymentProvider({ now: clock, enforceExpiry: true }));
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
   const minting = createMintingService();
   const airdrops = createAirdropService({ catalog, identity, kyc, wallets, minting, clock });

@@ -20,6 +20,14 @@ describe("configuration", () => {
     expect(() => testConfig({ PII_KEYS: "k1:short" })).toThrowError(/PII_KEYS/);
     expect(() => testConfig({ PII_ACTIVE_KEY_ID: "nope" })).toThrowError(/PII_ACTIVE_KEY_ID/);
     expect(() => testConfig({ KYC_PROVIDER: "http" })).toThrowError(/KYC_HTTP_URL: required when KYC_PROVIDER=http/);
+    expect(() => testConfig({ PAYMENT_PROVIDER: "alipay", ALIPAY_APP_ID: "2021" })).toThrowError(
+      /ALIPAY_PRIVATE_KEY: required when PAYMENT_PROVIDER=alipay/,
+    );
+    expect(() => testConfig({ PAYMENT_PROVIDER: "wechatpay" })).toThrowError(/PAYMENT_PROVIDER/);
+    expect(
+      testConfig({ PAYMENT_PROVIDER: "alipay", ALIPAY_APP_ID: "a", ALIPAY_PRIVATE_KEY: "k", ALIPAY_PUBLIC_KEY: "p" })
+        .env.PAYMENT_PROVIDER,
+    ).toBe("alipay");
   });
 
   it("requires every secret from the environment in production", () => {
@@ -34,6 +42,7 @@ describe("configuration", () => {
         "IDENTITY_PEPPER: required in production",
         "LOOKUP_PEPPER: required in production",
         "WALLET_MNEMONIC: required in production",
+        "PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production",
       ]);
     }
   });
