@@ -12,7 +12,15 @@ import { ConfigError } from "../../server/config.js";
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, buildHttpApp } from "../../server/http/app.js";
 import { createS3MediaStore, sha256Hex } from "../../server/modules/catalog/media.js";
 import { mediaStoreFor } from "../../server/platform.js";
-import { type TestPlatform, createTestPlatform, databasesUnderTest, login, pngBytes, promote, testConfig } from "./helpers.js";
+import {
+  type TestPlatform,
+  createTestPlatform,
+  databasesUnderTest,
+  login,
+  pngBytes,
+  promote,
+  testConfig,
+} from "./helpers.js";
 
 const [pglite] = databasesUnderTest();
 const BUCKET = "artwork";
