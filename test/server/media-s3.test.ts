@@ -26,8 +26,7 @@ const [pglite] = databasesUnderTest();
 const BUCKET = "artwork";
 
 describe("S3-compatible media store against an in-process S3 server", () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let s3: any;
+  let s3: S3rver;
   let env: Record<string, string>;
   let test: TestPlatform;
   let app: FastifyInstance;
@@ -41,7 +40,7 @@ describe("S3-compatible media store against an in-process S3 server", () => {
       directory: mkdtempSync(path.join(tmpdir(), "shuzang-s3-")),
       configureBuckets: [{ name: BUCKET }],
     });
-    const { port } = (await s3.run()) as AddressInfo;
+    const { port } = await s3.run();
     env = {
       MEDIA_STORE: "s3",
       S3_ENDPOINT: `http://127.0.0.1:${port}`,
