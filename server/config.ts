@@ -94,6 +94,14 @@ const environmentSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(20 * 1024 * 1024),
   MEDIA_DIR: z.string().optional(),
+  /** Where artwork files are kept: MEDIA_DIR (local) or an S3-compatible bucket (s3, S3_* settings). */
+  MEDIA_STORE: z.enum(["local", "s3"]).default("local"),
+  S3_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: booleanFromEnv.default(false),
   /** The flash-sale admission gate's Redis; without it the gate lives in the server's memory (one instance). */
   REDIS_URL: z.url().optional(),
   RESERVE_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(20),
@@ -182,6 +190,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (env.KYC_PROVIDER === "http") {
     for (const name of ["KYC_HTTP_URL", "KYC_HTTP_APP_ID", "KYC_HTTP_SECRET"] as const) {
       if (env[name] === undefined) problems.push(`${name}: required when KYC_PROVIDER=http`);
+    }
+  }
+
+  if (env.MEDIA_STORE === "s3") {
+    for (const name of ["S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+      if (env[name] === undefined) problems.push(`${name}: required when MEDIA_STORE=s3`);
     }
   }
 

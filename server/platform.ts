@@ -3,7 +3,7 @@ import path from "node:path";
 import { type Chain, createChain, readDeployment, rpcProvider } from "./chain/client.js";
 import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
-import { type MediaStore, createLocalMediaStore } from "./modules/catalog/media.js";
+import { type MediaStore, createLocalMediaStore, createS3MediaStore } from "./modules/catalog/media.js";
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
 import { type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
 import { type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
@@ -93,6 +93,22 @@ export function kycProviderFor(config: Config): KycProvider {
   return createSandboxKycProvider();
 }
 
+export function mediaStoreFor(config: Config): MediaStore {
+  const env = config.env;
+  if (env.MEDIA_STORE === "s3") {
+    // loadConfig has refused a missing S3_* setting already.
+    return createS3MediaStore({
+      endpoint: env.S3_ENDPOINT,
+      bucket: env.S3_BUCKET!,
+      region: env.S3_REGION!,
+      accessKeyId: env.S3_ACCESS_KEY_ID!,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    });
+  }
+  return createLocalMediaStore(env.MEDIA_DIR ?? path.join(env.DATA_DIR, "media"));
+}
+
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const env = config.env;
   const clock = overrides.clock ?? (() => new Date());
@@ -155,7 +171,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const catalog = createCatalogService({
     identity,
     custody,
-    store: overrides.mediaStore ?? createLocalMediaStore(env.MEDIA_DIR ?? path.join(env.DATA_DIR, "media")),
+    store: overrides.mediaStore ?? mediaStoreFor(config),
     chain,
     clock,
     maxMediaBytes: env.MEDIA_MAX_BYTES,

@@ -303,6 +303,7 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
       .header("content-type", file.mimeType)
       .header("cache-control", "private, max-age=300")
       .header("x-content-sha256", sha256)
+      .header("x-content-type-options", "nosniff")
       .send(file.bytes);
   });
 

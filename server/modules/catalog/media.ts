@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+
 import type { MEDIA_TYPES } from "../../db/schema.js";
 
 export type MediaType = (typeof MEDIA_TYPES)[number];
@@ -62,6 +64,46 @@ export function createLocalMediaStore(folder: string): MediaStore {
         return await readFile(fileOf(sha256));
       } catch {
         return null;
+      }
+    },
+  };
+}
+
+export interface S3MediaStoreOptions {
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+}
+
+/** An S3-compatible bucket, objects keyed by sha256 (content-addressed, so a re-put is harmless). */
+export function createS3MediaStore(options: S3MediaStoreOptions): MediaStore & { client: S3Client } {
+  const client = new S3Client({
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+  });
+  const keyOf = (sha256: string) => {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error("not a sha256");
+    return sha256;
+  };
+  return {
+    client,
+    async put(sha256, bytes) {
+      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyOf(sha256), Body: bytes }));
+    },
+    async get(sha256) {
+      try {
+        const answer = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: keyOf(sha256) }));
+        if (answer.Body === undefined) return null;
+        return Buffer.from(await answer.Body.transformToByteArray());
+      } catch (error) {
+        // A missing object reads as absent, like a missing local file; other failures surface.
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === "NotFound") return null;
+        throw error;
       }
     },
   };
