@@ -160,7 +160,8 @@ describe("gift limits", () => {
     await world.close();
   });
 
-  it("holds simultaneous gifts of one person to the daily cap too", async () => {
+  /** A collector holding two tokens past their lock, and a verified friend bound on chain to give them to. */
+  async function twoUnlockedTokensAndAFriend() {
     const collection = await world.onSale();
     const owner = await world.paidBuyer(collection.id, 2);
     await world.test.platform.mintWorker!.runOnce();
@@ -169,6 +170,11 @@ describe("gift limits", () => {
     await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
     await world.setup.provider.send("evm_mine", []);
     world.test.clock.advance(180 * DAY_MS);
+    return { collection, owner, friend };
+  }
+
+  it("holds simultaneous gifts of one person to the daily cap too", async () => {
+    const { collection, owner, friend } = await twoUnlockedTokensAndAFriend();
     const results = await Promise.allSettled(
       [1, 2].map((tokenId) =>
         owner.buyer.caller.gifts.send({
@@ -185,14 +191,7 @@ describe("gift limits", () => {
   });
 
   it("holds each person to the daily gift cap, and lets operators suspend gifting (audited)", async () => {
-    const collection = await world.onSale();
-    const owner = await world.paidBuyer(collection.id, 2);
-    await world.test.platform.mintWorker!.runOnce();
-    const friend = await verifiedCollector(world.test);
-    await world.test.platform.registrySync!.runOnce();
-    await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
-    await world.setup.provider.send("evm_mine", []);
-    world.test.clock.advance(180 * DAY_MS);
+    const { collection, owner, friend } = await twoUnlockedTokensAndAFriend();
     const gift = (tokenId: number) =>
       owner.buyer.caller.gifts.send({
         collectionId: collection.id,
