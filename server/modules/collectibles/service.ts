@@ -92,6 +92,84 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
     return null;
   }
 
+  /** The masked name of a gift's recipient, for the sender to confirm who they mean. */
+  async function lookupRecipient(db: Db, sender: SessionUser, recipient: string) {
+    try {
+      await lookups.consume(String(sender.id));
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        throw new AppError("auth.rateLimited", { retryAfterSeconds: Math.ceil(error.msBeforeNext / 1000) });
+      }
+      throw error;
+    }
+    const account = await resolveRecipient(db, recipient);
+    if (account === null || account.role !== "collector" || account.id === sender.id) {
+      throw new AppError("gift.recipientNotFound");
+    }
+    const status = await deps.kyc.status(db, account.id);
+    if (status.state !== "verified" || !status.onChain) throw new AppError("gift.recipientNotVerified");
+    return { recipientId: account.id, nameMasked: status.nameMasked!, phoneMasked: account.phoneMasked };
+  }
+
+  /** The gift itself; `gift` runs one per sender at a time. */
+  async function sendGift(
+    db: Db,
+    sender: SessionUser,
+    input: { collectionId: number; tokenId: number; recipient: string; confirmNameMasked: string },
+  ) {
+    const chain = chainOrRefuse();
+    if (await deps.identity.isGiftingSuspended(db, sender.id)) throw new AppError("gift.suspended");
+    const since = new Date(deps.clock().getTime() - 86_400_000);
+    const [sent] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(gifts)
+      .where(and(eq(gifts.fromUserId, sender.id), gte(gifts.at, since)));
+    if ((sent?.n ?? 0) >= deps.giftDailyCap) throw new AppError("gift.dailyCap", { cap: deps.giftDailyCap });
+    const target = await lookupRecipient(db, sender, input.recipient);
+    if (target.nameMasked !== input.confirmNameMasked) throw new AppError("gift.nameNotConfirmed");
+    const [token] = await db
+      .select({ token: tokens, contractAddress: collections.contractAddress })
+      .from(tokens)
+      .innerJoin(collections, eq(collections.id, tokens.collectionId))
+      .where(
+        and(
+          eq(tokens.collectionId, input.collectionId),
+          eq(tokens.tokenId, input.tokenId),
+          eq(tokens.ownerUserId, sender.id),
+        ),
+      );
+    if (token === undefined) throw new AppError("collectible.notFound");
+    const [from, to] = await Promise.all([
+      deps.wallets.addressOf(db, sender.id),
+      deps.wallets.addressOf(db, target.recipientId),
+    ]);
+    const contract = chain.collection(token.contractAddress!);
+    if (!(await contract.canTransfer(from!, to!, input.tokenId))) {
+      const unlocksAt = new Date(Number(await contract.unlocksAt(input.tokenId)) * 1000);
+      if (unlocksAt > deps.clock()) throw new AppError("gift.locked", { unlocksAt: unlocksAt.toISOString() });
+      throw new AppError("gift.refusedByChain");
+    }
+    const receipt = await chain.sendAsCollector(sender.id, ({ collection }, overrides) =>
+      collection(token.contractAddress!).transferFrom(from!, to!, input.tokenId, overrides),
+    );
+    const at = deps.clock();
+    await db.transaction(async (tx) => {
+      await tx
+        .update(tokens)
+        .set({ ownerUserId: target.recipientId, acquiredAt: at })
+        .where(and(eq(tokens.collectionId, input.collectionId), eq(tokens.tokenId, input.tokenId)));
+      await tx.insert(gifts).values({
+        collectionId: input.collectionId,
+        tokenId: input.tokenId,
+        fromUserId: sender.id,
+        toUserId: target.recipientId,
+        txHash: receipt.hash,
+        at,
+      });
+    });
+    return { txHash: receipt.hash, recipientNameMasked: target.nameMasked };
+  }
+
   return {
     /** Called in the mint's transaction: the tokens of each job now belong to its buyer. */
     async recordMinted(
@@ -164,24 +242,7 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
       return facts;
     },
 
-    /** The masked name of a gift's recipient, for the sender to confirm who they mean. */
-    async lookupRecipient(db: Db, sender: SessionUser, recipient: string) {
-      try {
-        await lookups.consume(String(sender.id));
-      } catch (error) {
-        if (error instanceof RateLimiterRes) {
-          throw new AppError("auth.rateLimited", { retryAfterSeconds: Math.ceil(error.msBeforeNext / 1000) });
-        }
-        throw error;
-      }
-      const account = await resolveRecipient(db, recipient);
-      if (account === null || account.role !== "collector" || account.id === sender.id) {
-        throw new AppError("gift.recipientNotFound");
-      }
-      const status = await deps.kyc.status(db, account.id);
-      if (status.state !== "verified" || !status.onChain) throw new AppError("gift.recipientNotVerified");
-      return { recipientId: account.id, nameMasked: status.nameMasked!, phoneMasked: account.phoneMasked };
-    },
+    lookupRecipient,
 
     /**
      * Gives a collectible to another verified collector. The chain enforces the
@@ -195,71 +256,13 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
     ) {
       // One gift of a person at a time, so simultaneous gifts cannot all pass the daily cap before any is counted.
       const previous = giftsUnderway.get(sender.id) ?? Promise.resolve();
-      const mine = previous.catch(() => undefined).then(() => this.giftNow(db, sender, input));
+      const mine = previous.catch(() => undefined).then(() => sendGift(db, sender, input));
       giftsUnderway.set(sender.id, mine);
       try {
         return await mine;
       } finally {
         if (giftsUnderway.get(sender.id) === mine) giftsUnderway.delete(sender.id);
       }
-    },
-
-    async giftNow(
-      db: Db,
-      sender: SessionUser,
-      input: { collectionId: number; tokenId: number; recipient: string; confirmNameMasked: string },
-    ) {
-      const chain = chainOrRefuse();
-      if (await deps.identity.isGiftingSuspended(db, sender.id)) throw new AppError("gift.suspended");
-      const since = new Date(deps.clock().getTime() - 86_400_000);
-      const [sent] = await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(gifts)
-        .where(and(eq(gifts.fromUserId, sender.id), gte(gifts.at, since)));
-      if ((sent?.n ?? 0) >= deps.giftDailyCap) throw new AppError("gift.dailyCap", { cap: deps.giftDailyCap });
-      const target = await this.lookupRecipient(db, sender, input.recipient);
-      if (target.nameMasked !== input.confirmNameMasked) throw new AppError("gift.nameNotConfirmed");
-      const [token] = await db
-        .select({ token: tokens, contractAddress: collections.contractAddress })
-        .from(tokens)
-        .innerJoin(collections, eq(collections.id, tokens.collectionId))
-        .where(
-          and(
-            eq(tokens.collectionId, input.collectionId),
-            eq(tokens.tokenId, input.tokenId),
-            eq(tokens.ownerUserId, sender.id),
-          ),
-        );
-      if (token === undefined) throw new AppError("collectible.notFound");
-      const [from, to] = await Promise.all([
-        deps.wallets.addressOf(db, sender.id),
-        deps.wallets.addressOf(db, target.recipientId),
-      ]);
-      const contract = chain.collection(token.contractAddress!);
-      if (!(await contract.canTransfer(from!, to!, input.tokenId))) {
-        const unlocksAt = new Date(Number(await contract.unlocksAt(input.tokenId)) * 1000);
-        if (unlocksAt > deps.clock()) throw new AppError("gift.locked", { unlocksAt: unlocksAt.toISOString() });
-        throw new AppError("gift.refusedByChain");
-      }
-      const receipt = await chain.sendAsCollector(sender.id, ({ collection }, overrides) =>
-        collection(token.contractAddress!).transferFrom(from!, to!, input.tokenId, overrides),
-      );
-      const at = deps.clock();
-      await db.transaction(async (tx) => {
-        await tx
-          .update(tokens)
-          .set({ ownerUserId: target.recipientId, acquiredAt: at })
-          .where(and(eq(tokens.collectionId, input.collectionId), eq(tokens.tokenId, input.tokenId)));
-        await tx.insert(gifts).values({
-          collectionId: input.collectionId,
-          tokenId: input.tokenId,
-          fromUserId: sender.id,
-          toUserId: target.recipientId,
-          txHash: receipt.hash,
-          at,
-        });
-      });
-      return { txHash: receipt.hash, recipientNameMasked: target.nameMasked };
     },
 
     /** An operator suspends (or restores) an account's gifting; audited. */
