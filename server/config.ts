@@ -107,6 +107,8 @@ const environmentSchema = z.object({
   RESERVE_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(20),
   PAYMENT_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
+  /** A refund the provider has not confirmed after this long is asked for again (same refund number). */
+  REFUND_RESEND_AFTER_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
   COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(180).max(36500).default(180),
   COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(180).max(36500).default(730),
 

@@ -53,13 +53,15 @@ async function main(): Promise<void> {
   }
   platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
   platform.mintWorker?.start(config.env.MINT_INTERVAL_MS);
-  // Unpaid orders past their window give their editions back (after asking the provider about late payments).
+  // Unpaid orders past their window give their editions back (after asking the provider about late payments),
+  // and refunds the provider has not confirmed are asked for again (the first request may never have left).
   let expiring = false;
   const expiry = setInterval(() => {
     if (expiring) return;
     expiring = true;
     platform.payments
       .settleExpiring(platform.db)
+      .then(() => platform.payments.resumeRefunds(platform.db, config.env.REFUND_RESEND_AFTER_SECONDS * 1000))
       .catch((error: unknown) => app.log.warn({ err: error }, "order expiry failed; it will be retried"))
       .finally(() => {
         expiring = false;

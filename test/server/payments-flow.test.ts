@@ -27,13 +27,14 @@ for (const database of databasesUnderTest()) {
   describe(`payments end to end (${database.name})`, () => {
     let test: TestPlatform;
     let app: FastifyInstance;
+    let provider: ReturnType<typeof createSandboxPaymentProvider>;
     const keyPair = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
     beforeEach(async () => {
       const port = await freePort();
       let clockRef: () => Date = () => new Date();
-      const provider = createSandboxPaymentProvider({ keyPair, retryDelaysMs: [20, 20], now: () => clockRef() });
+      provider = createSandboxPaymentProvider({ keyPair, retryDelaysMs: [20, 20], now: () => clockRef() });
       test = await createTestPlatform(database, {
         env: { PUBLIC_ORIGIN: `http://127.0.0.1:${port}` },
         overrides: { paymentProvider: provider },
@@ -271,12 +272,44 @@ for (const database of databasesUnderTest()) {
         "auth.forbidden",
         "FORBIDDEN",
       );
+      expect(await count("mint_jobs", "status = 'pending'")).toBe(1);
       await ops.payments.refund({ orderNo: order.orderNo, reason: "用户申请退款" });
+      // The mint job left the pipeline with the refund request: the order cannot be minted and refunded.
+      expect(await count("mint_jobs", "status = 'pending'")).toBe(0);
+      expect(await count("mint_jobs", "status = 'parked' and parked_reason = 'refund requested by an operator'")).toBe(
+        1,
+      );
       await test.platform.sandboxPayments!.whenIdle();
       const detail = await buyer.caller.orders.get({ orderNo: order.orderNo });
       expect(detail.status).toBe("refunded");
       expect(await buyer.caller.drops.stock({ collectionId: collection.id })).toMatchObject({ sold: 0, available: 10 });
       await expectAppError(ops.payments.refund({ orderNo: order.orderNo, reason: "再次" }), "order.wrongState");
+    });
+
+    it("asks the provider again for a refund whose first request never reached it, and refunds once", async () => {
+      const { order, intent, buyer } = await reservedOrder();
+      await app.inject({ method: "POST", url: `${intent.cashierPath}/pay` });
+      await test.platform.sandboxPayments!.whenIdle();
+      const operator = await login(test);
+      await promote(test.platform, operator.user.id, "operator");
+      const { callerFor } = await import("./helpers.js");
+      const { caller: ops } = await callerFor(test.platform, { token: operator.token });
+      // The provider cannot be reached when the refund is requested (or the process dies right after).
+      const refund = provider.refund;
+      provider.refund = () => Promise.reject(new Error("connect ECONNREFUSED"));
+      await ops.payments.refund({ orderNo: order.orderNo, reason: "用户申请退款" });
+      provider.refund = refund;
+      expect(await count("refunds", "status = 'requested'")).toBe(1);
+      expect(provider.trade(order.orderNo)!.refundedFen).toBe(0);
+
+      expect(await test.platform.payments.resumeRefunds(test.platform.db, 30_000)).toBe(0); // asked too recently
+      test.clock.advance(31_000);
+      expect(await test.platform.payments.resumeRefunds(test.platform.db, 30_000)).toBe(1);
+      await test.platform.sandboxPayments!.whenIdle();
+      expect((await buyer.caller.orders.get({ orderNo: order.orderNo })).status).toBe("refunded");
+      expect(await count("refunds", "status = 'succeeded'")).toBe(1);
+      expect(await test.platform.payments.resumeRefunds(test.platform.db, 30_000)).toBe(0);
+      expect(provider.trade(order.orderNo)!.refundedFen).toBe(1990);
     });
 
     it("refuses to open a cashier for someone else's order or an expired one", async () => {

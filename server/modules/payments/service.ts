@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, lt, lte } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { orders, paymentNotifications, payments, refunds } from "../../db/schema.js";
+import { mintJobs, orders, paymentNotifications, payments, refunds } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
 import {
   type NotificationAnswer,
@@ -62,7 +62,8 @@ export function createPaymentsService(deps: PaymentsDependencies) {
   }
 
   async function startRefund(refund: { outTradeNo: string; refundNo: string; refundFen: number; totalFen: number }) {
-    // The provider answers the refund with a notification; a failure here is retried by reconciliation.
+    // The provider answers the refund with a notification. A failure here, or a crash between the
+    // transaction that requested the refund and this call, is made good by `resumeRefunds`.
     await provider.refund(refund).catch(() => undefined);
   }
 
@@ -107,6 +108,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
               refundNo,
               amountFen: payment.amountFen,
               reason: "paid after the order expired",
+              createdAt: deps.clock(),
             })
             .onConflictDoNothing();
           await appendAudit(
@@ -304,7 +306,13 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       const refundNo = refundNoOf(payment.outTradeNo);
       const inserted = await tx
         .insert(refunds)
-        .values({ orderId, refundNo, amountFen: payment.amountFen, reason: `delivery failed: ${reason}` })
+        .values({
+          orderId,
+          refundNo,
+          amountFen: payment.amountFen,
+          reason: `delivery failed: ${reason}`,
+          createdAt: deps.clock(),
+        })
         .onConflictDoNothing()
         .returning();
       if (inserted.length === 0) return null;
@@ -324,7 +332,36 @@ export function createPaymentsService(deps: PaymentsDependencies) {
     /** Asks the provider for refunds requested in committed transactions. */
     startRefund,
 
-    /** An operator refunds a paid order that has not been delivered. */
+    /**
+     * Asks the provider again for every refund requested more than `olderThanMs`
+     * ago and not yet confirmed: the request may never have left (the process
+     * died right after committing it, or the provider was unreachable). The
+     * refund number is the provider's idempotency key, so asking twice refunds once.
+     */
+    async resumeRefunds(db: Db, olderThanMs = 30_000): Promise<number> {
+      const due = await db
+        .select({
+          refundNo: refunds.refundNo,
+          refundFen: refunds.amountFen,
+          outTradeNo: payments.outTradeNo,
+          totalFen: payments.amountFen,
+        })
+        .from(refunds)
+        .innerJoin(payments, eq(payments.orderId, refunds.orderId))
+        .where(
+          and(eq(refunds.status, "requested"), lte(refunds.createdAt, new Date(deps.clock().getTime() - olderThanMs))),
+        )
+        .limit(100);
+      for (const refund of due) await startRefund(refund);
+      return due.length;
+    },
+
+    /**
+     * An operator refunds a paid order that has not been delivered. Its mint job
+     * is taken out of the pipeline in the same transaction (parked), so the
+     * order cannot be both minted and refunded; once the job is in a batch on
+     * its way to the chain, the order is past refunding here.
+     */
     async refund(db: Db, operator: Pick<SessionUser, "id" | "role">, orderNo: string, reason: string) {
       const order = await deps.drops.orderByNo(db, orderNo);
       if (order === undefined) throw new AppError("order.notFound");
@@ -332,9 +369,35 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       const refundNo = refundNoOf(orderNo);
       await db
         .transaction(async (tx) => {
-          await tx
-            .insert(refunds)
-            .values({ orderId: order.id, refundNo, amountFen: order.amountFen, reason, requestedBy: operator.id });
+          // The job first, then the order: the order in which the mint worker locks them.
+          const [job] = await tx
+            .select({ id: mintJobs.id, status: mintJobs.status })
+            .from(mintJobs)
+            .where(eq(mintJobs.orderId, order.id))
+            .for("update");
+          const [current] = await tx
+            .select({ status: orders.status })
+            .from(orders)
+            .where(eq(orders.id, order.id))
+            .for("update");
+          if (current?.status !== "paid")
+            throw new AppError("order.wrongState", { status: current?.status ?? "unknown" });
+          if (job !== undefined && job.status !== "pending" && job.status !== "parked")
+            throw new AppError("order.wrongState", { status: "minting" });
+          if (job?.status === "pending") {
+            await tx
+              .update(mintJobs)
+              .set({ status: "parked", parkedReason: "refund requested by an operator" })
+              .where(eq(mintJobs.id, job.id));
+          }
+          await tx.insert(refunds).values({
+            orderId: order.id,
+            refundNo,
+            amountFen: order.amountFen,
+            reason,
+            requestedBy: operator.id,
+            createdAt: deps.clock(),
+          });
           await appendAudit(
             tx,
             {
