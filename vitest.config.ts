@@ -39,6 +39,17 @@ export default defineConfig({
         },
       },
       {
+        // Fault suites (`npm run test:chaos`): real processes killed and cut off; long, so one file at a time.
+        test: {
+          name: "chaos",
+          include: ["test/chaos/**/*.test.ts"],
+          environment: "node",
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
