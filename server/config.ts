@@ -154,7 +154,7 @@ const environmentSchema = z.object({
   WECHATPAY_APP_ID: z.string().min(1).optional(),
   WECHATPAY_MCH_ID: z
     .string()
-    .regex(/^\d{8,12}$/, "must be the merchant id (digits)")
+    .regex(/^\d{1,32}$/, "must be the merchant id (digits)")
     .optional(),
   WECHATPAY_MCH_SERIAL: z
     .string()
