@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -33,6 +33,21 @@ const piiKeys = z.string().transform((value, ctx) => {
 });
 
 const secret = z.string().min(32, "must be at least 32 characters");
+
+/** PEM text of a key; an env var may carry the line breaks as literal `\\n`. */
+const pemText = (label: "PRIVATE KEY" | "PUBLIC KEY") =>
+  z
+    .string()
+    .transform((value) => value.replace(/\\n/g, "\n"))
+    .refine((value) => {
+      if (!new RegExp(`-----BEGIN (RSA )?${label}-----`).test(value)) return false;
+      try {
+        (label === "PRIVATE KEY" ? createPrivateKey : createPublicKey)(value);
+        return true;
+      } catch {
+        return false;
+      }
+    }, `must be a PEM ${label.toLowerCase()} (-----BEGIN ${label}-----) that parses`);
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -132,11 +147,31 @@ const environmentSchema = z.object({
   REGISTRY_SYNC_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
 
   /** The fiat cashier; the sandbox pays any order, so production refuses it. */
-  PAYMENT_PROVIDER: z.enum(["sandbox", "alipay"]).default("sandbox"),
+  PAYMENT_PROVIDER: z.enum(["sandbox", "alipay", "wechatpay"]).default("sandbox"),
   ALIPAY_APP_ID: z.string().min(1).optional(),
   ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),
   ALIPAY_PUBLIC_KEY: z.string().min(1).optional(),
   ALIPAY_GATEWAY: z.url().optional(),
+  /** WeChat Pay API v3 (Native): app id, merchant id, merchant API certificate serial and private key (PEM). */
+  WECHATPAY_APP_ID: z.string().min(1).optional(),
+  WECHATPAY_MCH_ID: z
+    .string()
+    .regex(/^\d{1,32}$/, "must be the merchant id (digits)")
+    .optional(),
+  WECHATPAY_MCH_SERIAL: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{8,64}$/, "must be the merchant API certificate serial number (hex)")
+    .optional(),
+  WECHATPAY_PRIVATE_KEY: pemText("PRIVATE KEY").optional(),
+  /** The APIv3 key that encrypts notification resources: exactly 32 bytes. */
+  WECHATPAY_API_V3_KEY: z
+    .string()
+    .refine((value) => Buffer.byteLength(value, "utf8") === 32, "must be exactly 32 bytes")
+    .optional(),
+  /** WeChat Pay's public key (PEM) and its id (PUB_KEY_ID_…), for answers and notifications. */
+  WECHATPAY_PLATFORM_PUBLIC_KEY: pemText("PUBLIC KEY").optional(),
+  WECHATPAY_PLATFORM_PUBLIC_KEY_ID: z.string().min(1).optional(),
+  WECHATPAY_GATEWAY: z.url().optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -217,6 +252,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (env.PAYMENT_PROVIDER === "alipay") {
     for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"] as const) {
       if (env[name] === undefined) problems.push(`${name}: required when PAYMENT_PROVIDER=alipay`);
+    }
+  }
+  if (env.PAYMENT_PROVIDER === "wechatpay") {
+    for (const name of [
+      "WECHATPAY_APP_ID",
+      "WECHATPAY_MCH_ID",
+      "WECHATPAY_MCH_SERIAL",
+      "WECHATPAY_PRIVATE_KEY",
+      "WECHATPAY_API_V3_KEY",
+      "WECHATPAY_PLATFORM_PUBLIC_KEY",
+      "WECHATPAY_PLATFORM_PUBLIC_KEY_ID",
+    ] as const) {
+      if (env[name] === undefined) problems.push(`${name}: required when PAYMENT_PROVIDER=wechatpay`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

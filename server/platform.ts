@@ -23,6 +23,7 @@ import { createHttpKycProvider } from "./providers/kyc/http.js";
 import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
 import type { KycProvider } from "./providers/kyc/types.js";
 import { createAlipayPaymentProvider } from "./providers/payments/alipay.js";
+import { createWechatpayPaymentProvider } from "./providers/payments/wechatpay.js";
 import { type SandboxPaymentProvider, createSandboxPaymentProvider } from "./providers/payments/sandbox.js";
 import type { PaymentProvider } from "./providers/payments/types.js";
 import { createConsoleSmsProvider } from "./providers/sms/console.js";
@@ -211,7 +212,20 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
           alipayPublicKey: env.ALIPAY_PUBLIC_KEY!,
           ...(env.ALIPAY_GATEWAY ? { gateway: env.ALIPAY_GATEWAY } : {}),
         })
-      : createSandboxPaymentProvider({ now: clock, enforceExpiry: true }));
+      : env.PAYMENT_PROVIDER === "wechatpay"
+        ? createWechatpayPaymentProvider({
+            appId: env.WECHATPAY_APP_ID!,
+            mchId: env.WECHATPAY_MCH_ID!,
+            mchSerial: env.WECHATPAY_MCH_SERIAL!,
+            privateKey: env.WECHATPAY_PRIVATE_KEY!,
+            apiV3Key: env.WECHATPAY_API_V3_KEY!,
+            platformPublicKey: env.WECHATPAY_PLATFORM_PUBLIC_KEY!,
+            platformPublicKeyId: env.WECHATPAY_PLATFORM_PUBLIC_KEY_ID!,
+            // Refunds notify the same endpoint as payments; the provider tells them apart.
+            refundNotifyUrl: `${env.PUBLIC_ORIGIN}/pay/notify/wechatpay`,
+            ...(env.WECHATPAY_GATEWAY ? { gateway: env.WECHATPAY_GATEWAY } : {}),
+          })
+        : createSandboxPaymentProvider({ now: clock, enforceExpiry: true }));
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
   const minting = createMintingService();
   const airdrops = createAirdropService({ catalog, identity, kyc, wallets, minting, clock });

@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from "node:crypto";
+
 import { describe, expect, it } from "vitest";
 
 import { ConfigError, loadConfig } from "../../server/config.js";
@@ -23,11 +25,53 @@ describe("configuration", () => {
     expect(() => testConfig({ PAYMENT_PROVIDER: "alipay", ALIPAY_APP_ID: "2021" })).toThrowError(
       /ALIPAY_PRIVATE_KEY: required when PAYMENT_PROVIDER=alipay/,
     );
-    expect(() => testConfig({ PAYMENT_PROVIDER: "wechatpay" })).toThrowError(/PAYMENT_PROVIDER/);
+    expect(() => testConfig({ PAYMENT_PROVIDER: "wechatpay" })).toThrowError(
+      /WECHATPAY_APP_ID: required when PAYMENT_PROVIDER=wechatpay/,
+    );
+    expect(() => testConfig({ PAYMENT_PROVIDER: "paypal" })).toThrowError(/PAYMENT_PROVIDER/);
     expect(
       testConfig({ PAYMENT_PROVIDER: "alipay", ALIPAY_APP_ID: "a", ALIPAY_PRIVATE_KEY: "k", ALIPAY_PUBLIC_KEY: "p" })
         .env.PAYMENT_PROVIDER,
     ).toBe("alipay");
+  });
+
+  it("accepts a complete WeChat Pay setting and names each missing or malformed part", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const wechatpay = {
+      PAYMENT_PROVIDER: "wechatpay",
+      WECHATPAY_APP_ID: "wx8888888888888888",
+      WECHATPAY_MCH_ID: "1230000109",
+      WECHATPAY_MCH_SERIAL: "444F4864EA9B34415C2E8C9A0A5C2E1E29B1D8C0",
+      WECHATPAY_PRIVATE_KEY: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      WECHATPAY_API_V3_KEY: "0123456789abcdefghijABCDEFGHIJ01",
+      // An env file may carry a PEM on one line with literal \n.
+      WECHATPAY_PLATFORM_PUBLIC_KEY: publicKey.export({ type: "spki", format: "pem" }).toString().replace(/\n/g, "\\n"),
+      WECHATPAY_PLATFORM_PUBLIC_KEY_ID: "PUB_KEY_ID_0112300001092026120200000000000001",
+    };
+    const { env } = testConfig(wechatpay);
+    expect(env.PAYMENT_PROVIDER).toBe("wechatpay");
+    expect(env.WECHATPAY_PLATFORM_PUBLIC_KEY).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    expect(env.WECHATPAY_GATEWAY).toBeUndefined();
+
+    const { WECHATPAY_PLATFORM_PUBLIC_KEY_ID: _id, ...withoutId } = wechatpay;
+    expect(() => testConfig(withoutId)).toThrowError(
+      /WECHATPAY_PLATFORM_PUBLIC_KEY_ID: required when PAYMENT_PROVIDER=wechatpay/,
+    );
+    expect(() => testConfig({ ...wechatpay, WECHATPAY_API_V3_KEY: "too-short" })).toThrowError(
+      /WECHATPAY_API_V3_KEY: must be exactly 32 bytes/,
+    );
+    expect(() => testConfig({ ...wechatpay, WECHATPAY_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\nnope" })).toThrowError(
+      /WECHATPAY_PRIVATE_KEY: must be a PEM private key/,
+    );
+    // The public key where the private key belongs is refused, and no key text appears in the message.
+    try {
+      testConfig({ ...wechatpay, WECHATPAY_PRIVATE_KEY: wechatpay.WECHATPAY_PLATFORM_PUBLIC_KEY });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems.join("\n")).toMatch(/WECHATPAY_PRIVATE_KEY/);
+      expect((error as ConfigError).message).not.toContain("MII");
+    }
+    expect(() => testConfig({ ...wechatpay, WECHATPAY_GATEWAY: "not a url" })).toThrowError(/WECHATPAY_GATEWAY/);
   });
 
   it("requires every secret from the environment in production", () => {
