@@ -138,6 +138,10 @@ const environmentSchema = z.object({
 
   CHAIN_ENABLED: booleanFromEnv.default(true),
   CHAIN_RPC_URL: z.url().default("http://127.0.0.1:8545"),
+  /** Each JSON-RPC request gives up after this long (a partitioned chain fails fast and is retried). */
+  CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().min(500).max(600000).default(15000),
+  /** A sent transaction without a receipt after this long counts as failed; its owner asks the chain and retries. */
+  CHAIN_RECEIPT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(120000),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
   CHAIN_GAS_PRICE: z.coerce.bigint().min(0n).default(0n),
   CHAIN_DEPLOYMENT_FILE: z.string().default("ignition/deployments/chain-31337/deployed_addresses.json"),

@@ -32,9 +32,14 @@ export function periodic(run: () => Promise<unknown>, onError?: (error: unknown)
   };
 }
 
-export const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * Chain work waits at most this long between tries: a chain back from an
+ * outage is used again within half a minute (one planned batch holds up its
+ * whole collection, so waiting minutes would hold up every buyer of it).
+ */
+export const MAX_BACKOFF_MS = 30_000;
 
-/** 2 s, 4 s, 8 s … capped at five minutes. */
+/** 2 s, 4 s, 8 s, 16 s, then every 30 s. */
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 20));
 }

@@ -129,11 +129,12 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     chain = overrides.chain;
   } else if (env.CHAIN_ENABLED) {
     chain = createChain({
-      provider: rpcProvider(env.CHAIN_RPC_URL),
+      provider: rpcProvider(env.CHAIN_RPC_URL, env.CHAIN_RPC_TIMEOUT_MS),
       addresses: readDeployment(env.CHAIN_DEPLOYMENT_FILE),
       custody,
       confirmations: env.CHAIN_CONFIRMATIONS,
       gasPrice: env.CHAIN_GAS_PRICE,
+      receiptTimeoutMs: env.CHAIN_RECEIPT_TIMEOUT_MS,
     });
   }
 

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import {
   type AbstractSigner,
   type ContractTransactionResponse,
+  FetchRequest,
   JsonRpcProvider,
   NonceManager,
   type Provider,
@@ -38,6 +39,8 @@ export interface ChainOptions {
   custody: KeyCustody;
   confirmations: number;
   gasPrice: bigint;
+  /** A sent transaction without its receipt after this long is reported as failed (and retried by its owner). */
+  receiptTimeoutMs?: number;
 }
 
 export interface Chain {
@@ -72,7 +75,10 @@ class RoleSender {
   readonly #signer: NonceManager;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(signer: AbstractSigner) {
+  constructor(
+    signer: AbstractSigner,
+    readonly receiptTimeoutMs: number,
+  ) {
     this.#signer = new NonceManager(signer);
   }
 
@@ -95,20 +101,66 @@ class RoleSender {
     });
     this.#queue = sent.catch(() => undefined);
     const tx = await sent;
-    const receipt = await tx.wait(confirmations);
-    if (receipt === null) throw new Error(`transaction ${tx.hash} was dropped`);
-    return receipt;
+    return waitForReceipt(tx, confirmations, this.receiptTimeoutMs);
   }
+}
+
+/** How often a sent transaction's receipt is asked for. */
+const RECEIPT_POLL_MS = 250;
+
+/**
+ * Waits for `tx` to have `confirmations` by asking for its receipt, and gives
+ * up after `timeoutMs`. Unlike waiting for block events, this does not hang
+ * when the chain was unreachable while the transaction was mined and no block
+ * follows (a chain that mines on demand); the caller's retry then asks the
+ * chain what happened, which is how every sender here recovers.
+ */
+async function waitForReceipt(
+  tx: ContractTransactionResponse,
+  confirmations: number,
+  timeoutMs: number,
+): Promise<TransactionReceipt> {
+  const provider = tx.provider;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    let receipt: TransactionReceipt | null = null;
+    let confirmed = false;
+    try {
+      receipt = await provider.getTransactionReceipt(tx.hash);
+      confirmed = receipt !== null && (confirmations <= 1 || (await receipt.confirmations()) >= confirmations);
+    } catch (error) {
+      lastError = error; // unreachable for now: ask again until the deadline
+    }
+    if (receipt !== null && receipt.status === 0) {
+      // Reverted: ethers builds the error (CALL_EXCEPTION with the receipt), as callers expect.
+      await tx.wait(1);
+      throw new Error(`transaction ${tx.hash} reverted`);
+    }
+    if (receipt !== null && confirmed) return receipt;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no receipt for transaction ${tx.hash} within ${timeoutMs} ms` +
+          (lastError === null ? "" : ` (last error: ${errorText(lastError)})`),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
 }
 
 export function createChain(options: ChainOptions): Chain {
   const { provider, addresses, custody, confirmations, gasPrice } = options;
+  const receiptTimeoutMs = options.receiptTimeoutMs ?? 120_000;
   const senders = new Map<string, RoleSender>();
   const senderFor = (role: PlatformRole) => cachedSender(`role:${role}`, () => custody.platformSigner(role, provider));
   const cachedSender = (key: string, signer: () => AbstractSigner) => {
     let sender = senders.get(key);
     if (sender === undefined) {
-      sender = new RoleSender(signer());
+      sender = new RoleSender(signer(), receiptTimeoutMs);
       senders.set(key, sender);
     }
     return sender;
@@ -163,6 +215,13 @@ export function readDeployment(file: string): ChainAddresses {
   };
 }
 
-export function rpcProvider(url: string): Provider {
-  return new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+/**
+ * A JSON-RPC provider whose every request gives up after `timeoutMs`: when the
+ * chain is cut off, a request sent into the void fails and is retried by its
+ * worker, instead of holding that worker for the whole outage.
+ */
+export function rpcProvider(url: string, timeoutMs = 15_000): Provider {
+  const request = new FetchRequest(url);
+  request.timeout = timeoutMs;
+  return new JsonRpcProvider(request, undefined, { staticNetwork: true, cacheTimeout: -1 });
 }
