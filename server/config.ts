@@ -251,6 +251,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       secretsSource = "development-file";
     }
   }
+  if (env.KYC_PROVIDER === "sandbox" && env.NODE_ENV === "production")
+    problems.push("KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production");
   if (env.PAYMENT_PROVIDER === "sandbox" && env.NODE_ENV === "production")
     problems.push("PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production");
   if (env.PAYMENT_PROVIDER === "alipay") {

@@ -27,6 +27,9 @@ const tokens: string[] =
 const target = new URL(config.url);
 const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency });
 const latencies = new Float64Array(config.total);
+/** When each answer came, from the start (ms), and its status, for the figures by kind and by second. */
+const answeredAt = new Float64Array(config.total);
+const statusOf: string[] = new Array<string>(config.total);
 const statuses: Record<string, number> = {};
 let issued = 0;
 let answered = 0;
@@ -59,6 +62,8 @@ function send(index: number): Promise<void> {
         res.resume();
         res.on("end", () => {
           latencies[index] = performance.now() - started;
+          answeredAt[index] = performance.now() - runStarted;
+          statusOf[index] = String(res.statusCode);
           statuses[String(res.statusCode)] = (statuses[String(res.statusCode)] ?? 0) + 1;
           answered++;
           resolve();
@@ -67,6 +72,8 @@ function send(index: number): Promise<void> {
     );
     req.on("error", () => {
       latencies[index] = performance.now() - started;
+      answeredAt[index] = performance.now() - runStarted;
+      statusOf[index] = "error";
       statuses.error = (statuses.error ?? 0) + 1;
       answered++;
       resolve();
@@ -80,11 +87,26 @@ async function worker() {
   while (issued < config.total) await send(issued++);
 }
 
-const started = performance.now();
+const runStarted = performance.now();
 await Promise.all(Array.from({ length: config.concurrency }, worker));
-const seconds = (performance.now() - started) / 1000;
-const sorted = Array.from(latencies).sort((a, b) => a - b);
-const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+const seconds = (performance.now() - runStarted) / 1000;
+const percentile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+};
+const all = Array.from(latencies);
+const at = (q: number) => percentile(all, q);
+// Latency by kind of answer (a sale, "sold out", "limit reached"…) and by second of the run.
+const byStatus: Record<string, { count: number; p50_ms: number; p99_ms: number }> = {};
+for (const status of Object.keys(statuses)) {
+  const values = all.filter((_, i) => statusOf[i] === status);
+  byStatus[status] = { count: values.length, p50_ms: percentile(values, 0.5), p99_ms: percentile(values, 0.99) };
+}
+const bySecond: { second: number; answers: number; p99_ms: number }[] = [];
+for (let second = 0; second < Math.ceil(seconds); second++) {
+  const values = all.filter((_, i) => Math.floor(answeredAt[i]! / 1000) === second);
+  if (values.length > 0) bySecond.push({ second, answers: values.length, p99_ms: percentile(values, 0.99) });
+}
 agent.destroy();
 process.stdout.write(
   `${JSON.stringify({
@@ -94,7 +116,9 @@ process.stdout.write(
     p50_ms: at(0.5),
     p90_ms: at(0.9),
     p99_ms: at(0.99),
-    max_ms: Math.round(sorted.at(-1)! * 10) / 10,
+    max_ms: Math.round(all.reduce((a, b) => Math.max(a, b), 0) * 10) / 10,
     statuses,
+    by_status: byStatus,
+    by_second: bySecond,
   })}\n`,
 );

@@ -86,6 +86,7 @@ describe("configuration", () => {
         "IDENTITY_PEPPER: required in production",
         "LOOKUP_PEPPER: required in production",
         "WALLET_MNEMONIC: required in production",
+        "KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production",
         "PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production",
       ]);
     }
