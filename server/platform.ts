@@ -246,6 +246,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     wallets,
     clock,
     giftDailyCap: env.GIFT_DAILY_CAP,
+    databaseKind: database.kind,
   });
   const ops = createOpsService({ chain, wallets, catalog, clock });
   // The mint worker is created below; the gauge asks it at scrape time.

@@ -29,11 +29,14 @@ export async function deployChain(mnemonic: string) {
 }
 
 /**
- * A whole platform on an in-process chain: the server on PGlite with the
+ * A whole platform on an in-process chain: the server on PGlite (or the given database) with the
  * chain, its HTTP host listening (payment notifications arrive over HTTP),
  * and helpers for a collection on sale and a collector who paid.
  */
-export async function createChainWorld(env: Record<string, string> = {}) {
+export async function createChainWorld(
+  env: Record<string, string> = {},
+  database?: import("./helpers.js").DatabaseUnderTest,
+) {
   const { createChain } = await import("../../server/chain/client.js");
   const { buildHttpApp } = await import("../../server/http/app.js");
   const helpers = await import("./helpers.js");
@@ -42,7 +45,7 @@ export async function createChainWorld(env: Record<string, string> = {}) {
   const chain = createChain({ ...setup, confirmations: 1, gasPrice: 0n });
   const port = await helpers.freePort();
   const platformWith = (withChain = chain) =>
-    helpers.createTestPlatform(helpers.databasesUnderTest()[0]!, {
+    helpers.createTestPlatform(database ?? helpers.databasesUnderTest()[0]!, {
       env: { WALLET_MNEMONIC: mnemonic, PUBLIC_ORIGIN: `http://127.0.0.1:${port}`, MINT_BATCH_SIZE: "10", ...env },
       overrides: { chain: withChain, custody: setup.custody },
     });

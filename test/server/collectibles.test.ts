@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+import { createCollectiblesService } from "../../server/modules/collectibles/service.js";
+import type { SessionUser } from "../../server/modules/identity/service.js";
 import { createChainWorld } from "./chain.js";
-import { callerFor, expectAppError, verifiedCollector } from "./helpers.js";
+import { callerFor, databasesUnderTest, expectAppError, verifiedCollector } from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -150,6 +152,59 @@ describe("collectibles: certificates, public verification and gifts", () => {
   });
 });
 
+/** A collector holding two tokens past their lock, and a verified friend bound on chain to give them to. */
+async function unlockedTokensAndAFriend(world: Awaited<ReturnType<typeof createChainWorld>>) {
+  const collection = await world.onSale();
+  const owner = await world.paidBuyer(collection.id, 2);
+  await world.test.platform.mintWorker!.runOnce();
+  const friend = await verifiedCollector(world.test);
+  await world.test.platform.registrySync!.runOnce();
+  await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
+  await world.setup.provider.send("evm_mine", []);
+  world.test.clock.advance(180 * DAY_MS);
+  return { collection, owner, friend };
+}
+
+describe.skipIf(!process.env.DATABASE_URL)("gift limits across server instances (PostgreSQL)", () => {
+  it("holds simultaneous gifts of one person sent through two instances to the daily cap", async () => {
+    const world = await createChainWorld({ GIFT_DAILY_CAP: "1" }, databasesUnderTest()[1]!);
+    try {
+      const { collection, owner, friend } = await unlockedTokensAndAFriend(world);
+      const platform = world.test.platform;
+      // A second server instance: its own services (and in-process gift queue) on the same database and chain.
+      const otherInstance = createCollectiblesService({
+        chain: platform.chain,
+        identity: platform.identity,
+        kyc: platform.kyc,
+        wallets: platform.wallets,
+        clock: platform.clock,
+        giftDailyCap: 1,
+        databaseKind: platform.database.kind,
+      });
+      const sender: SessionUser = {
+        id: owner.buyer.user.id,
+        role: "collector",
+        issuerId: null,
+        phoneMasked: "139****0000",
+        status: "active",
+      };
+      const gift = (instance: typeof otherInstance, tokenId: number) =>
+        instance.gift(platform.db, sender, {
+          collectionId: collection.id,
+          tokenId,
+          recipient: friend.phone,
+          confirmNameMasked: "王**",
+        });
+      const results = await Promise.allSettled([gift(platform.collectibles, 1), gift(otherInstance, 2)]);
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "gift.dailyCap" } });
+      expect(await friend.caller.collectibles.mine()).toHaveLength(1);
+    } finally {
+      await world.close();
+    }
+  });
+});
+
 describe("gift limits", () => {
   let world: Awaited<ReturnType<typeof createChainWorld>>;
 
@@ -160,18 +215,7 @@ describe("gift limits", () => {
     await world.close();
   });
 
-  /** A collector holding two tokens past their lock, and a verified friend bound on chain to give them to. */
-  async function twoUnlockedTokensAndAFriend() {
-    const collection = await world.onSale();
-    const owner = await world.paidBuyer(collection.id, 2);
-    await world.test.platform.mintWorker!.runOnce();
-    const friend = await verifiedCollector(world.test);
-    await world.test.platform.registrySync!.runOnce();
-    await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
-    await world.setup.provider.send("evm_mine", []);
-    world.test.clock.advance(180 * DAY_MS);
-    return { collection, owner, friend };
-  }
+  const twoUnlockedTokensAndAFriend = () => unlockedTokensAndAFriend(world);
 
   it("holds simultaneous gifts of one person to the daily cap too", async () => {
     const { collection, owner, friend } = await twoUnlockedTokensAndAFriend();

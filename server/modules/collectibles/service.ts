@@ -27,6 +27,11 @@ export interface CollectiblesDependencies {
   clock: () => Date;
   /** Gifts one person may send per 24 hours. */
   giftDailyCap: number;
+  /**
+   * "postgres": one sender's gifts are also serialised across server instances, by a transaction-scoped
+   * advisory lock on the sender held while the gift is counted, sent and recorded. (PGlite is one process.)
+   */
+  databaseKind?: "pglite" | "postgres";
 }
 
 const ACQUISITION = ["minted", "gifted", "recovered"] as const;
@@ -254,9 +259,17 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
       sender: SessionUser,
       input: { collectionId: number; tokenId: number; recipient: string; confirmNameMasked: string },
     ) {
-      // One gift of a person at a time, so simultaneous gifts cannot all pass the daily cap before any is counted.
+      // One gift of a person at a time, so simultaneous gifts cannot all pass the daily cap before any is counted:
+      // queued here within this instance, and locked in the database against the other instances.
       const previous = giftsUnderway.get(sender.id) ?? Promise.resolve();
-      const mine = previous.catch(() => undefined).then(() => sendGift(db, sender, input));
+      const send = () =>
+        deps.databaseKind !== "postgres"
+          ? sendGift(db, sender, input)
+          : db.transaction(async (tx) => {
+              await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`gift-sender:${sender.id}`}, 0))`);
+              return sendGift(db, sender, input);
+            });
+      const mine = previous.catch(() => undefined).then(send);
       giftsUnderway.set(sender.id, mine);
       try {
         return await mine;
