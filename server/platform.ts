@@ -1,5 +1,7 @@
 import path from "node:path";
 
+import { Redis } from "ioredis";
+
 import { type Chain, createChain, readDeployment, rpcProvider } from "./chain/client.js";
 import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
@@ -13,6 +15,7 @@ import { type IdentityService, createIdentityService } from "./modules/identity/
 import { type MintingService, createMintingService } from "./modules/minting/service.js";
 import { type MintWorker, createMintWorker } from "./modules/minting/worker.js";
 import { type AdmissionGate, createMemoryGate, createRedisGate } from "./modules/drops/gate.js";
+import { memoryLimiters, redisLimiters } from "./security/rate-limits.js";
 import { type OpsService, createOpsService } from "./modules/ops/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
@@ -138,6 +141,12 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     });
   }
 
+  // One Redis connection (when configured) for the flash-sale gate and the shared rate limits; the gate closes it.
+  const redis =
+    env.REDIS_URL === undefined
+      ? null
+      : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const limiters = redis === null ? memoryLimiters : redisLimiters(redis);
   const identity = createIdentityService({
     sms:
       overrides.sms ??
@@ -155,6 +164,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     otpDailyLimitPerPhone: env.OTP_DAILY_LIMIT_PER_PHONE,
     otpHourlyLimitPerIp: env.OTP_HOURLY_LIMIT_PER_IP,
     loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
+    limiters,
     sessionTtlDays: env.SESSION_TTL_DAYS,
   });
 
@@ -194,7 +204,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         return block!.hash!;
       }),
   });
-  const gate = env.REDIS_URL === undefined ? createMemoryGate() : createRedisGate(env.REDIS_URL);
+  const gate = redis === null ? createMemoryGate() : createRedisGate(redis);
   const drops = createDropsService({
     gate,
     catalog,
@@ -247,6 +257,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     clock,
     giftDailyCap: env.GIFT_DAILY_CAP,
     databaseKind: database.kind,
+    limiters,
   });
   const ops = createOpsService({ chain, wallets, catalog, clock });
   // The mint worker is created below; the gauge asks it at scrape time.

@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, gte, or, sql } from "drizzle-orm";
 import { isAddress } from "ethers";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { collections, gifts, issuers, media, mintBatches, tokens } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
+import { type Limiters, memoryLimiters } from "../../security/rate-limits.js";
 import type { IdentityService, SessionUser } from "../identity/service.js";
 import { PHONE_PATTERN } from "../identity/service.js";
 import type { KycService } from "../kyc/service.js";
@@ -32,6 +33,8 @@ export interface CollectiblesDependencies {
    * advisory lock on the sender held while the gift is counted, sent and recorded. (PGlite is one process.)
    */
   databaseKind?: "pglite" | "postgres";
+  /** Where the recipient-lookup limit counts (memory by default; Redis shares it across instances). */
+  limiters?: Limiters;
 }
 
 const ACQUISITION = ["minted", "gifted", "recovered"] as const;
@@ -46,7 +49,7 @@ export const RECIPIENT_LOOKUPS_PER_10_MINUTES = 30;
 export function createCollectiblesService(deps: CollectiblesDependencies) {
   /** Each sender's gift in progress (the next waits for it). */
   const giftsUnderway = new Map<number, Promise<unknown>>();
-  const lookups = new RateLimiterMemory({
+  const lookups = (deps.limiters ?? memoryLimiters)({
     keyPrefix: "recipient-lookup",
     points: RECIPIENT_LOOKUPS_PER_10_MINUTES,
     duration: 600,

@@ -77,8 +77,12 @@ function soldOutRechecks() {
   };
 }
 
-export function createRedisGate(url: string): AdmissionGate {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+/** The gate on Redis (a URL, or a client it then owns: `close` disconnects it). */
+export function createRedisGate(connection: string | Redis): AdmissionGate {
+  const redis =
+    typeof connection === "string"
+      ? new Redis(connection, { maxRetriesPerRequest: 2, enableAutoPipelining: true })
+      : connection;
   const key = (id: number) => `shuzang:gate:${id}:stock`;
   const attempts = (id: number) => `shuzang:gate:${id}:admitted`;
   const holders = (id: number) => `shuzang:gate:${id}:held`;

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 
 import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -9,6 +9,7 @@ import { otpChallenges, sessions, users } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
 import type { SmsProvider } from "../../providers/sms/types.js";
 import { type Sealer, equalHex, hmacHex, randomToken } from "../../security/crypto.js";
+import { type Limiters, memoryLimiters } from "../../security/rate-limits.js";
 
 /**
  * Accounts, phone login with one-time codes, sessions and roles. Phone
@@ -44,6 +45,8 @@ export interface IdentityDependencies {
   otpHourlyLimitPerIp: number;
   loginAttemptsPerIp15Min: number;
   sessionTtlDays: number;
+  /** Where the login-code and login-attempt limits count (memory by default; Redis shares them across instances). */
+  limiters?: Limiters;
 }
 
 export const PHONE_PATTERN = /^1[3-9]\d{9}$/;
@@ -101,14 +104,15 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
   const codeHash = (hashOfPhone: string, code: string) => hmacHex(deps.lookupPepper, `otp:${hashOfPhone}:${code}`);
   const sessionIdOf = (token: string) => hmacHex(deps.lookupPepper, `session:${token}`);
 
-  const resendLimiter = new RateLimiterMemory({ keyPrefix: "otp-resend", points: 1, duration: deps.otpResendSeconds });
-  const dailyLimiter = new RateLimiterMemory({
+  const limiter = deps.limiters ?? memoryLimiters;
+  const resendLimiter = limiter({ keyPrefix: "otp-resend", points: 1, duration: deps.otpResendSeconds });
+  const dailyLimiter = limiter({
     keyPrefix: "otp-daily",
     points: deps.otpDailyLimitPerPhone,
     duration: 86_400,
   });
-  const ipLimiter = new RateLimiterMemory({ keyPrefix: "otp-ip", points: deps.otpHourlyLimitPerIp, duration: 3600 });
-  const loginIpLimiter = new RateLimiterMemory({
+  const ipLimiter = limiter({ keyPrefix: "otp-ip", points: deps.otpHourlyLimitPerIp, duration: 3600 });
+  const loginIpLimiter = limiter({
     keyPrefix: "login-ip",
     points: deps.loginAttemptsPerIp15Min,
     duration: 900,
