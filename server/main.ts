@@ -27,6 +27,11 @@ async function main(): Promise<void> {
     onBackgroundError: (error) => app.log.warn({ err: error }, "background job failed; it will be retried"),
   });
   const app = await buildHttpApp(platform);
+  // A promise some library left to fail unobserved (a background request to an unreachable chain, say) must not
+  // take the shop down with it: every state that matters is in the database, and each worker retries its own work.
+  process.on("unhandledRejection", (reason) => {
+    app.log.error({ err: reason }, "unhandled promise rejection; the server keeps running");
+  });
   if (config.secretsSource === "development-file") {
     app.log.warn(
       `development secrets in ${config.env.DATA_DIR}/dev-secrets.json; set them in the environment for production`,

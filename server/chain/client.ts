@@ -8,6 +8,8 @@ import {
   NonceManager,
   type Provider,
   type TransactionReceipt,
+  type TransactionRequest,
+  type TransactionResponse,
 } from "ethers";
 
 import {
@@ -71,6 +73,24 @@ export interface SignedContracts {
   collection(address: string): Collection;
 }
 
+/**
+ * ethers' NonceManager, except that the nonce it asks for while the
+ * transaction is being filled in is never left to fail unobserved: when the
+ * chain is unreachable both requests fail, and ethers' own version awaited
+ * only the first, leaving the second as an unhandled rejection (which ends a
+ * Node process: the chain-outage suite caught it).
+ */
+class TrackedNonceSigner extends NonceManager {
+  override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    const nonce = this.getNonce("pending");
+    nonce.catch(() => undefined); // observed here; awaited (and its error thrown) below
+    this.increment();
+    const populated = await this.signer.populateTransaction(tx);
+    populated.nonce = await nonce;
+    return this.signer.sendTransaction(populated);
+  }
+}
+
 class RoleSender {
   readonly #signer: NonceManager;
   #queue: Promise<unknown> = Promise.resolve();
@@ -79,7 +99,7 @@ class RoleSender {
     signer: AbstractSigner,
     readonly receiptTimeoutMs: number,
   ) {
-    this.#signer = new NonceManager(signer);
+    this.#signer = new TrackedNonceSigner(signer);
   }
 
   get signer(): NonceManager {
