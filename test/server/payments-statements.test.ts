@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
+import { crc32 as zlibCrc32 } from "node:zlib";
 
 import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
@@ -28,6 +29,9 @@ import {
   publishedCollection,
   verifiedCollector,
 } from "./helpers.js";
+import { createAlipayPaymentProvider } from "../../server/providers/payments/alipay.js";
+import { readZip } from "../../server/providers/payments/zip.js";
+import { type AlipayGatewayStandIn, startAlipayGateway } from "./stand-ins/alipay-gateway.js";
 import { type WechatpayGatewayStandIn, startWechatpayGateway } from "./stand-ins/wechatpay-gateway.js";
 
 /**
@@ -240,6 +244,150 @@ describe("WeChat Pay's trade bill through the live provider", () => {
     expect(() => parseWechatpayTradeBill(text.replace("`19.90,", "`19.9x,"))).toThrow(/amount/);
     expect(() => parseWechatpayTradeBill(lines.slice(0, 3).join("\r\n"))).toThrow(/summary/);
     expect(() => parseWechatpayTradeBill("<html>maintenance</html>")).toThrow(/column/);
+  });
+});
+
+describe("Alipay's trade bill through the live provider", () => {
+  const alipayKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const ALIPAY_APP_ID = "2021000000000001";
+  const DAY = "2026-12-01";
+  let gateway: AlipayGatewayStandIn;
+  const providerWith = (overrides: Partial<Parameters<typeof createAlipayPaymentProvider>[0]> = {}) =>
+    createAlipayPaymentProvider({
+      appId: ALIPAY_APP_ID,
+      privateKey: pem(merchant.privateKey),
+      alipayPublicKey: spki(alipayKeys.publicKey),
+      gateway: gateway.url,
+      billDownloadOrigins: [new URL(gateway.url).origin],
+      timeoutMs: 2_000,
+      ...overrides,
+    });
+  let provider: PaymentProvider;
+
+  beforeAll(async () => {
+    gateway = await startAlipayGateway({
+      appId: ALIPAY_APP_ID,
+      merchantPublicKey: merchant.publicKey,
+      alipayPrivateKey: alipayKeys.privateKey,
+      notifyRetryMs: 60_000,
+    });
+    provider = providerWith();
+    const open = (outTradeNo: string, amountFen: number, subject: string) =>
+      provider.createIntent({
+        outTradeNo,
+        amountFen,
+        subject,
+        expiresAt: new Date(Date.now() + 10 * 60_000),
+        notifyUrl: "http://127.0.0.1:9/pay/notify/alipay", // nobody listens: notifications are not the point here
+      });
+    await open("SZ20261201BBBBBBBBBBB1", 1990, "藏品,限量版");
+    await open("SZ20261201BBBBBBBBBBB2", 12345, "数字藏品 “龙”");
+    await open("SZ20261201BBBBBBBBBBB3", 500, "never paid");
+    gateway.pay("SZ20261201BBBBBBBBBBB1", new Date("2026-12-01T02:00:00Z"));
+    gateway.pay("SZ20261201BBBBBBBBBBB2", new Date("2026-11-30T16:00:00Z"));
+    expect(
+      await provider.refund({
+        outTradeNo: "SZ20261201BBBBBBBBBBB2",
+        refundNo: "RF20261201BBBBBBBBBBB2",
+        refundFen: 2345,
+        totalFen: 12345,
+      }),
+    ).toEqual({ accepted: true });
+    gateway.trades.get("SZ20261201BBBBBBBBBBB2")!.refundedAt = new Date("2026-12-01T15:59:59Z");
+  });
+  afterAll(() => gateway?.close());
+
+  it("reads the detail CSV (GBK) out of the downloaded ZIP into the day's payments and refunds", async () => {
+    const tradeNo = (outTradeNo: string) => gateway.trades.get(outTradeNo)!.tradeNo;
+    expect(await provider.statement!(DAY)).toEqual({
+      provider: "alipay",
+      day: DAY,
+      rows: [
+        {
+          outTradeNo: "SZ20261201BBBBBBBBBBB2",
+          tradeNo: tradeNo("SZ20261201BBBBBBBBBBB2"),
+          kind: "trade",
+          amountFen: 12345,
+          refundFen: 0,
+          at: new Date("2026-11-30T16:00:00Z"),
+        },
+        {
+          outTradeNo: "SZ20261201BBBBBBBBBBB1",
+          tradeNo: tradeNo("SZ20261201BBBBBBBBBBB1"),
+          kind: "trade",
+          amountFen: 1990,
+          refundFen: 0,
+          at: new Date("2026-12-01T02:00:00Z"),
+        },
+        {
+          outTradeNo: "SZ20261201BBBBBBBBBBB2",
+          tradeNo: tradeNo("SZ20261201BBBBBBBBBBB2"),
+          kind: "refund",
+          amountFen: 12345,
+          refundFen: 2345,
+          at: new Date("2026-12-01T15:59:59Z"),
+          refundNo: "RF20261201BBBBBBBBBBB2",
+        },
+      ],
+    });
+    const request = gateway.requests.at(-1)!;
+    expect(request.method).toBe("alipay.data.dataservice.bill.downloadurl.query");
+    expect(JSON.parse(request.params.biz_content!)).toEqual({ bill_type: "trade", bill_date: DAY });
+  });
+
+  it("refuses a forged answer, a corrupt archive, and a download URL that is not Alipay's", async () => {
+    gateway.forgeNextResponse();
+    let error = await rejection(provider.statement!(DAY));
+    expect(error).toBeInstanceOf(PaymentStatementError);
+    expect((error as PaymentStatementError).reason).toBe("signature");
+
+    gateway.corruptNextBill();
+    error = await rejection(provider.statement!(DAY));
+    expect((error as PaymentStatementError).reason).toBe("format");
+    expect(error.message).toMatch(/ZIP entry/);
+
+    // By default only Alipay's HTTPS hosts are trusted with a bill (the stand-in's is plain HTTP on 127.0.0.1).
+    error = await rejection(providerWith({ billDownloadOrigins: undefined }).statement!(DAY));
+    expect((error as PaymentStatementError).reason).toBe("format");
+    expect(error.message).toMatch(/not Alipay's/);
+  });
+
+  it("reports a day Alipay has no bill for as not ready", async () => {
+    const error = await rejection(provider.statement!("2026-11-01"));
+    expect((error as PaymentStatementError).reason).toBe("not-ready");
+  });
+
+  it("reads stored and deflated ZIP entries and refuses what is not a ZIP", () => {
+    expect(() => readZip(Buffer.from("PK not really"))).toThrow(/Not a ZIP/);
+    // A stored entry with a UTF-8 name, written by hand: local header, data, central directory, end record.
+    const name = Buffer.from("账单.csv", "utf8");
+    const data = Buffer.from("a,b\n", "utf8");
+    const crc = zlibCrc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(0x800, 6);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(0x800, 8);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(1, 8);
+    end.writeUInt16LE(1, 10);
+    end.writeUInt32LE(46 + name.length, 12);
+    end.writeUInt32LE(30 + name.length + data.length, 16);
+    const zip = Buffer.concat([local, name, data, central, name, end]);
+    expect(readZip(zip)).toEqual([{ name: "账单.csv", data }]);
+    const bad = Buffer.from(zip);
+    bad[30 + name.length] = 0x41; // "A,b": the CRC-32 no longer matches
+    expect(() => readZip(bad)).toThrow(/CRC-32/);
   });
 });
 
