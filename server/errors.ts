@@ -255,6 +255,21 @@ export const errorCatalog = {
     zh: "当前支付渠道暂不支持自动对账",
     en: "This payment provider's statements cannot be fetched yet",
   },
+  "payments.dayInvalid": {
+    kind: "BAD_REQUEST",
+    zh: "请输入有效的日期（YYYY-MM-DD）",
+    en: "Enter a valid date (YYYY-MM-DD)",
+  },
+  "payments.statementNotReady": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该日账单尚未生成，请稍后再对账",
+    en: "The provider has not produced this day's statement yet; reconcile later",
+  },
+  "payments.statementFailed": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "无法获取或校验支付渠道的账单，请稍后再试",
+    en: "The provider's statement could not be fetched or verified; try again later",
+  },
 
   "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
   internal: {

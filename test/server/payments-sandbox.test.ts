@@ -321,7 +321,7 @@ describe("sandbox payment provider", () => {
     await provider.refund({ outTradeNo: "D1", refundNo: "R2", refundFen: 1000, totalFen: 1990 });
     await provider.whenIdle();
 
-    const csv = provider.statement("2024-05-01");
+    const csv = provider.statementCsv("2024-05-01");
     const lines = csv.split("\n");
     expect(lines[0]).toMatch(/^#/);
     expect(csv).toContain("#起始日期：[2024年05月01日 00:00:00]   终止日期：[2024年05月02日 00:00:00]");
@@ -378,7 +378,7 @@ describe("sandbox payment provider", () => {
       createdAt: new Date("2024-05-01T01:00:00Z"),
       finishedAt: new Date("2024-05-01T01:00:00Z"),
     });
-    expect(parseAlipayStatement(provider.statement(new Date("2024-05-01T16:30:00Z"))).summary).toEqual({
+    expect(parseAlipayStatement(provider.statementCsv(new Date("2024-05-01T16:30:00Z"))).summary).toEqual({
       tradeCount: 0,
       tradeFen: 0,
       refundCount: 1,
@@ -388,7 +388,7 @@ describe("sandbox payment provider", () => {
 
   it("refuses a bill whose summary disagrees with its rows", async () => {
     await paid("D1", 1990);
-    const csv = provider.statement("2024-05-01").replace("商家实收：19.90元", "商家实收：19.91元");
+    const csv = provider.statementCsv("2024-05-01").replace("商家实收：19.90元", "商家实收：19.91元");
     expect(() => parseAlipayStatement(csv)).toThrow(/交易合计/);
   });
 });

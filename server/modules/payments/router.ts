@@ -1,10 +1,19 @@
 import { z } from "zod";
 
 import { AppError } from "../../errors.js";
-import { parseAlipayStatement } from "../../providers/payments/sandbox.js";
+import { PaymentOperationError, PaymentStatementError } from "../../providers/payments/types.js";
 import { collectorProcedure, operatorProcedure, router } from "../../trpc/init.js";
 
 const orderNo = z.string().regex(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound");
+
+/** A calendar date "YYYY-MM-DD" that exists (no 2026-02-30). */
+const chinaDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "payments.dayInvalid")
+  .refine((day) => {
+    const date = new Date(`${day}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
+  }, "payments.dayInvalid");
 
 export const paymentsRouter = router({
   /** The cashier of an unpaid order: what its QR code encodes (and the sandbox's local cashier page). */
@@ -20,15 +29,25 @@ export const paymentsRouter = router({
     };
   }),
 
-  /** Compares a day's provider statement with our payments and lists the mismatches (sandbox statements today). */
-  reconcile: operatorProcedure
-    .input(z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }))
-    .mutation(async ({ ctx, input }) => {
-      const sandbox = ctx.platform.sandboxPayments;
-      if (sandbox === null) throw new AppError("payments.statementUnavailable");
-      const statement = parseAlipayStatement(sandbox.statement(input.day));
-      return ctx.platform.payments.reconcile(ctx.platform.db, statement, input.day);
-    }),
+  /** Compares a day's provider statement (trade bill) with our payments and lists the mismatches. */
+  reconcile: operatorProcedure.input(z.object({ day: chinaDay })).mutation(async ({ ctx, input }) => {
+    const provider = ctx.platform.paymentProvider;
+    if (provider.statement === undefined) throw new AppError("payments.statementUnavailable");
+    let statement;
+    try {
+      statement = await provider.statement(input.day);
+    } catch (error) {
+      // The reason is safe to show an operator (the message may carry the provider's words: it is not).
+      if (error instanceof PaymentStatementError) {
+        if (error.reason === "not-ready") throw new AppError("payments.statementNotReady", { day: input.day });
+        throw new AppError("payments.statementFailed", { reason: error.reason });
+      }
+      if (error instanceof PaymentOperationError)
+        throw new AppError("payments.statementFailed", { reason: error.code });
+      throw new AppError("payments.statementFailed", { reason: "unavailable" });
+    }
+    return ctx.platform.payments.reconcile(ctx.platform.db, statement, input.day);
+  }),
 
   /** An operator refunds a paid order before delivery (audited). */
   refund: operatorProcedure

@@ -9,13 +9,13 @@ import {
   type PaymentNotification,
   PaymentNotificationError,
   type PaymentProvider,
+  type ProviderStatement,
 } from "../../providers/payments/types.js";
 import { appendAudit } from "../audit/service.js";
 import type { DropsService } from "../drops/service.js";
 import type { MintingService } from "../minting/service.js";
 import type { SessionUser } from "../identity/service.js";
 import type { WalletService } from "../wallets/service.js";
-import type { AlipayStatement } from "../../providers/payments/sandbox.js";
 
 /**
  * Fiat payments, provider-agnostic. A notification is trusted only after the
@@ -241,7 +241,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
      * Compares the provider's statement of one China day with our payments:
      * trades paid there but not here, paid here but missing there, amounts that differ.
      */
-    async reconcile(db: Db, statement: AlipayStatement, day: string) {
+    async reconcile(db: Db, statement: ProviderStatement, day: string) {
       const start = new Date(`${day}T00:00:00+08:00`);
       const end = new Date(start.getTime() + 86_400_000);
       const ours = await db
@@ -250,7 +250,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
         .where(
           and(gte(payments.paidAt, start), lt(payments.paidAt, end), inArray(payments.status, ["paid", "refunded"])),
         );
-      const theirs = statement.rows.filter((row) => row.type === "交易");
+      const theirs = statement.rows.filter((row) => row.kind === "trade");
       const oursByTrade = new Map(ours.map((p) => [p.outTradeNo, p]));
       const theirsByTrade = new Map(theirs.map((row) => [row.outTradeNo, row]));
       const mismatches: {

@@ -1,5 +1,7 @@
 import { AlipaySdk } from "alipay-sdk";
 
+import { readZip } from "./zip.js";
+import { neutralStatement, parseAlipayStatement } from "./sandbox.js";
 import { alipayAnswer, formatChinaTime, parseChinaTime, verifyAlipayNotification } from "./alipay-notification.js";
 import { type AlipayKey, formatYuan, loadAlipayPrivateKey, parseYuanToFen } from "./alipay-signature.js";
 import {
@@ -7,7 +9,9 @@ import {
   type PaymentIntentRequest,
   type PaymentNotification,
   type PaymentProvider,
+  type ProviderStatement,
   PaymentOperationError,
+  PaymentStatementError,
 } from "./types.js";
 
 /** The live Alipay provider: 当面付 precreate (a QR code), query, close and refund through the official SDK. */
@@ -20,6 +24,14 @@ export interface AlipayProviderOptions {
   /** The gateway; Alipay's production gateway unless given. */
   gateway?: string;
   timeoutMs?: number;
+  /**
+   * Where bill files may be downloaded from: origins ("https://host[:port]"),
+   * or host suffixes (".alipay.com"); Alipay's own HTTPS hosts unless given.
+   * The file is unsigned, so only HTTPS from Alipay vouches for it.
+   */
+  billDownloadOrigins?: readonly string[];
+  /** The largest bill archive accepted, in bytes; 64 MiB unless given. */
+  maxBillBytes?: number;
 }
 
 export const ALIPAY_GATEWAY = "https://openapi.alipay.com/gateway.do";
@@ -37,13 +49,14 @@ export function createAlipayPaymentProvider(options: AlipayProviderOptions): Pay
     .export({ type: "pkcs8", format: "pem" })
     .toString();
   const alipayPublicKeyPem = pem("PUBLIC KEY", options.alipayPublicKey);
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const sdk = new AlipaySdk({
     appId: options.appId,
     privateKey: privateKeyPem,
     keyType: "PKCS8",
     alipayPublicKey: alipayPublicKeyPem,
     gateway: options.gateway ?? ALIPAY_GATEWAY,
-    timeout: options.timeoutMs ?? 10_000,
+    timeout: timeoutMs,
     camelcase: false,
   });
 
@@ -64,6 +77,54 @@ export function createAlipayPaymentProvider(options: AlipayProviderOptions): Pay
             : "invalid-request",
       `${method}: ${result.code} ${result.sub_code ?? result.msg}`,
     );
+
+  const billOrigins = options.billDownloadOrigins ?? [".alipay.com", ".alipayobjects.com"];
+  const maxBillBytes = options.maxBillBytes ?? 64 * 1024 * 1024;
+  const billHostAllowed = (url: URL) =>
+    billOrigins.some((allowed) =>
+      allowed.startsWith(".") ? url.protocol === "https:" && url.hostname.endsWith(allowed) : url.origin === allowed,
+    );
+
+  /** Downloads the bill archive (a ZIP) and returns the GBK-decoded text of its detail file (业务明细). */
+  async function downloadBill(downloadUrl: string): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(downloadUrl);
+    } catch {
+      throw new PaymentStatementError("format", "bill: the bill_download_url is not a URL");
+    }
+    if (!billHostAllowed(url)) throw new PaymentStatementError("format", "bill: the bill_download_url is not Alipay's");
+    let bytes: Buffer;
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new PaymentStatementError("unavailable", `bill download: HTTP ${response.status}`);
+      }
+      if (Number(response.headers.get("content-length") ?? "0") > maxBillBytes) {
+        await response.body?.cancel();
+        throw new PaymentStatementError("format", "bill download: the archive is too large");
+      }
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      if (error instanceof PaymentStatementError) throw error;
+      const name = error instanceof Error ? error.name : "";
+      const why =
+        name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs} ms` : "no connection";
+      throw new PaymentStatementError("unavailable", `bill download: ${why}`);
+    }
+    let entries;
+    try {
+      entries = readZip(bytes, { maxEntryBytes: maxBillBytes });
+    } catch (error) {
+      throw new PaymentStatementError("format", `bill download: ${(error as Error).message}`);
+    }
+    // The archive holds the detail file and its summary (…_业务明细(汇总).csv); the detail is what we read.
+    const details = entries.filter((entry) => /_业务明细\.csv$/.test(entry.name));
+    if (details.length !== 1)
+      throw new PaymentStatementError("format", `bill download: ${details.length} detail files in the archive`);
+    return new TextDecoder("gbk").decode(details[0]!.data);
+  }
 
   return {
     name: "alipay",
@@ -129,6 +190,37 @@ export function createAlipayPaymentProvider(options: AlipayProviderOptions): Pay
         refund_amount: formatYuan(refundFen),
       });
       return { accepted: result.code === "10000" };
+    },
+
+    async statement(day: string): Promise<ProviderStatement> {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day))
+        throw new PaymentOperationError("invalid-request", "day must be YYYY-MM-DD");
+      let result: Result;
+      try {
+        result = await call("alipay.data.dataservice.bill.downloadurl.query", { bill_type: "trade", bill_date: day });
+      } catch (error) {
+        // The SDK throws on a response whose signature does not verify, as on a network failure or timeout.
+        const message = error instanceof Error ? error.message : "";
+        const signature = message.includes("验签"); // "验签失败…": the SDK's words for a bad response signature
+        throw new PaymentStatementError(
+          signature ? "signature" : "unavailable",
+          "bill: the gateway's answer is refused",
+        );
+      }
+      if (result.code !== "10000") {
+        // Alipay produces a day's bill the next morning; until then (and for a day it has none) it does not exist.
+        if (result.sub_code === "isp.bill_not_exist")
+          throw new PaymentStatementError("not-ready", "bill: Alipay has no bill for that day (yet)");
+        throw new PaymentStatementError("unavailable", `bill: ${result.code} ${result.sub_code ?? result.msg}`);
+      }
+      if (typeof result.bill_download_url !== "string")
+        throw new PaymentStatementError("format", "bill: no bill_download_url in the answer");
+      const csv = await downloadBill(result.bill_download_url);
+      try {
+        return neutralStatement("alipay", day, parseAlipayStatement(csv));
+      } catch (error) {
+        throw new PaymentStatementError("format", `bill: ${(error as Error).message}`);
+      }
     },
   };
 }

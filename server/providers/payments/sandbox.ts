@@ -15,7 +15,9 @@ import {
   type PaymentIntentRequest,
   type PaymentNotification,
   type PaymentProvider,
+  type ProviderStatement,
   PaymentOperationError,
+  PaymentStatementError,
 } from "./types.js";
 
 /**
@@ -108,7 +110,9 @@ export interface SandboxPaymentProvider extends PaymentProvider {
   /** A copy of a trade as the book has it (undefined when unknown). */
   trade(outTradeNo: string): SandboxTrade | undefined;
   /** The day's trade bill (China date "yyyy-MM-dd", or the China day of a Date) as Alipay's CSV. */
-  statement(date: Date | string): string;
+  statementCsv(date: Date | string): string;
+  /** The day's trade bill, read back from {@link statementCsv} into provider-neutral rows. */
+  statement(day: string): Promise<ProviderStatement>;
   /** Resolves once every notification under way (e.g. refunds') is delivered or given up. */
   whenIdle(): Promise<void>;
   /** Stops every delivery under way (they end as not delivered); for shutdown. */
@@ -386,7 +390,18 @@ export function createSandboxPaymentProvider(options: SandboxPaymentProviderOpti
       return trade && snapshot(trade);
     },
 
-    statement(date: Date | string): string {
+    async statement(day: string): Promise<ProviderStatement> {
+      let bill: AlipayStatement;
+      try {
+        bill = parseAlipayStatement(provider.statementCsv(day));
+      } catch (error) {
+        if (error instanceof PaymentOperationError) throw error;
+        throw new PaymentStatementError("format", `sandbox statement: ${(error as Error).message}`);
+      }
+      return neutralStatement("sandbox", day, bill);
+    },
+
+    statementCsv(date: Date | string): string {
       const day = typeof date === "string" ? date : formatChinaTime(date).slice(0, 10);
       if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) invalid(`Not a date: ${day}`);
       const start = parseChinaTime(`${day} 00:00:00`);
@@ -722,4 +737,25 @@ export function parseAlipayStatement(csv: string): AlipayStatement {
   const statement: AlipayStatement = { rows, summary };
   if (account !== undefined) statement.account = account;
   return statement;
+}
+
+/** An Alipay-format trade bill as provider-neutral rows (refund lines carry the amount they refunded). */
+export function neutralStatement(
+  provider: ProviderStatement["provider"],
+  day: string,
+  bill: AlipayStatement,
+): ProviderStatement {
+  return {
+    provider,
+    day,
+    rows: bill.rows.map((row) => ({
+      outTradeNo: row.outTradeNo,
+      tradeNo: row.tradeNo,
+      kind: row.type === "交易" ? "trade" : "refund",
+      amountFen: row.amountFen,
+      refundFen: row.refundFen,
+      at: row.finishedAt,
+      ...(row.refundNo === undefined ? {} : { refundNo: row.refundNo }),
+    })),
+  };
 }

@@ -60,6 +60,50 @@ export interface PaymentProvider {
     refundFen: number;
     totalFen: number;
   }): Promise<{ accepted: boolean }>;
+  /**
+   * The provider's statement (trade bill) of one China day ("YYYY-MM-DD"), when
+   * the provider offers one; throws PaymentStatementError when it cannot be had
+   * or cannot be believed (a signature or digest that does not check out).
+   */
+  statement?(day: string): Promise<ProviderStatement>;
+}
+
+/** One line of a provider's trade bill, amounts in integer fen. */
+export interface ProviderStatementRow {
+  outTradeNo: string; // our order number
+  tradeNo: string; // the provider's transaction id
+  kind: "trade" | "refund";
+  /** The trade's total (also on its refund lines). */
+  amountFen: number;
+  /** What a refund line refunded; 0 on trade lines. */
+  refundFen: number;
+  /** When the payment (or the refund) completed. */
+  at: Date;
+  /** Our refund number, on refund lines. */
+  refundNo?: string;
+}
+
+/** A day's trade bill, whatever the provider. */
+export interface ProviderStatement {
+  provider: PaymentProvider["name"];
+  day: string; // the China date it covers
+  rows: ProviderStatementRow[];
+}
+
+/**
+ * A statement that could not be had (`not-ready`: the provider has not produced
+ * it yet; `unavailable`: no answer or an error answer) or must not be believed
+ * (`signature`: the answer's signature; `digest`: the file does not match the
+ * digest the signed answer gave; `format`: not a bill we can read).
+ */
+export class PaymentStatementError extends Error {
+  constructor(
+    readonly reason: "not-ready" | "unavailable" | "signature" | "digest" | "format",
+    message: string,
+  ) {
+    super(message);
+    this.name = "PaymentStatementError";
+  }
 }
 
 /** A notification that must be refused (and answered as such, so the provider retries or gives up). */

@@ -1,7 +1,9 @@
-import { type KeyObject, createPrivateKey, randomBytes, sign } from "node:crypto";
+import { type KeyObject, createHash, createPrivateKey, randomBytes, sign, timingSafeEqual } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 
 import { z } from "zod";
 
+import { parseWechatpayTradeBill } from "./wechatpay-bill.js";
 import {
   type WechatpayKey,
   formatWechatpayTime,
@@ -16,8 +18,10 @@ import {
   type PaymentNotification,
   type PaymentOperationFailure,
   type PaymentProvider,
+  type ProviderStatement,
   PaymentNotificationError,
   PaymentOperationError,
+  PaymentStatementError,
 } from "./types.js";
 
 /**
@@ -50,6 +54,10 @@ export interface WechatpayProviderOptions {
   timeoutMs?: number;
   /** The clock for request timestamps and the answers' clock-skew check. */
   now?: () => Date;
+  /** Ask for trade bills gzip-compressed (tar_type=GZIP); true unless given. */
+  gzipBills?: boolean;
+  /** The largest bill file accepted, in bytes (after decompression); 64 MiB unless given. */
+  maxBillBytes?: number;
 }
 
 export const WECHATPAY_GATEWAY = "https://api.mch.weixin.qq.com";
@@ -114,6 +122,11 @@ const transactionSchema = z.looseObject({
 const refundSchema = z.looseObject({
   out_refund_no: z.string(),
   status: z.string(),
+});
+const billSchema = z.looseObject({
+  hash_type: z.literal("SHA1"),
+  hash_value: z.string().regex(/^[0-9a-fA-F]{40}$/),
+  download_url: z.string().min(1),
 });
 const errorSchema = z.looseObject({ code: z.string(), message: z.string().optional() });
 
@@ -235,6 +248,55 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
   }
 
   const isOk = (answer: Answer) => answer.status >= 200 && answer.status < 300;
+  const gzipBills = options.gzipBills ?? true;
+  const maxBillBytes = options.maxBillBytes ?? 64 * 1024 * 1024;
+
+  /** Downloads a bill file: signed like any request, but its answer is not (WeChat Pay does not sign files). */
+  async function download(downloadUrl: string): Promise<Buffer> {
+    let url: URL;
+    try {
+      url = new URL(downloadUrl);
+    } catch {
+      throw new PaymentStatementError("format", "tradebill: the download_url is not a URL");
+    }
+    // The request carries our signed Authorization: it goes to the gateway we call, nowhere else.
+    if (url.origin !== new URL(gateway).origin)
+      throw new PaymentStatementError("format", "tradebill: the download_url is not on the gateway");
+    let response: Response;
+    let bytes: Buffer;
+    try {
+      response = await fetch(url, {
+        method: "GET",
+        headers: {
+          Authorization: authorization("GET", `${url.pathname}${url.search}`, ""),
+          Accept: "*/*",
+          "User-Agent": USER_AGENT,
+          "Wechatpay-Serial": options.platformPublicKeyId,
+        },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const length = Number(response.headers.get("content-length") ?? "0");
+      if (length > maxBillBytes) {
+        await response.body?.cancel();
+        throw new PaymentStatementError("format", "tradebill: the bill file is too large");
+      }
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      if (error instanceof PaymentStatementError) throw error;
+      const name = error instanceof Error ? error.name : "";
+      const why =
+        name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs} ms` : "no connection";
+      throw new PaymentStatementError("unavailable", `billdownload: ${why}`);
+    }
+    if (response.status < 200 || response.status >= 300)
+      throw new PaymentStatementError("unavailable", `billdownload: HTTP ${response.status}`);
+    if (!gzipBills) return bytes;
+    try {
+      return gunzipSync(bytes, { maxOutputLength: maxBillBytes });
+    } catch {
+      throw new PaymentStatementError("format", "billdownload: the file is not gzip (or is too large)");
+    }
+  }
   const tradePath = (outTradeNo: string) => `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`;
 
   return {
@@ -332,6 +394,42 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
       }
       const refund = json("refund", answer, refundSchema);
       return { accepted: refund.status === "SUCCESS" || refund.status === "PROCESSING" };
+    },
+
+    async statement(day: string): Promise<ProviderStatement> {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day))
+        throw new PaymentOperationError("invalid-request", "day must be YYYY-MM-DD");
+      const query = `bill_date=${day}&bill_type=ALL${gzipBills ? "&tar_type=GZIP" : ""}`;
+      let answer: Answer;
+      try {
+        answer = await call("tradebill", "GET", `/v3/bill/tradebill?${query}`);
+      } catch (error) {
+        if (!(error instanceof WechatpayGatewayError)) throw error;
+        throw new PaymentStatementError(error.reason === "signature" ? "signature" : "unavailable", error.message);
+      }
+      if (!isOk(answer)) {
+        // A signed "no bill": no successful trade that day, so an empty bill. Not generated yet: not ready.
+        if (answer.signed && answer.code === "NO_STATEMENT_EXIST") return { provider: "wechatpay", day, rows: [] };
+        if (answer.signed && answer.code === "STATEMENT_CREATING")
+          throw new PaymentStatementError("not-ready", "tradebill: the bill is being generated");
+        const error = failure("tradebill", answer);
+        throw new PaymentStatementError(
+          error instanceof PaymentOperationError && error.code === "invalid-request" ? "format" : "unavailable",
+          error.message,
+        );
+      }
+      const parsed = billSchema.safeParse(safeJson(answer.body));
+      if (!parsed.success) throw new PaymentStatementError("format", "tradebill: unexpected answer body");
+      const file = await download(parsed.data.download_url);
+      // The file is unsigned: the SHA1 in the signed answer is what vouches for it.
+      const digest = createHash("sha1").update(file).digest();
+      if (!timingSafeEqual(digest, Buffer.from(parsed.data.hash_value, "hex")))
+        throw new PaymentStatementError("digest", "billdownload: the file does not match its SHA1");
+      try {
+        return { provider: "wechatpay", day, rows: parseWechatpayTradeBill(file.toString("utf8")).rows };
+      } catch (error) {
+        throw new PaymentStatementError("format", `billdownload: ${(error as Error).message}`);
+      }
     },
   };
 }

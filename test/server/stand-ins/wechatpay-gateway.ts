@@ -1,4 +1,5 @@
-import { type KeyObject, randomBytes, randomUUID, verify } from "node:crypto";
+import { type KeyObject, createHash, randomBytes, randomUUID, verify } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { type AddressInfo } from "node:net";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 
@@ -10,6 +11,9 @@ import {
   formatWechatpayTime,
   signWechatpayMessage,
 } from "../../../server/providers/payments/wechatpay-crypto.js";
+import { formatChinaTime } from "../../../server/providers/payments/alipay-notification.js";
+import { formatYuan, parseYuanToFen } from "../../../server/providers/payments/alipay-signature.js";
+import { WECHATPAY_TRADE_BILL_COLUMNS } from "../../../server/providers/payments/wechatpay-bill.js";
 import { parseWechatpayAuthorization, wechatpayRequestMessage } from "../../../server/providers/payments/wechatpay.js";
 
 /**
@@ -20,6 +24,12 @@ import { parseWechatpayAuthorization, wechatpayRequestMessage } from "../../../s
  * answered 401 SIGN_ERROR, unsigned, as WeChat Pay does. Every other answer is
  * signed with the platform private key over `timestamp\nnonce\nbody\n` and
  * carries the platform public key id in `Wechatpay-Serial`.
+ *
+ * Trade bills: `GET /v3/bill/tradebill` builds the day's bill from the trades
+ * (a SUCCESS line per payment that day, a REFUND line per refund completed
+ * that day) and answers its SHA1 and a `download_url` on this server;
+ * `GET /v3/billdownload/file` (signed request, unsigned answer, as WeChat Pay
+ * does) serves the file, gzipped when asked with tar_type=GZIP.
  */
 export interface StandInWechatTrade {
   appid: string;
@@ -42,6 +52,8 @@ export interface StandInWechatRefund {
   refundFen: number;
   notifyUrl: string | undefined;
   status: "PROCESSING" | "SUCCESS";
+  /** When the refund completed (RFC 3339), once it has. */
+  successTime?: string;
 }
 
 export interface StandInWechatRequest {
@@ -75,10 +87,18 @@ export interface WechatpayGatewayStandIn {
   ): Promise<{ status: number; body: string }>;
   /** The next answer: a garbage signature, a body altered after signing, no signature, or no answer at all. */
   misbehaveNext(how: "forge" | "tamper" | "unsigned" | "hang" | "stale"): void;
+  /** The next tradebill answer's download_url is on this origin instead of the stand-in's. */
+  redirectNextBill(origin: string): void;
+  /** The next bill file served is altered after its SHA1 was given (a tampered download). */
+  tamperNextBill(): void;
+  /** The trade bill text of a China day as the stand-in would serve it (null: no line that day). */
+  tradeBill(day: string): string | null;
   /** The next request is refused with this HTTP status and error code (signed, like WeChat Pay's). */
   failNext(status: number, code: string, message?: string): void;
   close(): Promise<void>;
 }
+
+const BILL_COLUMNS = WECHATPAY_TRADE_BILL_COLUMNS;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -96,6 +116,9 @@ export async function startWechatpayGateway(input: {
   let misbehave: "forge" | "tamper" | "unsigned" | "hang" | "stale" | null = null;
   let nextFailure: { status: number; code: string; message: string } | null = null;
   let sequence = 0;
+  let tamperBill = false;
+  let billOrigin: string | null = null;
+  const billFiles = new Map<string, Buffer>();
 
   function send(response: ServerResponse, status: number, payload: unknown, signed = true) {
     const how = misbehave;
@@ -118,7 +141,16 @@ export async function startWechatpayGateway(input: {
     }
     response.writeHead(status, headers);
     // "tamper": the signature above covers the original body, not this one.
-    response.end(how === "tamper" ? body.replace(/weixin:\/\/|"SUCCESS"|"PROCESSING"/, (m) => `${m} `) : body);
+    response.end(how === "tamper" ? body.replace(/weixin:\/\/|"SUCCESS"|"PROCESSING"|"SHA1"/, (m) => `${m} `) : body);
+  }
+  /** A bill file: WeChat Pay does not sign it. */
+  function sendFile(response: ServerResponse, bytes: Buffer) {
+    response.writeHead(200, {
+      "Request-ID": randomUUID(),
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(bytes.length),
+    });
+    response.end(bytes);
   }
   const error = (response: ServerResponse, status: number, code: string, message = code) =>
     send(response, status, { code, message }, status !== 401);
@@ -160,6 +192,72 @@ export async function startWechatpayGateway(input: {
       ...(trade.successTime ? { payer_total: trade.totalFen, payer_currency: "CNY" } : {}),
     },
   });
+
+  const billField = (value: string) => `\`${value}`;
+  const chinaDayOf = (rfc3339: string) => formatChinaTime(new Date(rfc3339)).slice(0, 10);
+
+  function tradeBill(day: string): string | null {
+    const lines: { at: number; fields: string[] }[] = [];
+    const line = (trade: StandInWechatTrade, at: string, refund?: StandInWechatRefund) => {
+      const values: Record<(typeof BILL_COLUMNS)[number], string> = {
+        交易时间: formatChinaTime(new Date(at)),
+        公众账号ID: trade.appid,
+        商户号: trade.mchid,
+        特约商户号: "0",
+        设备号: "",
+        微信订单号: trade.transactionId,
+        商户订单号: trade.outTradeNo,
+        用户标识: "oStandInPayerOpenId000000000",
+        交易类型: "NATIVE",
+        交易状态: refund ? "REFUND" : "SUCCESS",
+        付款银行: "OTHERS",
+        货币种类: "CNY",
+        应结订单金额: refund ? "0.00" : formatYuan(trade.totalFen),
+        代金券金额: "0.00",
+        微信退款单号: refund?.refundId ?? "0",
+        商户退款单号: refund?.outRefundNo ?? "0",
+        退款金额: formatYuan(refund?.refundFen ?? 0),
+        充值券退款金额: "0.00",
+        退款类型: refund ? "ORIGINAL" : "",
+        退款状态: refund ? "SUCCESS" : "",
+        商品名称: trade.description,
+        商户数据包: "",
+        手续费: formatYuan(refund ? 0 : Math.round(trade.totalFen * 0.006)),
+        费率: "0.60%",
+        订单金额: formatYuan(trade.totalFen),
+        申请退款金额: formatYuan(refund?.refundFen ?? 0),
+        费率备注: "",
+      };
+      lines.push({ at: new Date(at).getTime(), fields: BILL_COLUMNS.map((column) => values[column]) });
+    };
+    for (const trade of trades.values()) {
+      if (trade.successTime && chinaDayOf(trade.successTime) === day) line(trade, trade.successTime);
+      for (const refund of trade.refunds.values())
+        if (refund.successTime && chinaDayOf(refund.successTime) === day) line(trade, refund.successTime, refund);
+    }
+    if (lines.length === 0) return null;
+    lines.sort((a, b) => a.at - b.at);
+    const column = (name: (typeof BILL_COLUMNS)[number]) => BILL_COLUMNS.indexOf(name);
+    const sum = (name: (typeof BILL_COLUMNS)[number]) =>
+      formatYuan(lines.reduce((total, l) => total + Math.round(Number(l.fields[column(name)]) * 100), 0));
+    return [
+      BILL_COLUMNS.join(","),
+      ...lines.map((l) => l.fields.map(billField).join(",")),
+      "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
+      [
+        String(lines.length),
+        sum("应结订单金额"),
+        sum("退款金额"),
+        "0.00",
+        sum("手续费"),
+        sum("订单金额"),
+        sum("申请退款金额"),
+      ]
+        .map(billField)
+        .join(","),
+      "",
+    ].join("\r\n");
+  }
 
   function handle(response: ServerResponse, method: string, url: URL, raw: string) {
     let body: Record<string, unknown> = {};
@@ -271,6 +369,43 @@ export async function startWechatpayGateway(input: {
         },
       });
     }
+    if (method === "GET" && url.pathname === "/v3/bill/tradebill") {
+      const day = url.searchParams.get("bill_date") ?? "";
+      const billType = url.searchParams.get("bill_type") ?? "ALL";
+      const tarType = url.searchParams.get("tar_type");
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return error(response, 400, "PARAM_ERROR", "bill_date");
+      if (billType !== "ALL") return error(response, 400, "PARAM_ERROR", "bill_type (the stand-in serves ALL)");
+      if (tarType !== null && tarType !== "GZIP") return error(response, 400, "PARAM_ERROR", "tar_type");
+      const text = tradeBill(day);
+      if (text === null) return error(response, 400, "NO_STATEMENT_EXIST", "账单文件不存在");
+      const original = Buffer.from(text, "utf8");
+      const hash = createHash("sha1").update(original).digest("hex");
+      let served = original;
+      if (tamperBill) {
+        tamperBill = false;
+        // One more yuan settled on the first trade line: what a man in the middle might write.
+        const altered = text.replace(
+          /`(\d+\.\d\d),`0\.00,`0,`0,/,
+          (_match, yuan: string) => `\`${formatYuan(parseYuanToFen(yuan) + 100)},\`0.00,\`0,\`0,`,
+        );
+        served = Buffer.from(altered, "utf8");
+      }
+      const token = randomBytes(12).toString("hex");
+      billFiles.set(token, tarType === "GZIP" ? gzipSync(served) : served);
+      const origin = billOrigin ?? url.origin;
+      billOrigin = null;
+      return send(response, 200, {
+        hash_type: "SHA1",
+        hash_value: hash,
+        download_url: `${origin}/v3/billdownload/file?token=${token}`,
+      });
+    }
+
+    if (method === "GET" && url.pathname === "/v3/billdownload/file") {
+      const file = billFiles.get(url.searchParams.get("token") ?? "");
+      if (!file) return error(response, 400, "PARAM_ERROR", "token");
+      return sendFile(response, file);
+    }
     return error(response, 404, "NOT_FOUND", "no such API");
   }
 
@@ -280,7 +415,7 @@ export async function startWechatpayGateway(input: {
     request.on("data", (chunk: string) => (raw += chunk));
     request.on("end", () => {
       const path = request.url ?? "/";
-      const url = new URL(path, "http://stand-in");
+      const url = new URL(path, `http://${request.headers.host ?? "stand-in"}`);
       const verified = authenticate(request, path, raw);
       requests.push({
         method: request.method ?? "",
@@ -335,6 +470,7 @@ export async function startWechatpayGateway(input: {
       const refund = trade.refunds.get(outRefundNo);
       if (!refund) throw new Error(`stand-in: no refund ${outRefundNo}`);
       refund.status = "SUCCESS";
+      refund.successTime = formatWechatpayTime(now ?? new Date());
       return notificationOf(
         {
           mchid: trade.mchid,
@@ -362,6 +498,13 @@ export async function startWechatpayGateway(input: {
     misbehaveNext(how) {
       misbehave = how;
     },
+    redirectNextBill(origin) {
+      billOrigin = origin;
+    },
+    tamperNextBill() {
+      tamperBill = true;
+    },
+    tradeBill,
     failNext(status, code, message = code) {
       nextFailure = { status, code, message };
     },
