@@ -390,7 +390,7 @@ describe("settling and reconciling payments", () => {
     const { callerFor } = await import("./helpers.js");
     const { caller: ops } = await callerFor(test.platform, { token: operator.token });
     const day = formatChinaTime(test.clock.now()).slice(0, 10);
-    expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 1, payments: 1, mismatches: [] });
+    expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 1, payments: 1, refunds: 0, mismatches: [] });
 
     // Our record says another amount: the report names the trade.
     await test.platform.db.execute(sql`update payments set amount_fen = 1 where out_trade_no = ${order.orderNo}`);
@@ -399,5 +399,21 @@ describe("settling and reconciling payments", () => {
       { outTradeNo: order.orderNo, problem: "amount-differs", ourFen: 1, theirFen: 1990 },
     ]);
     await expectAppError(buyer.caller.payments.reconcile({ day }), "auth.forbidden", "FORBIDDEN");
+
+    // A refund the provider confirmed matches its refund line; then each way the two can disagree is named.
+    await test.platform.db.execute(sql`update payments set amount_fen = 1990 where out_trade_no = ${order.orderNo}`);
+    await ops.payments.refund({ orderNo: order.orderNo, reason: "用户申请退款" });
+    await test.platform.sandboxPayments!.whenIdle();
+    expect(await ops.payments.reconcile({ day })).toMatchObject({ trades: 1, refunds: 1, mismatches: [] });
+    await test.platform.db.execute(sql`update refunds set amount_fen = 5`);
+    expect((await ops.payments.reconcile({ day })).mismatches).toEqual([
+      { outTradeNo: order.orderNo, problem: "refund-amount-differs", ourFen: 5, theirFen: 1990 },
+    ]);
+    await test.platform.db.execute(
+      sql`update refunds set amount_fen = 1990, status = 'requested', completed_at = null`,
+    );
+    expect((await ops.payments.reconcile({ day })).mismatches).toEqual([
+      { outTradeNo: order.orderNo, problem: "refund-missing-here", theirFen: 1990 },
+    ]);
   });
 });

@@ -446,7 +446,7 @@ describe("payments.reconcile with PAYMENT_PROVIDER=wechatpay (pglite)", () => {
     const { caller: ops } = await callerFor(test.platform, { token: operator.token });
     const day = formatChinaTime(test.clock.now()).slice(0, 10);
 
-    expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 3, payments: 3, mismatches: [] });
+    expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 3, payments: 3, refunds: 0, mismatches: [] });
 
     // WeChat Pay has no record of the first; it took another amount for the second; we never saw a fourth.
     gateway.trades.delete(first);

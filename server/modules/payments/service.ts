@@ -239,7 +239,8 @@ export function createPaymentsService(deps: PaymentsDependencies) {
 
     /**
      * Compares the provider's statement of one China day with our payments:
-     * trades paid there but not here, paid here but missing there, amounts that differ.
+     * trades paid there but not here, paid here but missing there, amounts that
+     * differ; and the same for refunds confirmed that day.
      */
     async reconcile(db: Db, statement: ProviderStatement, day: string) {
       const start = new Date(`${day}T00:00:00+08:00`);
@@ -255,7 +256,13 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       const theirsByTrade = new Map(theirs.map((row) => [row.outTradeNo, row]));
       const mismatches: {
         outTradeNo: string;
-        problem: "missing-here" | "missing-there" | "amount-differs";
+        problem:
+          | "missing-here"
+          | "missing-there"
+          | "amount-differs"
+          | "refund-missing-here"
+          | "refund-missing-there"
+          | "refund-amount-differs";
         ourFen?: number;
         theirFen?: number;
       }[] = [];
@@ -277,6 +284,43 @@ export function createPaymentsService(deps: PaymentsDependencies) {
           mismatches.push({ outTradeNo: payment.outTradeNo, problem: "missing-there", ourFen: payment.amountFen });
         }
       }
+      // Refunds: each refund line against our refunds confirmed that day (by refund number, else by trade).
+      const ourRefunds = await db
+        .select({ refundNo: refunds.refundNo, amountFen: refunds.amountFen, outTradeNo: payments.outTradeNo })
+        .from(refunds)
+        .innerJoin(payments, eq(payments.orderId, refunds.orderId))
+        .where(and(eq(refunds.status, "succeeded"), gte(refunds.completedAt, start), lt(refunds.completedAt, end)));
+      const theirRefunds = statement.rows.filter((row) => row.kind === "refund");
+      const refundKey = (refund: { refundNo?: string | undefined; outTradeNo: string }) =>
+        refund.refundNo ?? `trade:${refund.outTradeNo}`;
+      const ourRefundsByKey = new Map(ourRefunds.map((r) => [r.refundNo, r]));
+      const ourRefundsByTrade = new Map(ourRefunds.map((r) => [`trade:${r.outTradeNo}`, r]));
+      const matched = new Set<string>();
+      for (const row of theirRefunds) {
+        const ourRefund = ourRefundsByKey.get(refundKey(row)) ?? ourRefundsByTrade.get(`trade:${row.outTradeNo}`);
+        if (ourRefund === undefined) {
+          mismatches.push({ outTradeNo: row.outTradeNo, problem: "refund-missing-here", theirFen: row.refundFen });
+          continue;
+        }
+        matched.add(ourRefund.refundNo);
+        if (ourRefund.amountFen !== row.refundFen) {
+          mismatches.push({
+            outTradeNo: row.outTradeNo,
+            problem: "refund-amount-differs",
+            ourFen: ourRefund.amountFen,
+            theirFen: row.refundFen,
+          });
+        }
+      }
+      for (const ourRefund of ourRefunds) {
+        if (!matched.has(ourRefund.refundNo)) {
+          mismatches.push({
+            outTradeNo: ourRefund.outTradeNo,
+            problem: "refund-missing-there",
+            ourFen: ourRefund.amountFen,
+          });
+        }
+      }
       await appendAudit(
         db,
         {
@@ -287,12 +331,13 @@ export function createPaymentsService(deps: PaymentsDependencies) {
             provider: provider.name,
             trades: theirs.length,
             payments: ours.length,
+            refunds: theirRefunds.length,
             mismatches: mismatches.length,
           },
         },
         deps.clock(),
       );
-      return { day, trades: theirs.length, payments: ours.length, mismatches };
+      return { day, trades: theirs.length, payments: ours.length, refunds: theirRefunds.length, mismatches };
     },
 
     /**

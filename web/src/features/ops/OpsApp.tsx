@@ -422,6 +422,7 @@ function Reconcile() {
           <p role="status">
             {t("ops.reconcile.summary", {
               trades: result.trades,
+              refunds: result.refunds,
               payments: result.payments,
               count: result.mismatches.length,
             })}

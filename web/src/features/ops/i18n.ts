@@ -56,8 +56,15 @@ const zh = {
     reconcile: {
       day: "对账日期",
       run: "开始对账",
-      summary: "渠道交易 {{trades}} 笔，平台支付 {{payments}} 笔，差异 {{count}} 笔",
-      problem: { "missing-here": "渠道有、平台无", "missing-there": "平台有、渠道无", "amount-differs": "金额不一致" },
+      summary: "渠道交易 {{trades}} 笔、退款 {{refunds}} 笔，平台支付 {{payments}} 笔，差异 {{count}} 笔",
+      problem: {
+        "missing-here": "渠道有、平台无",
+        "missing-there": "平台有、渠道无",
+        "amount-differs": "金额不一致",
+        "refund-missing-here": "渠道有退款、平台无",
+        "refund-missing-there": "平台有退款、渠道无",
+        "refund-amount-differs": "退款金额不一致",
+      },
     },
     audit: {
       verify: "校验哈希链",
@@ -128,11 +135,15 @@ const en: typeof zh = {
     reconcile: {
       day: "Statement day",
       run: "Reconcile",
-      summary: "{{trades}} provider trades, {{payments}} platform payments, {{count}} mismatches",
+      summary:
+        "{{trades}} provider trades and {{refunds}} refunds, {{payments}} platform payments, {{count}} mismatches",
       problem: {
         "missing-here": "at the provider, not here",
         "missing-there": "here, not at the provider",
         "amount-differs": "amounts differ",
+        "refund-missing-here": "refund at the provider, not here",
+        "refund-missing-there": "refund here, not at the provider",
+        "refund-amount-differs": "refund amounts differ",
       },
     },
     audit: {
