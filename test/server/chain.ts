@@ -3,6 +3,7 @@ import { network } from "hardhat";
 
 import PlatformModule from "../../ignition/modules/Platform.js";
 import { createSeedCustody } from "../../server/modules/wallets/custody.js";
+import type { DatabaseUnderTest } from "./helpers.js";
 
 /** An in-process chain with the platform deployed, its roles held by the server's custody accounts. */
 export async function deployChain(mnemonic: string) {
@@ -33,10 +34,7 @@ export async function deployChain(mnemonic: string) {
  * chain, its HTTP host listening (payment notifications arrive over HTTP),
  * and helpers for a collection on sale and a collector who paid.
  */
-export async function createChainWorld(
-  env: Record<string, string> = {},
-  database?: import("./helpers.js").DatabaseUnderTest,
-) {
+export async function createChainWorld(env: Record<string, string> = {}, database?: DatabaseUnderTest) {
   const { createChain } = await import("../../server/chain/client.js");
   const { buildHttpApp } = await import("../../server/http/app.js");
   const helpers = await import("./helpers.js");
