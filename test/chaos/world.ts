@@ -188,8 +188,10 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
     });
     const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
 
-    const redisUrl = "redis://127.0.0.1:6379/9";
+    // A Redis database of its own (the server suites use 9 and 10), emptied before and after.
+    const redisUrl = "redis://127.0.0.1:6379/11";
     const useRedis = await redisAnswers(redisUrl);
+    if (useRedis) cleanups.push(() => redisAnswers(redisUrl));
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
