@@ -1,5 +1,6 @@
 import { AlipaySdk } from "alipay-sdk";
 
+import { fetchBillFile } from "./bill-download.js";
 import { readZip } from "./zip.js";
 import { neutralStatement, parseAlipayStatement } from "./sandbox.js";
 import { alipayAnswer, formatChinaTime, parseChinaTime, verifyAlipayNotification } from "./alipay-notification.js";
@@ -94,25 +95,11 @@ export function createAlipayPaymentProvider(options: AlipayProviderOptions): Pay
       throw new PaymentStatementError("format", "bill: the bill_download_url is not a URL");
     }
     if (!billHostAllowed(url)) throw new PaymentStatementError("format", "bill: the bill_download_url is not Alipay's");
-    let bytes: Buffer;
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new PaymentStatementError("unavailable", `bill download: HTTP ${response.status}`);
-      }
-      if (Number(response.headers.get("content-length") ?? "0") > maxBillBytes) {
-        await response.body?.cancel();
-        throw new PaymentStatementError("format", "bill download: the archive is too large");
-      }
-      bytes = Buffer.from(await response.arrayBuffer());
-    } catch (error) {
-      if (error instanceof PaymentStatementError) throw error;
-      const name = error instanceof Error ? error.name : "";
-      const why =
-        name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs} ms` : "no connection";
-      throw new PaymentStatementError("unavailable", `bill download: ${why}`);
-    }
+    const bytes = await fetchBillFile(
+      url,
+      { redirect: "error" },
+      { label: "bill download", timeoutMs, maxBytes: maxBillBytes },
+    );
     let entries;
     try {
       entries = readZip(bytes, { maxEntryBytes: maxBillBytes });

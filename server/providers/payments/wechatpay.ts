@@ -3,6 +3,7 @@ import { gunzipSync } from "node:zlib";
 
 import { z } from "zod";
 
+import { fetchBillFile } from "./bill-download.js";
 import { parseWechatpayTradeBill } from "./wechatpay-bill.js";
 import {
   type WechatpayKey,
@@ -262,10 +263,9 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
     // The request carries our signed Authorization: it goes to the gateway we call, nowhere else.
     if (url.origin !== new URL(gateway).origin)
       throw new PaymentStatementError("format", "tradebill: the download_url is not on the gateway");
-    let response: Response;
-    let bytes: Buffer;
-    try {
-      response = await fetch(url, {
+    const bytes = await fetchBillFile(
+      url,
+      {
         method: "GET",
         headers: {
           Authorization: authorization("GET", `${url.pathname}${url.search}`, ""),
@@ -273,23 +273,9 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
           "User-Agent": USER_AGENT,
           "Wechatpay-Serial": options.platformPublicKeyId,
         },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const length = Number(response.headers.get("content-length") ?? "0");
-      if (length > maxBillBytes) {
-        await response.body?.cancel();
-        throw new PaymentStatementError("format", "tradebill: the bill file is too large");
-      }
-      bytes = Buffer.from(await response.arrayBuffer());
-    } catch (error) {
-      if (error instanceof PaymentStatementError) throw error;
-      const name = error instanceof Error ? error.name : "";
-      const why =
-        name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs} ms` : "no connection";
-      throw new PaymentStatementError("unavailable", `billdownload: ${why}`);
-    }
-    if (response.status < 200 || response.status >= 300)
-      throw new PaymentStatementError("unavailable", `billdownload: HTTP ${response.status}`);
+      },
+      { label: "billdownload", timeoutMs, maxBytes: maxBillBytes },
+    );
     if (!gzipBills) return bytes;
     try {
       return gunzipSync(bytes, { maxOutputLength: maxBillBytes });
