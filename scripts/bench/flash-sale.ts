@@ -17,7 +17,6 @@ import path from "node:path";
 import { promisify } from "node:util";
 
 import { sql } from "drizzle-orm";
-import { Redis } from "ioredis";
 
 import { sessions } from "../../server/db/schema.js";
 import { buildHttpApp } from "../../server/http/app.js";
@@ -29,6 +28,7 @@ import {
   freshPostgresDatabase,
   makeIdNumber,
   publishedCollection,
+  redisAnswers,
   testConfig,
 } from "../../test/server/helpers.js";
 
@@ -45,19 +45,6 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/8";
 const WARMUP_COLLECTORS = Math.min(1_000, COLLECTORS);
 const WARMUP_ATTEMPTS = 5_000;
 
-async function redisAnswers(url: string) {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    await probe.flushdb();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 const rows = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
 async function main() {
@@ -68,7 +55,7 @@ async function main() {
     );
     process.exit(2);
   }
-  const useRedis = await redisAnswers(REDIS_URL);
+  const useRedis = await redisAnswers(REDIS_URL, { flush: true });
   const database = await freshPostgresDatabase(adminUrl, "shuzang_bench", 24);
   const config = testConfig({
     LOG_LEVEL: "warn",

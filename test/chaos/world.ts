@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { Mnemonic } from "ethers";
-import { Redis } from "ioredis";
 import pg from "pg";
 
 import { loadConfig } from "../../server/config.js";
@@ -22,6 +21,7 @@ import {
   newPhone,
   pngBytes,
   promote,
+  redisAnswers,
 } from "../server/helpers.js";
 import { type AlipayGatewayStandIn, startAlipayGateway } from "../server/stand-ins/alipay-gateway.js";
 import { type TcpProxy, startTcpProxy } from "./tcp-proxy.js";
@@ -93,19 +93,6 @@ function waitForOutput(child: ChildProcess, text: string, timeoutMs: number): Pr
 
 function finished(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
-}
-
-async function redisAnswers(url: string) {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    await probe.flushdb();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 export async function startChaosWorld(options: { collectors: number; env?: Record<string, string> }) {
@@ -190,8 +177,8 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
 
     // A Redis database of its own (the server suites use 9 and 10), emptied before and after.
     const redisUrl = "redis://127.0.0.1:6379/11";
-    const useRedis = await redisAnswers(redisUrl);
-    if (useRedis) cleanups.push(() => redisAnswers(redisUrl));
+    const useRedis = await redisAnswers(redisUrl, { flush: true });
+    if (useRedis) cleanups.push(() => redisAnswers(redisUrl, { flush: true }));
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {

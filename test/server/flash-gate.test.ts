@@ -13,6 +13,7 @@ import {
   databasesUnderTest,
   login,
   publishedCollection,
+  redisAnswers,
   verifiedCollector,
 } from "./helpers.js";
 
@@ -23,19 +24,7 @@ import {
  */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379/9";
 
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const withRedis = await redisAnswers();
+const withRedis = await redisAnswers(REDIS_URL);
 
 /** An attempt whose holder is its own key unless named, with a generous limit unless named. */
 const at = (key: string, holder = key, limit = 100) => ({ key, holder, limit });

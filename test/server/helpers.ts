@@ -6,6 +6,7 @@ import path from "node:path";
 
 import { TRPCError } from "@trpc/server";
 import { Mnemonic } from "ethers";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { expect } from "vitest";
 import { ZodError } from "zod";
@@ -309,4 +310,18 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Whether the Redis at `url` answers; with `flush`, its database is emptied too (a database the caller owns). */
+export async function redisAnswers(url: string, options: { flush?: boolean } = {}): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    if (options.flush === true) await probe.flushdb();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
 }

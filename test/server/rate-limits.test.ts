@@ -1,6 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
 
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import {
@@ -10,23 +9,12 @@ import {
   databasesUnderTest,
   expectAppError,
   newPhone,
+  redisAnswers,
 } from "./helpers.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379/10";
 
-async function redisAnswers() {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const redisUp = await redisAnswers();
+const redisUp = await redisAnswers(REDIS_URL);
 
 /** A fresh address each time, so runs never share a count. */
 const anAddress = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
