@@ -44,6 +44,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle connection the server dropped (restart, failover) is removed from the pool;
     // it must not take the process down. Requests on a dead connection still fail cleanly.
     pool.on("error", (error) => options.onIdleError?.(error));
+    // A connection that dies while checked out (between the statements of a transaction, say) would emit
+    // an "error" nobody listens to, which ends the process; its next statement fails instead, and the pool
+    // drops it on release.
+    pool.on("connect", (client) => client.on("error", () => undefined));
     const db = drizzleNodePg({ client: pool, schema });
     await migrateNodePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
     return {
