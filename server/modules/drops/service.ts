@@ -247,14 +247,13 @@ export function createDropsService(deps: DropsDependencies) {
     };
   }
 
-  /** A whole batch could not be reserved together (someone over the limit, too few slots): each goes alone. */
-  class BatchFallback extends Error {}
-
   /**
    * Group commit of admitted reservations of one collection: the checks read once for the batch, then one
-   * transaction with a statement per step for all of it (orders, counts, slots, history). Should any
-   * attempt of the batch be refused inside the transaction, it rolls back and every attempt takes the
-   * one-at-a-time path, whose answers are exact; the batch only saves round trips.
+   * SQL statement (so one round trip, and its own transaction) reserves all of it: it locks free slots,
+   * creates the orders, raises the counts, assigns the slots and writes the history. Should any attempt of
+   * the batch not go through with the others (a retried key, someone over the limit), the statement refuses
+   * itself, which undoes all of it, and every attempt takes the one-at-a-time path, whose answers are exact;
+   * the batch only saves round trips.
    */
   async function reserveBatch(attempts: readonly ReserveAttempt[]): Promise<ItemOutcome<Reserved>[]> {
     const db = attempts[0]!.db;
@@ -269,18 +268,23 @@ export function createDropsService(deps: DropsDependencies) {
       }
     };
 
-    let collection: CollectionRow;
-    try {
-      ({ collection } = await deps.catalog.getPublished(db, collectionId));
-    } catch (error) {
-      return attempts.map(() => ({ ok: false, error }));
-    }
     const now = deps.clock();
-    const commitments = await deps.kyc.verifiedCommitments(
-      db,
-      attempts.map((a) => a.userId),
-    );
-    const buyers = await deps.buyersAmong(db, collectionId, [...new Set(commitments.values())]);
+    // The collection and the buyers are read side by side (two pooled connections), not one after the other.
+    const checks = await Promise.all([
+      deps.catalog.getPublished(db, collectionId),
+      deps.kyc
+        .verifiedCommitments(
+          db,
+          attempts.map((a) => a.userId),
+        )
+        .then(async (commitments) => ({
+          commitments,
+          buyers: await deps.buyersAmong(db, collectionId, [...new Set(commitments.values())]),
+        })),
+    ]).catch((error: unknown) => error);
+    if (!Array.isArray(checks)) return attempts.map(() => ({ ok: false, error: checks }));
+    const [{ collection }, { commitments, buyers }] = checks;
+
     const together: number[] = [];
     const later: number[] = [];
     const seen = new Set<string>();
@@ -297,76 +301,142 @@ export function createDropsService(deps: DropsDependencies) {
     });
 
     if (together.length > 0) {
+      const wanted = together.map((i, position) => {
+        const { userId, input } = attempts[i]!;
+        return { position, order: newOrder(collection, now, userId, commitments.get(userId)!, input) };
+      });
       try {
-        const reserved = await db.transaction(async (tx) => {
-          const free = await lockFreeSlots(
-            tx,
-            collectionId,
-            together.reduce((sum, i) => sum + attempts[i]!.input.quantity, 0),
-          );
-          // First come, first served: the attempts that fit in what is left, in the order they arrived.
-          let left = free.length;
-          const fitting = together.filter((i) => {
-            const fits = attempts[i]!.input.quantity <= left;
-            if (fits) left -= attempts[i]!.input.quantity;
-            else outcomes[i] = { ok: false, error: new AppError("drop.soldOut") };
-            return fits;
-          });
-          if (fitting.length === 0) return new Map<string, Reserved>();
-          const created = await tx
-            .insert(orders)
-            .values(
-              fitting.map((i) => {
-                const { userId, input } = attempts[i]!;
-                return newOrder(collection, now, userId, commitments.get(userId)!, input);
-              }),
-            )
-            .onConflictDoNothing({ target: [orders.userId, orders.idempotencyKey] })
-            .returning();
-          // A key that already has its order is a retry: it is answered alone.
-          if (created.length < fitting.length) throw new BatchFallback("retried key");
-          const within = await countPurchases(
-            tx,
-            collection,
-            created.map((order) => ({ commitment: order.commitment, quantity: order.quantity })),
-          );
-          if (within.size < created.length) throw new BatchFallback("over the limit");
-          let next = 0;
-          const assignments = created.map((order) => ({
-            orderId: order.id,
-            editions: free.slice(next, (next += order.quantity)),
-          }));
-          await assignSlots(tx, collectionId, assignments);
-          await tx.insert(orderEvents).values(
-            created.map((order) => ({
-              orderId: order.id,
-              fromStatus: null,
-              toStatus: "created",
-              reason: "",
-              at: now,
-            })),
-          );
-          return new Map(
-            created.map((order, k) => [
-              `${order.userId}:${order.idempotencyKey}`,
-              { ...order, editions: assignments[k]!.editions, repeated: false },
-            ]),
-          );
+        const result = await db.execute(reservationStatement(collection, now, wanted));
+        const [summary] = rowsOf(result) as { free: number; reserved: ReservedRow[] | null }[];
+        const reserved = new Map((summary?.reserved ?? []).map((row) => [Number(row.position), row]));
+        // First come, first served: the attempts that fit in the free slots, in the order they arrived.
+        let left = Number(summary?.free ?? 0);
+        wanted.forEach(({ position, order }) => {
+          const row = reserved.get(position);
+          if (row !== undefined) {
+            left -= order.quantity;
+            const placed: OrderRow = {
+              ...order,
+              id: Number(row.order_id),
+              status: "created",
+              airdropId: null,
+              paidAt: null,
+            };
+            outcomes[together[position]!] = {
+              ok: true,
+              value: { ...placed, editions: row.editions.map(Number), repeated: false },
+            };
+          } else if (order.quantity > left) {
+            outcomes[together[position]!] = { ok: false, error: new AppError("drop.soldOut") };
+          } else {
+            // A smaller order after one that did not fit: it may fit alone.
+            later.push(together[position]!);
+          }
         });
-        for (const i of together) {
-          const { userId, input } = attempts[i]!;
-          const order = reserved.get(`${userId}:${input.idempotencyKey}`);
-          if (order !== undefined) outcomes[i] = { ok: true, value: order };
-        }
       } catch {
-        // Whatever stopped the batch (a refusal, a lost connection, a deadlock), the rollback left nothing;
-        // each attempt is tried alone, where idempotency keys make a batch that did commit harmless.
+        // Whatever stopped the batch (its own refusal, a lost connection, a deadlock), nothing of it was
+        // kept; each attempt is tried alone, where idempotency keys make a batch that did commit harmless.
         for (const i of together) outcomes[i] = undefined;
         later.push(...together);
       }
     }
     for (const i of later.sort((a, b) => a - b)) await alone(i);
     return outcomes.map((outcome) => outcome!);
+  }
+
+  type ReservedRow = { position: number; order_id: number | string; editions: (number | string)[] };
+
+  /**
+   * The statement of a reservation batch. Its steps are data-modifying CTEs, which run once each and see
+   * each other only through what they return:
+   * - `free` locks up to the wanted number of available slots, lowest edition numbers first, skipping those
+   *   other batches hold (the limit stands outside the locking subquery, see lockFreeSlots);
+   * - `fits` keeps the longest prefix of the batch, in arrival order, whose quantities the free slots cover,
+   *   and gives each attempt its range of them;
+   * - `created` inserts their orders (a key that has its order already inserts nothing);
+   * - `counted` raises each identity's count while it stays within the limit, in commitment order so that
+   *   concurrent batches lock count rows in one order;
+   * - `assigned` reserves each order's slots, and `history` writes its first event.
+   * When `created` or `counted` has fewer rows than `fits`, the statement refuses itself
+   * (reservation_batch_refused raises SZ001) and so keeps nothing.
+   */
+  function reservationStatement(
+    collection: CollectionRow,
+    now: Date,
+    wanted: readonly { position: number; order: ReturnType<typeof newOrder> }[],
+  ) {
+    const total = wanted.reduce((sum, { order }) => sum + order.quantity, 0);
+    const at = now.toISOString();
+    const expiresAt = wanted[0]!.order.expiresAt.toISOString();
+    return sql`
+      with wanted (position, order_no, user_id, commitment, quantity, idempotency_key) as (
+        values ${sql.join(
+          wanted.map(
+            ({ position, order }) =>
+              sql`(${position}::int, ${order.orderNo}::text, ${order.userId}::bigint, ${order.commitment}::text, ${order.quantity}::int, ${order.idempotencyKey}::text)`,
+          ),
+          sql`, `,
+        )}
+      ),
+      free as (
+        select edition_no, row_number() over (order by edition_no) as k from (
+          select edition_no from (
+            select edition_no from edition_slots
+            where collection_id = ${collection.id} and status = 'available'
+            order by edition_no
+            for update skip locked) as unlocked
+          limit ${total}) as locked
+      ),
+      fits as (
+        select * from (
+          select wanted.*, sum(quantity) over (order by position) as upto from wanted) as running
+        where upto <= (select count(*) from free)
+      ),
+      created as (
+        insert into orders (order_no, user_id, collection_id, commitment, quantity, unit_price_fen, amount_fen,
+                            idempotency_key, expires_at, created_at, updated_at)
+        select order_no, user_id, ${collection.id}, commitment, quantity, ${collection.priceFen}::int,
+               quantity * ${collection.priceFen}::int, idempotency_key, ${expiresAt}::timestamptz,
+               ${at}::timestamptz, ${at}::timestamptz
+        from fits order by position
+        on conflict (user_id, idempotency_key) do nothing
+        returning id, user_id, idempotency_key
+      ),
+      counted as (
+        insert into purchase_counts (collection_id, commitment, count)
+        select ${collection.id}, fits.commitment, fits.quantity
+        from fits join created using (user_id, idempotency_key)
+        order by fits.commitment
+        on conflict (collection_id, commitment) do update
+          set count = purchase_counts.count + excluded.count
+          where purchase_counts.count + excluded.count <= ${collection.perPersonLimit}
+        returning commitment
+      ),
+      placed as (
+        select fits.position, created.id as order_id, free.edition_no
+        from fits
+        join created using (user_id, idempotency_key)
+        join free on free.k > fits.upto - fits.quantity and free.k <= fits.upto
+      ),
+      assigned as (
+        update edition_slots set status = 'reserved', order_id = placed.order_id
+        from placed
+        where edition_slots.collection_id = ${collection.id} and edition_slots.edition_no = placed.edition_no
+      ),
+      history as (
+        insert into order_events (order_id, from_status, to_status, reason, at)
+        select id, null, 'created', '', ${at}::timestamptz from created
+      )
+      select
+        (select count(*)::int from free) as free,
+        (select json_agg(json_build_object('position', position, 'order_id', order_id, 'editions', editions))
+         from (select position, order_id, array_agg(edition_no order by edition_no) as editions
+               from placed group by position, order_id) as orders) as reserved
+      where case
+        when (select count(*) from created) = (select count(*) from fits)
+             and (select count(*) from counted) = (select count(*) from fits) then true
+        else reservation_batch_refused('an attempt may not go through with the others')
+      end`;
   }
 
   /** One group-commit queue per collection. */
