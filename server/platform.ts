@@ -210,7 +210,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     catalog,
     kyc,
     clock,
-    buyersAmong: lottery.buyersAmong,
+    buyersRule: lottery.buyersRule,
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
   });

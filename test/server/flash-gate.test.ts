@@ -66,6 +66,27 @@ for (const kind of gates) {
       expect(looks).toBe(2);
     });
 
+    it("seeds once for a crowd that arrives together before the counter exists", async () => {
+      let looks = 0;
+      let taken = 0;
+      const availableInDb = async () => {
+        looks++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return 30 - taken;
+      };
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const answer = await gate.admit(collection, 1, at(`crowd${i}`, `holder${i}`), availableInDb);
+          if (answer === "admitted") taken++;
+          return answer;
+        }),
+      );
+      expect(answers.filter((answer) => answer === "admitted")).toHaveLength(30);
+      expect(answers.filter((answer) => answer === "soldOut")).toHaveLength(20);
+      // One count seeds the counter; the sold-out answers may look once more (at most once per second).
+      expect(looks).toBeLessThanOrEqual(2);
+    });
+
     it("knows a retry of an admitted or remembered attempt, which takes nothing more", async () => {
       const db = async () => 1;
       expect(await gate.admit(collection, 1, at("same"), db)).toBe("admitted");

@@ -87,7 +87,7 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
   const attempts = (id: number) => `shuzang:gate:${id}:admitted`;
   const holders = (id: number) => `shuzang:gate:${id}:held`;
   const recheckDue = soldOutRechecks();
-  /** Runs one of the scripts on a collection's three keys with the attempt's arguments. */
+  const seeding = new Map<number, Promise<void>>();
   // Loaded once and then called by hash (EVALSHA): the scripts' text is not sent with every attempt.
   redis.defineCommand("gateAdmit", { numberOfKeys: 3, lua: ADMIT });
   redis.defineCommand("gateRemember", { numberOfKeys: 3, lua: REMEMBER });
@@ -122,7 +122,17 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
     async admit(collectionId, quantity, attempt, availableInDb) {
       let answer = await take(collectionId, quantity, attempt);
       if (answer === -1) {
-        await redis.set(key(collectionId), await availableInDb(), "NX");
+        // The crowd's first attempts find no counter together: one database count seeds it for all of them.
+        let pending = seeding.get(collectionId);
+        if (pending === undefined) {
+          pending = availableInDb()
+            .then(async (available) => {
+              await redis.set(key(collectionId), available, "NX");
+            })
+            .finally(() => seeding.delete(collectionId));
+          seeding.set(collectionId, pending);
+        }
+        await pending;
         answer = await take(collectionId, quantity, attempt);
       }
       if (answer === 0 && recheckDue(collectionId)) {

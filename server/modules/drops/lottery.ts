@@ -185,25 +185,33 @@ export function createLotteryService(deps: LotteryDependencies) {
       };
     },
 
-    /** Whether `commitment` may buy in a lottery drop: always when there is no lottery; only winners after the draw. */
-    /** Those among `commitments` who may buy in the drop: everybody without a lottery, its winners with one. */
-    async buyersAmong(db: Db, collectionId: number, commitments: readonly string[]): Promise<Set<string>> {
+    /**
+     * Who may buy in the drop: null when everybody may (it has no lottery), otherwise a lookup of the
+     * winners among given identities (nobody before the draw). Asked before the buyers' identities are known,
+     * so that a reservation reads the rule and the identities side by side.
+     */
+    async buyersRule(db: Db, collectionId: number): Promise<BuyersRule> {
       const lottery = await lotteryOf(db, collectionId);
-      if (lottery === undefined) return new Set(commitments);
-      if (!lottery.revealed || commitments.length === 0) return new Set();
-      const winners = await db
-        .select({ commitment: lotteryEntries.commitment })
-        .from(lotteryEntries)
-        .where(
-          and(
-            eq(lotteryEntries.lotteryId, lottery.id),
-            inArray(lotteryEntries.commitment, [...commitments]),
-            eq(lotteryEntries.won, true),
-          ),
-        );
-      return new Set(winners.map((row) => row.commitment));
+      if (lottery === undefined) return null;
+      return async (commitments) => {
+        if (!lottery.revealed || commitments.length === 0) return new Set();
+        const winners = await db
+          .select({ commitment: lotteryEntries.commitment })
+          .from(lotteryEntries)
+          .where(
+            and(
+              eq(lotteryEntries.lotteryId, lottery.id),
+              inArray(lotteryEntries.commitment, [...commitments]),
+              eq(lotteryEntries.won, true),
+            ),
+          );
+        return new Set(winners.map((row) => row.commitment));
+      };
     },
   };
 }
+
+/** See `buyersRule`. */
+export type BuyersRule = null | ((commitments: readonly string[]) => Promise<Set<string>>);
 
 export type LotteryService = ReturnType<typeof createLotteryService>;

@@ -11,6 +11,7 @@ import { AppError } from "../../errors.js";
 import type { CatalogService } from "../catalog/service.js";
 import type { KycService } from "../kyc/service.js";
 import type { AdmissionGate } from "./gate.js";
+import type { BuyersRule } from "./lottery.js";
 
 /**
  * Flash-sale drops and orders. A reservation is one short transaction:
@@ -33,8 +34,8 @@ export interface DropsDependencies {
   reserveAttemptsPerMinute: number;
   /** The flash-sale admission gate (Redis when REDIS_URL is set, in memory otherwise). */
   gate: AdmissionGate;
-  /** Those among the identities who may buy in a drop (lottery winners only, in lottery mode). */
-  buyersAmong: (db: Db, collectionId: number, commitments: readonly string[]) => Promise<Set<string>>;
+  /** Who may buy in a drop: everybody (null), or the lottery's winners in lottery mode. */
+  buyersRule: (db: Db, collectionId: number) => Promise<BuyersRule>;
 }
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -111,6 +112,11 @@ export function createDropsService(deps: DropsDependencies) {
     const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
     const counts = { available: of("available"), reserved: of("reserved"), sold: of("sold") };
     return { editionSize: counts.available + counts.reserved + counts.sold, ...counts };
+  }
+
+  /** Those among `commitments` who may buy under `rule`. */
+  async function buyersAmong(rule: BuyersRule, commitments: readonly string[]): Promise<Set<string>> {
+    return rule === null ? new Set(commitments) : rule(commitments);
   }
 
   function withoutMarker({ repeated: _repeated, ...order }: Reserved) {
@@ -199,10 +205,13 @@ export function createDropsService(deps: DropsDependencies) {
     if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id), repeated: true };
 
     const now = deps.clock();
-    const { collection } = await deps.catalog.getPublished(db, input.collectionId);
-    const commitment = (await deps.kyc.verifiedCommitments(db, [userId])).get(userId);
-    const buyers =
-      commitment === undefined ? new Set<string>() : await deps.buyersAmong(db, collection.id, [commitment]);
+    const [{ collection }, commitments, rule] = await Promise.all([
+      deps.catalog.getPublished(db, input.collectionId),
+      deps.kyc.verifiedCommitments(db, [userId]),
+      deps.buyersRule(db, input.collectionId),
+    ]);
+    const commitment = commitments.get(userId);
+    const buyers = await buyersAmong(rule, commitment === undefined ? [] : [commitment]);
     const refusal = refusalOf(collection, now, input.quantity, commitment, buyers);
     if (refusal !== null) throw refusal;
 
@@ -269,21 +278,24 @@ export function createDropsService(deps: DropsDependencies) {
     };
 
     const now = deps.clock();
-    // The collection and the buyers are read side by side (two pooled connections), not one after the other.
+    // The collection, the buyers' identities and who may buy are read side by side (pooled connections):
+    // one round trip before the reservation statement, not three one after the other.
     const checks = await Promise.all([
       deps.catalog.getPublished(db, collectionId),
-      deps.kyc
-        .verifiedCommitments(
-          db,
-          attempts.map((a) => a.userId),
-        )
-        .then(async (commitments) => ({
-          commitments,
-          buyers: await deps.buyersAmong(db, collectionId, [...new Set(commitments.values())]),
-        })),
-    ]).catch((error: unknown) => error);
-    if (!Array.isArray(checks)) return attempts.map(() => ({ ok: false, error: checks }));
-    const [{ collection }, { commitments, buyers }] = checks;
+      deps.kyc.verifiedCommitments(
+        db,
+        attempts.map((a) => a.userId),
+      ),
+      deps.buyersRule(db, collectionId),
+    ])
+      .then(async ([{ collection }, commitments, rule]) => ({
+        collection,
+        commitments,
+        buyers: await buyersAmong(rule, [...new Set(commitments.values())]),
+      }))
+      .catch((error: unknown) => ({ error }));
+    if ("error" in checks) return attempts.map(() => ({ ok: false, error: checks.error }));
+    const { collection, commitments, buyers } = checks;
 
     const together: number[] = [];
     const later: number[] = [];
