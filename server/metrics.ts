@@ -13,6 +13,7 @@ export interface Metrics {
   mintedTokens: Counter;
   mintFailures: Counter;
   paymentNotifications: Counter<"outcome">;
+  reservations: Counter<"path">;
 }
 
 export function createMetrics(
@@ -38,6 +39,13 @@ export function createMetrics(
     name: "shuzang_payment_notifications_total",
     help: "Payment notifications received, by outcome",
     labelNames: ["outcome"],
+    registers: [registry],
+  });
+
+  const reservations = new Counter({
+    name: "shuzang_reservation_attempts_total",
+    help: "Admitted reservation attempts by how the database decided them: in a group statement, or alone",
+    labelNames: ["path"],
     registers: [registry],
   });
 
@@ -117,5 +125,5 @@ export function createMetrics(
     });
   }
 
-  return { registry, mintedTokens, mintFailures, paymentNotifications };
+  return { registry, mintedTokens, mintFailures, paymentNotifications, reservations };
 }

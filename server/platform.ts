@@ -211,6 +211,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     kyc,
     clock,
     buyersRule: lottery.buyersRule,
+    onReservations: (path, attempts) => metrics.reservations.inc({ path }, attempts),
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
   });

@@ -7,13 +7,15 @@
  * trivial route (/api/ping) on the same server stack. The admission gate is
  * Redis when BENCH_REDIS_URL (default redis://127.0.0.1:6379/8) answers, the
  * in-memory gate otherwise. Afterwards the database is asked what was sold.
- * Writes bench/results/flash-sale.json.
+ * Writes bench/results/flash-sale.json (and, with BENCH_CPU_PROFILE=<file>,
+ * a V8 CPU profile of the server during the sale).
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Session } from "node:inspector/promises";
 import { promisify } from "node:util";
 
 import { sql } from "drizzle-orm";
@@ -148,6 +150,13 @@ async function main() {
       keyPrefix: "warm-up-attempt",
     });
     console.log("running the flash sale…");
+    // BENCH_CPU_PROFILE=<file>: a V8 CPU profile of the server's process during the sale alone.
+    const profiler = process.env.BENCH_CPU_PROFILE === undefined ? null : new Session();
+    if (profiler !== null) {
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+      await profiler.post("Profiler.start");
+    }
     const sale = await generate({
       url: origin,
       mode: "reserve",
@@ -156,6 +165,11 @@ async function main() {
       tokensFile,
       collectionId: collection.id,
     });
+    if (profiler !== null) {
+      const { profile } = await profiler.post("Profiler.stop");
+      await writeFile(process.env.BENCH_CPU_PROFILE!, JSON.stringify(profile));
+      profiler.disconnect();
+    }
     await app.close();
 
     const [slots] = rows<{ sold: number; available: number }>(

@@ -41,6 +41,12 @@ for (const database of databasesUnderTest()) {
       person.caller.drops.reserve({ collectionId, quantity, idempotencyKey });
 
     const stockOf = (collectionId: number) => test.platform.drops.stock(test.platform.db, collectionId);
+    /** How many admitted attempts the database decided in group statements and one at a time (the metric). */
+    const paths = async () => {
+      const { values } = await test.platform.metrics.reservations.get();
+      const of = (path: string) => values.find((v) => v.labels.path === path)?.value ?? 0;
+      return { group: of("group"), alone: of("alone") };
+    };
 
     it("gives every one of as many simultaneous buyers as editions their own, and tells none of them sold out", async () => {
       const collection = await publishedCollection(test, { editionSize: 30, perPersonLimit: 2 });
@@ -50,6 +56,8 @@ for (const database of databasesUnderTest()) {
       expect(editions).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       orders.forEach((order, i) => expect(order.editions).toHaveLength(i < 5 ? 2 : 1));
       expect(await stockOf(collection.id)).toMatchObject({ available: 0, reserved: 30 });
+      // All of them were decided by group statements: none had to fall back to one at a time.
+      expect(await paths()).toEqual({ group: 25, alone: 0 });
     });
 
     it("serves the first arrivals and refuses the rest as sold out when the database has fewer editions than the gate believed", async () => {
@@ -68,6 +76,8 @@ for (const database of databasesUnderTest()) {
       expect(won).toHaveLength(4);
       expect(refused.map((r) => (r.reason as Error).message)).toEqual(["drop.soldOut", "drop.soldOut", "drop.soldOut"]);
       expect(await stockOf(collection.id)).toEqual({ editionSize: 8, available: 0, reserved: 8, sold: 0 });
+      // "Sold out" for those that did not fit is the group statement's own answer, not a fallback's.
+      expect(await paths()).toEqual({ group: 8, alone: 0 });
       // What the refused attempts were admitted for went back to the gate, so it agrees with the database.
       await expect(reserve((await collectors(test, 1))[0]!, collection.id)).rejects.toThrow("drop.soldOut");
     });
@@ -85,6 +95,10 @@ for (const database of databasesUnderTest()) {
       expect(results[5]).toMatchObject({ status: "rejected", reason: { message: "drop.limitReached" } });
       expect(await stockOf(collection.id)).toMatchObject({ reserved: 6, available: 14 });
       expect(await early!.caller.orders.mine()).toHaveLength(1);
+      // The group with the person over the limit refused itself, and its attempts were decided one at a time.
+      const { group, alone } = await paths();
+      expect(alone).toBeGreaterThanOrEqual(1);
+      expect(group + alone).toBe(7);
     });
 
     it("answers a retried key with its first order inside a group, taking no second edition", async () => {

@@ -34,6 +34,11 @@ export interface DropsDependencies {
   reserveAttemptsPerMinute: number;
   /** The flash-sale admission gate (Redis when REDIS_URL is set, in memory otherwise). */
   gate: AdmissionGate;
+  /**
+   * Told how many reservation attempts the database decided in a group statement, or one at a time
+   * (retries, a group that refused itself, someone's second attempt in the same group).
+   */
+  onReservations?: (path: "group" | "alone", attempts: number) => void;
   /** Who may buy in a drop: everybody (null), or the lottery's winners in lottery mode. */
   buyersRule: (db: Db, collectionId: number) => Promise<BuyersRule>;
 }
@@ -201,6 +206,7 @@ export function createDropsService(deps: DropsDependencies) {
 
   /** The reservation itself: one transaction whose constraints decide. */
   async function reserveInDb(db: Db, userId: number, input: ReserveInput): Promise<Reserved> {
+    deps.onReservations?.("alone", 1);
     const retried = await findByKey(db, userId, input.idempotencyKey);
     if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id), repeated: true };
 
@@ -323,9 +329,11 @@ export function createDropsService(deps: DropsDependencies) {
         const reserved = new Map((summary?.reserved ?? []).map((row) => [Number(row.position), row]));
         // First come, first served: the attempts that fit in the free slots, in the order they arrived.
         let left = Number(summary?.free ?? 0);
+        let decided = 0;
         wanted.forEach(({ position, order }) => {
           const row = reserved.get(position);
           if (row !== undefined) {
+            decided++;
             left -= order.quantity;
             const placed: OrderRow = {
               ...order,
@@ -339,12 +347,14 @@ export function createDropsService(deps: DropsDependencies) {
               value: { ...placed, editions: row.editions.map(Number), repeated: false },
             };
           } else if (order.quantity > left) {
+            decided++;
             outcomes[together[position]!] = { ok: false, error: new AppError("drop.soldOut") };
           } else {
             // A smaller order after one that did not fit: it may fit alone.
             later.push(together[position]!);
           }
         });
+        deps.onReservations?.("group", decided);
       } catch {
         // Whatever stopped the batch (its own refusal, a lost connection, a deadlock), nothing of it was
         // kept; each attempt is tried alone, where idempotency keys make a batch that did commit harmless.
@@ -359,8 +369,9 @@ export function createDropsService(deps: DropsDependencies) {
   type ReservedRow = { position: number; order_id: number | string; editions: (number | string)[] };
 
   /**
-   * The statement of a reservation batch. Its steps are data-modifying CTEs, which run once each and see
-   * each other only through what they return:
+   * The statement of a reservation batch. The attempts come as one array per column (six parameters
+   * however large the batch, unnested into rows). Its steps are data-modifying CTEs, which run once each
+   * and see each other only through what they return:
    * - `free` locks up to the wanted number of available slots, lowest edition numbers first, skipping those
    *   other batches hold (the limit stands outside the locking subquery, see lockFreeSlots);
    * - `fits` keeps the longest prefix of the batch, in arrival order, whose quantities the free slots cover,
@@ -382,13 +393,12 @@ export function createDropsService(deps: DropsDependencies) {
     const expiresAt = wanted[0]!.order.expiresAt.toISOString();
     return sql`
       with wanted (position, order_no, user_id, commitment, quantity, idempotency_key) as (
-        values ${sql.join(
-          wanted.map(
-            ({ position, order }) =>
-              sql`(${position}::int, ${order.orderNo}::text, ${order.userId}::bigint, ${order.commitment}::text, ${order.quantity}::int, ${order.idempotencyKey}::text)`,
-          ),
-          sql`, `,
-        )}
+        select * from unnest(${sql.param(wanted.map((w) => w.position))}::int[],
+                             ${sql.param(wanted.map((w) => w.order.orderNo))}::text[],
+                             ${sql.param(wanted.map((w) => w.order.userId))}::bigint[],
+                             ${sql.param(wanted.map((w) => w.order.commitment))}::text[],
+                             ${sql.param(wanted.map((w) => w.order.quantity))}::int[],
+                             ${sql.param(wanted.map((w) => w.order.idempotencyKey))}::text[])
       ),
       free as (
         select edition_no, row_number() over (order by edition_no) as k from (

@@ -160,7 +160,14 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
       .select({ session: sessions, user: users })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(inArray(sessions.id, [...byId.keys()]), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)));
+      .where(
+        and(
+          // One array parameter, however many tokens a crowd's batch carries.
+          sql`${sessions.id} = any(${sql.param([...byId.keys()])}::text[])`,
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, now),
+        ),
+      );
     const stale: string[] = [];
     for (const row of rows) {
       if (row.user.status !== "active") continue;

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, isNull, lte, ne } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, lte, ne, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -281,7 +281,7 @@ export function createKycService(deps: KycDependencies): KycService {
         .from(kycIdentities)
         .where(
           and(
-            inArray(kycIdentities.userId, [...new Set(userIds)]),
+            sql`${kycIdentities.userId} = any(${sql.param([...new Set(userIds)])}::bigint[])`,
             isNull(kycIdentities.purgedAt),
             gt(kycIdentities.expiresAt, deps.clock()),
           ),
