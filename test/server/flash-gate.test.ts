@@ -105,6 +105,16 @@ for (const kind of gates) {
       expect(await gate.admit(collection, 1, at("third"), async () => 0)).toBe("soldOut");
     });
 
+    it("forgets an attempt the database found sold out, without giving its unit back to the counter", async () => {
+      expect(await gate.admit(collection, 1, at("a", "alice", 1), async () => 2)).toBe("admitted");
+      await gate.forget(collection, 1, at("a", "alice", 1));
+      // Alice holds nothing after all, so she may try again; the counter still says one is left, not two.
+      expect(await gate.admit(collection, 1, at("b", "alice", 1), async () => 0)).toBe("admitted");
+      expect(await gate.admit(collection, 1, at("c", "carol", 1), async () => 0)).toBe("soldOut");
+      // The forgotten attempt is not "known" any more: its retry is a new attempt, and nothing is left.
+      expect(await gate.admit(collection, 1, at("a", "alice", 1), async () => 0)).toBe("soldOut");
+    });
+
     it("refuses a holder over the limit early, and forgets the count when the database refused", async () => {
       const db = async () => 10;
       expect(await gate.admit(collection, 1, at("p1", "alice", 1), db)).toBe("admitted");

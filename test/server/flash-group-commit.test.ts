@@ -78,8 +78,10 @@ for (const database of databasesUnderTest()) {
       expect(await stockOf(collection.id)).toEqual({ editionSize: 8, available: 0, reserved: 8, sold: 0 });
       // "Sold out" for those that did not fit is the group statement's own answer, not a fallback's.
       expect(await paths()).toEqual({ group: 8, alone: 0 });
-      // What the refused attempts were admitted for went back to the gate, so it agrees with the database.
+      // The gate did not take back the units the database found sold out: the next attempt is answered
+      // without reaching a reservation statement.
       await expect(reserve((await collectors(test, 1))[0]!, collection.id)).rejects.toThrow("drop.soldOut");
+      expect(await paths()).toEqual({ group: 8, alone: 0 });
     });
 
     it("refuses a person over the limit in a group whose gate forgot them, and still serves the others", async () => {

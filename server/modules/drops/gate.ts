@@ -29,8 +29,14 @@ export interface AdmissionGate {
     attempt: { key: string; holder: string; limit: number },
     availableInDb: () => Promise<number>,
   ): Promise<Admission>;
-  /** Gives back what an admitted attempt did not take (the database refused it). */
+  /** Gives back what an admitted attempt did not take (the database refused it for a reason of its own). */
   giveBack(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
+  /**
+   * Forgets an admitted attempt the database answered "sold out" without giving its units back: the
+   * counter was too high, and returning them would admit the next attempts only for the database to refuse
+   * them too. (A counter left too low is corrected by the sold-out re-check.)
+   */
+  forget(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
   /** Records an attempt that made its order without the gate, so its retries are `known` (takes nothing). */
   remember(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
   /** Forgets a collection's counter, so the next attempt seeds it from the database. */
@@ -57,6 +63,12 @@ return 1`;
 
 const REMEMBER = `
 if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then redis.call('HINCRBY', KEYS[3], ARGV[3], ARGV[1]) end
+return 1`;
+
+const FORGET = `
+if redis.call('SREM', KEYS[2], ARGV[2]) == 1 then
+  if redis.call('HINCRBY', KEYS[3], ARGV[3], -tonumber(ARGV[1])) <= 0 then redis.call('HDEL', KEYS[3], ARGV[3]) end
+end
 return 1`;
 
 const GIVE_BACK = `
@@ -92,13 +104,14 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
   redis.defineCommand("gateAdmit", { numberOfKeys: 3, lua: ADMIT });
   redis.defineCommand("gateRemember", { numberOfKeys: 3, lua: REMEMBER });
   redis.defineCommand("gateGiveBack", { numberOfKeys: 3, lua: GIVE_BACK });
+  redis.defineCommand("gateForget", { numberOfKeys: 3, lua: FORGET });
   const scripts = redis as unknown as Record<
-    "gateAdmit" | "gateRemember" | "gateGiveBack",
+    "gateAdmit" | "gateRemember" | "gateGiveBack" | "gateForget",
     (...args: (string | number)[]) => Promise<unknown>
   >;
   /** Runs one of the scripts on a collection's three keys with the attempt's arguments. */
   const runScript = (
-    script: "gateAdmit" | "gateRemember" | "gateGiveBack",
+    script: "gateAdmit" | "gateRemember" | "gateGiveBack" | "gateForget",
     collectionId: number,
     quantity: number,
     attempt: { key: string; holder: string; limit?: number },
@@ -147,6 +160,9 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
     async giveBack(collectionId, quantity, attempt) {
       await runScript("gateGiveBack", collectionId, quantity, attempt);
     },
+    async forget(collectionId, quantity, attempt) {
+      await runScript("gateForget", collectionId, quantity, attempt);
+    },
     async remember(collectionId, quantity, attempt) {
       await runScript("gateRemember", collectionId, quantity, attempt);
     },
@@ -177,6 +193,16 @@ export function createMemoryGate(): AdmissionGate {
     const holders = held.get(collectionId) ?? new Map<string, number>();
     held.set(collectionId, holders);
     return holders;
+  }
+
+  /** Forgets an admitted attempt and its holder's units; false when the attempt was not admitted. */
+  function forgot(collectionId: number, quantity: number, attempt: { key: string; holder: string }): boolean {
+    if (admitted.get(collectionId)?.delete(attempt.key) !== true) return false;
+    const holders = held.get(collectionId);
+    const mine = (holders?.get(attempt.holder) ?? 0) - quantity;
+    if (mine > 0) holders!.set(attempt.holder, mine);
+    else holders?.delete(attempt.holder);
+    return true;
   }
 
   function take(
@@ -223,12 +249,11 @@ export function createMemoryGate(): AdmissionGate {
       return answer;
     },
     async giveBack(collectionId, quantity, attempt) {
-      if (admitted.get(collectionId)?.delete(attempt.key) !== true) return;
+      if (!forgot(collectionId, quantity, attempt)) return;
       if (stock.has(collectionId)) stock.set(collectionId, stock.get(collectionId)! + quantity);
-      const holders = held.get(collectionId);
-      const mine = (holders?.get(attempt.holder) ?? 0) - quantity;
-      if (mine > 0) holders!.set(attempt.holder, mine);
-      else holders?.delete(attempt.holder);
+    },
+    async forget(collectionId, quantity, attempt) {
+      forgot(collectionId, quantity, attempt);
     },
     async remember(collectionId, quantity, attempt) {
       const keys = keysOf(collectionId);

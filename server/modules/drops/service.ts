@@ -520,7 +520,12 @@ export function createDropsService(deps: DropsDependencies) {
       try {
         reserved = await reserveGrouped({ db, userId, input });
       } catch (error) {
-        await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
+        // "Sold out" from the database: the counter was too high, so the units are not given back to it.
+        if (error instanceof AppError && error.code === "drop.soldOut") {
+          await deps.gate.forget(input.collectionId, input.quantity, attempt);
+        } else {
+          await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
+        }
         throw error;
       }
       if (reserved.repeated) {
