@@ -1,8 +1,8 @@
-import { and, count, desc, eq, gt, inArray, isNull, lte, ne, sql } from "drizzle-orm";
+import { type SQL, and, count, desc, eq, gt, inArray, isNull, lte, ne, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { kycAttempts, kycIdentities, registryBindings } from "../../db/schema.js";
+import { kycAttempts, kycIdentities, registryBindings, sessions } from "../../db/schema.js";
 import { AppError } from "../../errors.js";
 import { type KycProvider, KycProviderUnavailable } from "../../providers/kyc/types.js";
 import { type Sealer, hmacHex } from "../../security/crypto.js";
@@ -54,6 +54,11 @@ export interface KycService {
   commitmentOf(db: Db, userId: number): Promise<string | null>;
   /** The identity commitments of those among `userIds` holding an unexpired verification, in one query. */
   verifiedCommitments(db: Db, userIds: readonly number[]): Promise<Map<number, string>>;
+  /**
+   * The same, by account, for the accounts behind session ids (whether each session is still valid is the
+   * identity service's answer): read side by side with the sessions themselves.
+   */
+  verifiedCommitmentsOfSessions(db: Db, sessionIds: readonly string[]): Promise<Map<number, string>>;
   /** The person's own data, decrypted, for a data export. */
   exportIdentity(db: Db, userId: number): Promise<{ name: string; idNumber: string } | null>;
   /** Starts the retention clock of the account's PII (an erasure request). */
@@ -73,6 +78,15 @@ const DAY_MS = 86_400_000;
 
 export function createKycService(deps: KycDependencies): KycService {
   const context = (field: string, userId: number) => `kyc.${field}:${userId}`;
+
+  /** The commitments of the verified identities (not purged, not expired) of the accounts `who` selects. */
+  async function verifiedAmong(db: Db, who: SQL): Promise<Map<number, string>> {
+    const rows = await db
+      .select({ userId: kycIdentities.userId, commitment: kycIdentities.commitment })
+      .from(kycIdentities)
+      .where(and(who, isNull(kycIdentities.purgedAt), gt(kycIdentities.expiresAt, deps.clock())));
+    return new Map(rows.map((row) => [row.userId, row.commitment]));
+  }
 
   async function readIdentity(db: Db, userId: number) {
     const [row] = await db.select().from(kycIdentities).where(eq(kycIdentities.userId, userId));
@@ -276,17 +290,16 @@ export function createKycService(deps: KycDependencies): KycService {
 
     async verifiedCommitments(db, userIds) {
       if (userIds.length === 0) return new Map();
-      const rows = await db
-        .select({ userId: kycIdentities.userId, commitment: kycIdentities.commitment })
-        .from(kycIdentities)
-        .where(
-          and(
-            sql`${kycIdentities.userId} = any(${sql.param([...new Set(userIds)])}::bigint[])`,
-            isNull(kycIdentities.purgedAt),
-            gt(kycIdentities.expiresAt, deps.clock()),
-          ),
-        );
-      return new Map(rows.map((row) => [row.userId, row.commitment]));
+      return verifiedAmong(db, sql`${kycIdentities.userId} = any(${sql.param([...new Set(userIds)])}::bigint[])`);
+    },
+
+    async verifiedCommitmentsOfSessions(db, sessionIds) {
+      if (sessionIds.length === 0) return new Map();
+      return verifiedAmong(
+        db,
+        sql`${kycIdentities.userId} in (select ${sessions.userId} from ${sessions}
+              where ${sessions.id} = any(${sql.param([...new Set(sessionIds)])}::text[]))`,
+      );
     },
 
     async commitmentOf(db, userId) {
