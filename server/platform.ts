@@ -211,6 +211,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     kyc,
     clock,
     buyersRule: lottery.buyersRule,
+    buyerCondition: lottery.buyerCondition,
+    verifiedCondition: kyc.verifiedCondition,
     onReservations: (path, attempts) => metrics.reservations.inc({ path }, attempts),
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,

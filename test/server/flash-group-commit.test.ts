@@ -5,6 +5,7 @@ import {
   type TestPlatform,
   createTestPlatform,
   databasesUnderTest,
+  login,
   publishedCollection,
   verifiedCollector,
 } from "./helpers.js";
@@ -101,6 +102,34 @@ for (const database of databasesUnderTest()) {
       const { group, alone } = await paths();
       expect(alone).toBeGreaterThanOrEqual(1);
       expect(group + alone).toBe(7);
+    });
+
+    it("refuses inside a group an account whose verification lapsed or never was, with its code, and serves the others", async () => {
+      const collection = await publishedCollection(test, { editionSize: 10, perPersonLimit: 1 });
+      const [lapsed, ...others] = await collectors(test, 4);
+      const never = await login(test);
+      // The verification lapses after the session was judged (the hot route remembers a session for seconds).
+      await test.platform.db.execute(
+        sql`update kyc_identities set expires_at = ${new Date(test.clock.now().getTime() - 1000).toISOString()}::timestamptz
+            where user_id = ${lapsed!.user.id}`,
+      );
+      const results = await Promise.allSettled(
+        [lapsed!, never, ...others].map((person) =>
+          test.platform.drops.reserve(test.platform.db, person.user.id, {
+            collectionId: collection.id,
+            quantity: 1,
+            idempotencyKey: key(),
+          }),
+        ),
+      );
+      expect(results.slice(0, 2)).toMatchObject([
+        { status: "rejected", reason: { message: "kyc.notVerified" } },
+        { status: "rejected", reason: { message: "kyc.notVerified" } },
+      ]);
+      expect(results.slice(2).every((r) => r.status === "fulfilled")).toBe(true);
+      expect(await stockOf(collection.id)).toMatchObject({ reserved: 3, available: 7 });
+      // The group statement judged the verifications itself: nothing fell back to one at a time.
+      expect(await paths()).toEqual({ group: 5, alone: 0 });
     });
 
     it("answers a retried key with its first order inside a group, taking no second edition", async () => {

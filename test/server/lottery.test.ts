@@ -101,6 +101,11 @@ for (const database of databasesUnderTest()) {
           .filter((o) => o.status === "rejected")
           .every((o) => (o as PromiseRejectedResult).reason.message === "lottery.notWinner"),
       ).toBe(true);
+      // Those who got an order are exactly the winners, whether a group statement or a lone reservation judged them.
+      const standings = await Promise.all(
+        people.map((p) => p.caller.lottery.standing({ collectionId: collection.id })),
+      );
+      expect(outcomes.map((o) => o.status === "fulfilled")).toEqual(standings.map((s) => s?.won === true));
     });
 
     it("refuses a lottery that closes after the sale starts, a second lottery, and non-operators", async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { type SQL, and, asc, eq, inArray, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -183,6 +183,14 @@ export function createLotteryService(deps: LotteryDependencies) {
         registered: entry !== undefined,
         won: entry?.won === true,
       };
+    },
+
+    /** The rule of `buyersRule` as SQL: whether the identity `commitment` (an expression) may buy in the drop. */
+    buyerCondition(collectionId: number, commitment: SQL): SQL {
+      return sql`(not exists (select 1 from ${lotteries} where ${lotteries.collectionId} = ${collectionId})
+        or exists (select 1 from ${lotteries} join ${lotteryEntries} on ${lotteryEntries.lotteryId} = ${lotteries.id}
+                   where ${lotteries.collectionId} = ${collectionId} and ${lotteries.revealed}
+                     and ${lotteryEntries.won} and ${lotteryEntries.commitment} = ${commitment}))`;
     },
 
     /**

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { type SQL, and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 import { type ItemOutcome, createBatcher } from "../../batching.js";
@@ -41,6 +41,10 @@ export interface DropsDependencies {
   onReservations?: (path: "group" | "alone", attempts: number) => void;
   /** Who may buy in a drop: everybody (null), or the lottery's winners in lottery mode. */
   buyersRule: (db: Db, collectionId: number) => Promise<BuyersRule>;
+  /** The same rule as SQL, over the identity `commitment` (an expression), for the group statement. */
+  buyerCondition: (collectionId: number, commitment: SQL) => SQL;
+  /** The KYC service's rule for a `kyc_identities` row that verifies its account now, as SQL. */
+  verifiedCondition: () => SQL;
 }
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -130,6 +134,17 @@ export function createDropsService(deps: DropsDependencies) {
 
   type CollectionRow = Awaited<ReturnType<CatalogService["getPublished"]>>["collection"];
 
+  /** Why `quantity` editions may not be reserved now under the collection's terms, or null when they may. */
+  function refusalOfTerms(collection: CollectionRow, now: Date, quantity: number): AppError | null {
+    if (now < collection.saleStartsAt) {
+      return new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
+    }
+    if (now >= collection.saleEndsAt) return new AppError("drop.ended");
+    if (quantity > collection.perPersonLimit)
+      return new AppError("drop.limitReached", { limit: collection.perPersonLimit });
+    return null;
+  }
+
   /** Why `quantity` editions may not be reserved by this identity now, or null when they may. */
   function refusalOf(
     collection: CollectionRow,
@@ -138,12 +153,8 @@ export function createDropsService(deps: DropsDependencies) {
     commitment: string | undefined,
     buyers: Set<string>,
   ): AppError | null {
-    if (now < collection.saleStartsAt) {
-      return new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
-    }
-    if (now >= collection.saleEndsAt) return new AppError("drop.ended");
-    if (quantity > collection.perPersonLimit)
-      return new AppError("drop.limitReached", { limit: collection.perPersonLimit });
+    const byTerms = refusalOfTerms(collection, now, quantity);
+    if (byTerms !== null) return byTerms;
     if (commitment === undefined) return new AppError("kyc.notVerified");
     if (!buyers.has(commitment)) return new AppError("lottery.notWinner");
     return null;
@@ -263,12 +274,13 @@ export function createDropsService(deps: DropsDependencies) {
   }
 
   /**
-   * Group commit of admitted reservations of one collection: the checks read once for the batch, then one
-   * SQL statement (so one round trip, and its own transaction) reserves all of it: it locks free slots,
-   * creates the orders, raises the counts, assigns the slots and writes the history. Should any attempt of
-   * the batch not go through with the others (a retried key, someone over the limit), the statement refuses
-   * itself, which undoes all of it, and every attempt takes the one-at-a-time path, whose answers are exact;
-   * the batch only saves round trips.
+   * Group commit of admitted reservations of one collection in one SQL statement (so one round trip, and its
+   * own transaction). The collection's terms are known already (fixed once published); the statement itself
+   * reads each buyer's verification and, in lottery mode, whether they won, refuses those who may not buy,
+   * locks free slots, creates the orders, raises the counts, assigns the slots and writes the history. Should
+   * any attempt of the batch not go through with the others (a retried key, someone over the limit), the
+   * statement refuses itself, which undoes all of it, and every attempt takes the one-at-a-time path, whose
+   * answers are exact; the batch only saves round trips.
    */
   async function reserveBatch(attempts: readonly ReserveAttempt[]): Promise<ItemOutcome<Reserved>[]> {
     const db = attempts[0]!.db;
@@ -284,36 +296,23 @@ export function createDropsService(deps: DropsDependencies) {
     };
 
     const now = deps.clock();
-    // The collection, the buyers' identities and who may buy are read side by side (pooled connections):
-    // one round trip before the reservation statement, not three one after the other.
-    const checks = await Promise.all([
-      deps.catalog.getPublished(db, collectionId),
-      deps.kyc.verifiedCommitments(
-        db,
-        attempts.map((a) => a.userId),
-      ),
-      deps.buyersRule(db, collectionId),
-    ])
-      .then(async ([{ collection }, commitments, rule]) => ({
-        collection,
-        commitments,
-        buyers: await buyersAmong(rule, [...new Set(commitments.values())]),
-      }))
-      .catch((error: unknown) => ({ error }));
-    if ("error" in checks) return attempts.map(() => ({ ok: false, error: checks.error }));
-    const { collection, commitments, buyers } = checks;
+    let collection: CollectionRow;
+    try {
+      collection = await termsOf(db, collectionId);
+    } catch (error) {
+      return attempts.map(() => ({ ok: false, error }));
+    }
 
     const together: number[] = [];
     const later: number[] = [];
     const seen = new Set<string>();
     attempts.forEach(({ userId, input }, i) => {
-      const commitment = commitments.get(userId);
-      const refusal = refusalOf(collection, now, input.quantity, commitment, buyers);
+      const refusal = refusalOfTerms(collection, now, input.quantity);
       if (refusal !== null) outcomes[i] = { ok: false, error: refusal };
-      // One attempt per person (and per key) in a batch: a second one's answer depends on the first.
-      else if (seen.has(commitment!) || seen.has(`${userId}:${input.idempotencyKey}`)) later.push(i);
+      // One attempt per account (and so per person) in a batch: a second one's answer depends on the first.
+      else if (seen.has(String(userId))) later.push(i);
       else {
-        seen.add(commitment!).add(`${userId}:${input.idempotencyKey}`);
+        seen.add(String(userId));
         together.push(i);
       }
     });
@@ -321,22 +320,32 @@ export function createDropsService(deps: DropsDependencies) {
     if (together.length > 0) {
       const wanted = together.map((i, position) => {
         const { userId, input } = attempts[i]!;
-        return { position, order: newOrder(collection, now, userId, commitments.get(userId)!, input) };
+        return { position, order: newOrder(collection, now, userId, "", input) };
       });
       try {
         const result = await db.execute(reservationStatement(collection, now, wanted));
-        const [summary] = rowsOf(result) as { free: number; reserved: ReservedRow[] | null }[];
+        const [summary] = rowsOf(result) as {
+          free: number;
+          reserved: ReservedRow[] | null;
+          refused: { position: number; refusal: "kyc.notVerified" | "lottery.notWinner" }[] | null;
+        }[];
         const reserved = new Map((summary?.reserved ?? []).map((row) => [Number(row.position), row]));
+        const refused = new Map((summary?.refused ?? []).map((row) => [Number(row.position), row.refusal]));
         // First come, first served: the attempts that fit in the free slots, in the order they arrived.
         let left = Number(summary?.free ?? 0);
         let decided = 0;
         wanted.forEach(({ position, order }) => {
           const row = reserved.get(position);
-          if (row !== undefined) {
+          const refusal = refused.get(position);
+          if (refusal !== undefined) {
+            decided++;
+            outcomes[together[position]!] = { ok: false, error: new AppError(refusal) };
+          } else if (row !== undefined) {
             decided++;
             left -= order.quantity;
             const placed: OrderRow = {
               ...order,
+              commitment: row.commitment,
               id: Number(row.order_id),
               status: "created",
               airdropId: null,
@@ -366,39 +375,51 @@ export function createDropsService(deps: DropsDependencies) {
     return outcomes.map((outcome) => outcome!);
   }
 
-  type ReservedRow = { position: number; order_id: number | string; editions: (number | string)[] };
+  type ReservedRow = { position: number; order_id: number | string; commitment: string; editions: (number | string)[] };
 
   /**
-   * The statement of a reservation batch. The attempts come as one array per column (six parameters
-   * however large the batch, unnested into rows). Its steps are data-modifying CTEs, which run once each
-   * and see each other only through what they return:
+   * The statement of a reservation batch. The attempts come as one array per column (five parameters
+   * however large the batch, unnested into rows). Its steps are CTEs, the data-modifying ones running once
+   * each and seeing each other only through what they return:
+   * - `judged` finds each buyer's verified identity (the KYC service's rule) and whether it may buy (the
+   *   lottery's rule); `eligible` keeps those who may, and the answer names the refusal of the others;
    * - `free` locks up to the wanted number of available slots, lowest edition numbers first, skipping those
    *   other batches hold (the limit stands outside the locking subquery, see lockFreeSlots);
-   * - `fits` keeps the longest prefix of the batch, in arrival order, whose quantities the free slots cover,
-   *   and gives each attempt its range of them;
+   * - `fits` keeps the longest prefix of the eligible, in arrival order, whose quantities the free slots
+   *   cover, and gives each attempt its range of them;
    * - `created` inserts their orders (a key that has its order already inserts nothing);
    * - `counted` raises each identity's count while it stays within the limit, in commitment order so that
    *   concurrent batches lock count rows in one order;
    * - `assigned` reserves each order's slots, and `history` writes its first event.
-   * When `created` or `counted` has fewer rows than `fits`, the statement refuses itself
-   * (reservation_batch_refused raises SZ001) and so keeps nothing.
+   * When `created` or `counted` has fewer rows than `fits`, or two eligible attempts are one person, the
+   * statement refuses itself (reservation_batch_refused raises SZ001) and so keeps nothing.
    */
   function reservationStatement(
     collection: CollectionRow,
     now: Date,
     wanted: readonly { position: number; order: ReturnType<typeof newOrder> }[],
   ) {
-    const total = wanted.reduce((sum, { order }) => sum + order.quantity, 0);
     const at = now.toISOString();
     const expiresAt = wanted[0]!.order.expiresAt.toISOString();
     return sql`
-      with wanted (position, order_no, user_id, commitment, quantity, idempotency_key) as (
+      with wanted (position, order_no, user_id, quantity, idempotency_key) as (
         select * from unnest(${sql.param(wanted.map((w) => w.position))}::int[],
                              ${sql.param(wanted.map((w) => w.order.orderNo))}::text[],
                              ${sql.param(wanted.map((w) => w.order.userId))}::bigint[],
-                             ${sql.param(wanted.map((w) => w.order.commitment))}::text[],
                              ${sql.param(wanted.map((w) => w.order.quantity))}::int[],
                              ${sql.param(wanted.map((w) => w.order.idempotencyKey))}::text[])
+      ),
+      judged as (
+        select wanted.*, kyc_identities.commitment,
+               case when kyc_identities.commitment is null then 'kyc.notVerified'
+                    when not ${deps.buyerCondition(collection.id, sql`kyc_identities.commitment`)}
+                      then 'lottery.notWinner'
+               end as refusal
+        from wanted
+        left join kyc_identities on kyc_identities.user_id = wanted.user_id and ${deps.verifiedCondition()}
+      ),
+      eligible as (
+        select * from judged where refusal is null
       ),
       free as (
         select edition_no, row_number() over (order by edition_no) as k from (
@@ -407,11 +428,11 @@ export function createDropsService(deps: DropsDependencies) {
             where collection_id = ${collection.id} and status = 'available'
             order by edition_no
             for update skip locked) as unlocked
-          limit ${total}) as locked
+          limit (select coalesce(sum(quantity), 0) from eligible)) as locked
       ),
       fits as (
         select * from (
-          select wanted.*, sum(quantity) over (order by position) as upto from wanted) as running
+          select eligible.*, sum(quantity) over (order by position) as upto from eligible) as running
         where upto <= (select count(*) from free)
       ),
       created as (
@@ -435,7 +456,7 @@ export function createDropsService(deps: DropsDependencies) {
         returning commitment
       ),
       placed as (
-        select fits.position, created.id as order_id, free.edition_no
+        select fits.position, fits.commitment, created.id as order_id, free.edition_no
         from fits
         join created using (user_id, idempotency_key)
         join free on free.k > fits.upto - fits.quantity and free.k <= fits.upto
@@ -451,12 +472,16 @@ export function createDropsService(deps: DropsDependencies) {
       )
       select
         (select count(*)::int from free) as free,
-        (select json_agg(json_build_object('position', position, 'order_id', order_id, 'editions', editions))
-         from (select position, order_id, array_agg(edition_no order by edition_no) as editions
-               from placed group by position, order_id) as orders) as reserved
+        (select json_agg(json_build_object('position', position, 'order_id', order_id, 'commitment', commitment,
+                                           'editions', editions))
+         from (select position, order_id, commitment, array_agg(edition_no order by edition_no) as editions
+               from placed group by position, order_id, commitment) as orders) as reserved,
+        (select json_agg(json_build_object('position', position, 'refusal', refusal))
+         from judged where refusal is not null) as refused
       where case
         when (select count(*) from created) = (select count(*) from fits)
-             and (select count(*) from counted) = (select count(*) from fits) then true
+             and (select count(*) from counted) = (select count(*) from fits)
+             and (select count(distinct commitment) from eligible) = (select count(*) from eligible) then true
         else reservation_batch_refused('an attempt may not go through with the others')
       end`;
   }
@@ -472,17 +497,20 @@ export function createDropsService(deps: DropsDependencies) {
     return group(attempt);
   }
 
-  /** A collection's per-person limit, read once (the crowd's first attempts share one read): terms are fixed once published. */
-  const limits = new Map<number, Promise<number>>();
-  function limitOf(db: Db, collectionId: number): Promise<number> {
-    let limit = limits.get(collectionId);
-    if (limit === undefined) {
-      limit = deps.catalog.getPublished(db, collectionId).then(({ collection }) => collection.perPersonLimit);
-      limits.set(collectionId, limit);
+  /**
+   * A published collection's row, read once per process (the crowd's first attempts share one read): a
+   * published collection never changes state or terms again (catalog updates stop at "approved").
+   */
+  const terms = new Map<number, Promise<CollectionRow>>();
+  function termsOf(db: Db, collectionId: number): Promise<CollectionRow> {
+    let row = terms.get(collectionId);
+    if (row === undefined) {
+      row = deps.catalog.getPublished(db, collectionId).then(({ collection }) => collection);
+      terms.set(collectionId, row);
       // An unknown or unpublished collection is asked again next time.
-      limit.catch(() => limits.delete(collectionId));
+      row.catch(() => terms.delete(collectionId));
     }
-    return limit;
+    return row;
   }
 
   return {
@@ -504,7 +532,7 @@ export function createDropsService(deps: DropsDependencies) {
         throw error;
       }
       // The gate answers the crowd that comes after the last edition; the database decides everyone else.
-      const limit = await limitOf(db, input.collectionId);
+      const limit = (await termsOf(db, input.collectionId)).perPersonLimit;
       // One verified account per identity, so the account stands for the person at the gate.
       const attempt = { key: `${userId}:${input.idempotencyKey}`, holder: String(userId), limit };
       const admission = await deps.gate.admit(

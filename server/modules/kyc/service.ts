@@ -54,6 +54,8 @@ export interface KycService {
   commitmentOf(db: Db, userId: number): Promise<string | null>;
   /** The identity commitments of those among `userIds` holding an unexpired verification, in one query. */
   verifiedCommitments(db: Db, userIds: readonly number[]): Promise<Map<number, string>>;
+  /** The rule `verifiedCommitments` applies, as SQL over a `kyc_identities` row (for statements that join it). */
+  verifiedCondition(): SQL;
   /**
    * The same, by account, for the accounts behind session ids (whether each session is still valid is the
    * identity service's answer): read side by side with the sessions themselves.
@@ -79,12 +81,16 @@ const DAY_MS = 86_400_000;
 export function createKycService(deps: KycDependencies): KycService {
   const context = (field: string, userId: number) => `kyc.${field}:${userId}`;
 
-  /** The commitments of the verified identities (not purged, not expired) of the accounts `who` selects. */
+  /** A `kyc_identities` row that verifies its account now: not purged, not expired. */
+  const verifiedCondition = (): SQL =>
+    sql`(${kycIdentities.purgedAt} is null and ${kycIdentities.expiresAt} > ${deps.clock().toISOString()}::timestamptz)`;
+
+  /** The commitments of the verified identities of the accounts `who` selects. */
   async function verifiedAmong(db: Db, who: SQL): Promise<Map<number, string>> {
     const rows = await db
       .select({ userId: kycIdentities.userId, commitment: kycIdentities.commitment })
       .from(kycIdentities)
-      .where(and(who, isNull(kycIdentities.purgedAt), gt(kycIdentities.expiresAt, deps.clock())));
+      .where(and(who, verifiedCondition()));
     return new Map(rows.map((row) => [row.userId, row.commitment]));
   }
 
@@ -287,6 +293,8 @@ export function createKycService(deps: KycDependencies): KycService {
       const row = await readIdentity(db, userId);
       return row !== undefined && row.purgedAt === null && row.expiresAt > deps.clock();
     },
+
+    verifiedCondition,
 
     async verifiedCommitments(db, userIds) {
       if (userIds.length === 0) return new Map();
