@@ -210,7 +210,6 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     catalog,
     kyc,
     clock,
-    buyersRule: lottery.buyersRule,
     buyerCondition: lottery.buyerCondition,
     verifiedCondition: kyc.verifiedCondition,
     onReservations: (path, attempts) => metrics.reservations.inc({ path }, attempts),

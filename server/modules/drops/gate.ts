@@ -65,15 +65,10 @@ const REMEMBER = `
 if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then redis.call('HINCRBY', KEYS[3], ARGV[3], ARGV[1]) end
 return 1`;
 
-const FORGET = `
+// Forgets an admitted attempt and its holder's units; ARGV[4] = 1 also gives the units back to the counter.
+const RELEASE = `
 if redis.call('SREM', KEYS[2], ARGV[2]) == 1 then
-  if redis.call('HINCRBY', KEYS[3], ARGV[3], -tonumber(ARGV[1])) <= 0 then redis.call('HDEL', KEYS[3], ARGV[3]) end
-end
-return 1`;
-
-const GIVE_BACK = `
-if redis.call('SREM', KEYS[2], ARGV[2]) == 1 then
-  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[1]) end
+  if ARGV[4] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[1]) end
   if redis.call('HINCRBY', KEYS[3], ARGV[3], -tonumber(ARGV[1])) <= 0 then redis.call('HDEL', KEYS[3], ARGV[3]) end
 end
 return 1`;
@@ -103,18 +98,19 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
   // Loaded once and then called by hash (EVALSHA): the scripts' text is not sent with every attempt.
   redis.defineCommand("gateAdmit", { numberOfKeys: 3, lua: ADMIT });
   redis.defineCommand("gateRemember", { numberOfKeys: 3, lua: REMEMBER });
-  redis.defineCommand("gateGiveBack", { numberOfKeys: 3, lua: GIVE_BACK });
-  redis.defineCommand("gateForget", { numberOfKeys: 3, lua: FORGET });
+  redis.defineCommand("gateRelease", { numberOfKeys: 3, lua: RELEASE });
   const scripts = redis as unknown as Record<
-    "gateAdmit" | "gateRemember" | "gateGiveBack" | "gateForget",
+    "gateAdmit" | "gateRemember" | "gateRelease",
     (...args: (string | number)[]) => Promise<unknown>
   >;
   /** Runs one of the scripts on a collection's three keys with the attempt's arguments. */
   const runScript = (
-    script: "gateAdmit" | "gateRemember" | "gateGiveBack" | "gateForget",
+    script: "gateAdmit" | "gateRemember" | "gateRelease",
     collectionId: number,
     quantity: number,
-    attempt: { key: string; holder: string; limit?: number },
+    attempt: { key: string; holder: string },
+    /** ARGV[4]: the holder's limit (admit), whether units go back (release). */
+    extra = 0,
   ) =>
     scripts[script](
       key(collectionId),
@@ -123,13 +119,13 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
       quantity,
       attempt.key,
       attempt.holder,
-      attempt.limit ?? 0,
+      extra,
     );
   const take = async (
     collectionId: number,
     quantity: number,
     attempt: { key: string; holder: string; limit: number },
-  ) => Number(await runScript("gateAdmit", collectionId, quantity, attempt));
+  ) => Number(await runScript("gateAdmit", collectionId, quantity, attempt, attempt.limit));
   return {
     kind: "redis",
     async admit(collectionId, quantity, attempt, availableInDb) {
@@ -158,10 +154,10 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
       return answer === 1 ? "admitted" : answer === 3 ? "known" : answer === 2 ? "limitReached" : "soldOut";
     },
     async giveBack(collectionId, quantity, attempt) {
-      await runScript("gateGiveBack", collectionId, quantity, attempt);
+      await runScript("gateRelease", collectionId, quantity, attempt, 1);
     },
     async forget(collectionId, quantity, attempt) {
-      await runScript("gateForget", collectionId, quantity, attempt);
+      await runScript("gateRelease", collectionId, quantity, attempt, 0);
     },
     async remember(collectionId, quantity, attempt) {
       await runScript("gateRemember", collectionId, quantity, attempt);

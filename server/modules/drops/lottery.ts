@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 
-import { type SQL, and, asc, eq, inArray, sql } from "drizzle-orm";
+import { type SQL, and, asc, eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -185,41 +185,17 @@ export function createLotteryService(deps: LotteryDependencies) {
       };
     },
 
-    /** The rule of `buyersRule` as SQL: whether the identity `commitment` (an expression) may buy in the drop. */
+    /**
+     * Whether the identity `commitment` (an SQL expression) may buy in the drop: anybody when it has no
+     * lottery, only its winners once drawn, nobody before the draw.
+     */
     buyerCondition(collectionId: number, commitment: SQL): SQL {
       return sql`(not exists (select 1 from ${lotteries} where ${lotteries.collectionId} = ${collectionId})
         or exists (select 1 from ${lotteries} join ${lotteryEntries} on ${lotteryEntries.lotteryId} = ${lotteries.id}
                    where ${lotteries.collectionId} = ${collectionId} and ${lotteries.revealed}
                      and ${lotteryEntries.won} and ${lotteryEntries.commitment} = ${commitment}))`;
     },
-
-    /**
-     * Who may buy in the drop: null when everybody may (it has no lottery), otherwise a lookup of the
-     * winners among given identities (nobody before the draw). Asked before the buyers' identities are known,
-     * so that a reservation reads the rule and the identities side by side.
-     */
-    async buyersRule(db: Db, collectionId: number): Promise<BuyersRule> {
-      const lottery = await lotteryOf(db, collectionId);
-      if (lottery === undefined) return null;
-      return async (commitments) => {
-        if (!lottery.revealed || commitments.length === 0) return new Set();
-        const winners = await db
-          .select({ commitment: lotteryEntries.commitment })
-          .from(lotteryEntries)
-          .where(
-            and(
-              eq(lotteryEntries.lotteryId, lottery.id),
-              inArray(lotteryEntries.commitment, [...commitments]),
-              eq(lotteryEntries.won, true),
-            ),
-          );
-        return new Set(winners.map((row) => row.commitment));
-      };
-    },
   };
 }
-
-/** See `buyersRule`. */
-export type BuyersRule = null | ((commitments: readonly string[]) => Promise<Set<string>>);
 
 export type LotteryService = ReturnType<typeof createLotteryService>;

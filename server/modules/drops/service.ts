@@ -11,7 +11,6 @@ import { AppError } from "../../errors.js";
 import type { CatalogService } from "../catalog/service.js";
 import type { KycService } from "../kyc/service.js";
 import type { AdmissionGate } from "./gate.js";
-import type { BuyersRule } from "./lottery.js";
 
 /**
  * Flash-sale drops and orders. A reservation is one short transaction:
@@ -39,9 +38,7 @@ export interface DropsDependencies {
    * (retries, a group that refused itself, someone's second attempt in the same group).
    */
   onReservations?: (path: "group" | "alone", attempts: number) => void;
-  /** Who may buy in a drop: everybody (null), or the lottery's winners in lottery mode. */
-  buyersRule: (db: Db, collectionId: number) => Promise<BuyersRule>;
-  /** The same rule as SQL, over the identity `commitment` (an expression), for the group statement. */
+  /** Whether the identity `commitment` (an SQL expression) may buy in a drop: everybody, or a lottery's winners. */
   buyerCondition: (collectionId: number, commitment: SQL) => SQL;
   /** The KYC service's rule for a `kyc_identities` row that verifies its account now, as SQL. */
   verifiedCondition: () => SQL;
@@ -123,11 +120,6 @@ export function createDropsService(deps: DropsDependencies) {
     return { editionSize: counts.available + counts.reserved + counts.sold, ...counts };
   }
 
-  /** Those among `commitments` who may buy under `rule`. */
-  async function buyersAmong(rule: BuyersRule, commitments: readonly string[]): Promise<Set<string>> {
-    return rule === null ? new Set(commitments) : rule(commitments);
-  }
-
   function withoutMarker({ repeated: _repeated, ...order }: Reserved) {
     return order;
   }
@@ -145,19 +137,16 @@ export function createDropsService(deps: DropsDependencies) {
     return null;
   }
 
-  /** Why `quantity` editions may not be reserved by this identity now, or null when they may. */
-  function refusalOf(
-    collection: CollectionRow,
-    now: Date,
-    quantity: number,
-    commitment: string | undefined,
-    buyers: Set<string>,
-  ): AppError | null {
-    const byTerms = refusalOfTerms(collection, now, quantity);
-    if (byTerms !== null) return byTerms;
-    if (commitment === undefined) return new AppError("kyc.notVerified");
-    if (!buyers.has(commitment)) return new AppError("lottery.notWinner");
-    return null;
+  /**
+   * Why the buyer of a row joined to its verified `kyc_identities` row (the KYC service's rule) may not buy in
+   * the drop, as SQL: 'kyc.notVerified', 'lottery.notWinner' (the lottery's rule), or null when they may.
+   * The one judgement of lone reservations and group statements alike.
+   */
+  function buyerRefusal(collectionId: number): SQL {
+    return sql`case when kyc_identities.commitment is null then 'kyc.notVerified'
+                    when not ${deps.buyerCondition(collectionId, sql`kyc_identities.commitment`)}
+                      then 'lottery.notWinner'
+               end`;
   }
 
   /** Raises each identity's count by its quantity within the limit; returns the identities that stayed within it. */
@@ -222,23 +211,25 @@ export function createDropsService(deps: DropsDependencies) {
     if (retried !== undefined) return { ...retried, editions: await editionsOf(db, retried.id), repeated: true };
 
     const now = deps.clock();
-    const [{ collection }, commitments, rule] = await Promise.all([
-      deps.catalog.getPublished(db, input.collectionId),
-      deps.kyc.verifiedCommitments(db, [userId]),
-      deps.buyersRule(db, input.collectionId),
-    ]);
-    const commitment = commitments.get(userId);
-    const buyers = await buyersAmong(rule, commitment === undefined ? [] : [commitment]);
-    const refusal = refusalOf(collection, now, input.quantity, commitment, buyers);
-    if (refusal !== null) throw refusal;
+    const collection = await termsOf(db, input.collectionId);
+    const byTerms = refusalOfTerms(collection, now, input.quantity);
+    if (byTerms !== null) throw byTerms;
+    const [buyer] = rowsOf(
+      await db.execute(sql`
+        select kyc_identities.commitment, ${buyerRefusal(collection.id)} as refusal
+        from (select ${userId}::bigint as user_id) as buyer
+        left join kyc_identities on kyc_identities.user_id = buyer.user_id and ${deps.verifiedCondition()}`),
+    ) as { commitment: string | null; refusal: "kyc.notVerified" | "lottery.notWinner" | null }[];
+    if (buyer!.refusal !== null) throw new AppError(buyer!.refusal);
+    const commitment = buyer!.commitment!;
 
     try {
       const order = await db.transaction(async (tx) => {
-        const within = await countPurchases(tx, collection, [{ commitment: commitment!, quantity: input.quantity }]);
+        const within = await countPurchases(tx, collection, [{ commitment, quantity: input.quantity }]);
         if (within.size === 0) throw new AppError("drop.limitReached", { limit: collection.perPersonLimit });
         const [created] = await tx
           .insert(orders)
-          .values(newOrder(collection, now, userId, commitment!, input))
+          .values(newOrder(collection, now, userId, commitment, input))
           .returning();
         const editions = await lockFreeSlots(tx, collection.id, input.quantity);
         if (editions.length < input.quantity) throw new AppError("drop.soldOut");
@@ -410,11 +401,7 @@ export function createDropsService(deps: DropsDependencies) {
                              ${sql.param(wanted.map((w) => w.order.idempotencyKey))}::text[])
       ),
       judged as (
-        select wanted.*, kyc_identities.commitment,
-               case when kyc_identities.commitment is null then 'kyc.notVerified'
-                    when not ${deps.buyerCondition(collection.id, sql`kyc_identities.commitment`)}
-                      then 'lottery.notWinner'
-               end as refusal
+        select wanted.*, kyc_identities.commitment, ${buyerRefusal(collection.id)} as refusal
         from wanted
         left join kyc_identities on kyc_identities.user_id = wanted.user_id and ${deps.verifiedCondition()}
       ),
