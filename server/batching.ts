@@ -50,3 +50,21 @@ export function createBatcher<I, O>(
       startBatches();
     });
 }
+
+/**
+ * One batcher per database handle (the pool, or a transaction), made on first use: a service whose
+ * methods take `db` can batch its hot lookups without its callers knowing.
+ */
+export function perDatabase<D extends object, I, O>(
+  make: (db: D) => (item: I) => Promise<O>,
+): (db: D) => (item: I) => Promise<O> {
+  const batchers = new WeakMap<D, (item: I) => Promise<O>>();
+  return (db) => {
+    let batcher = batchers.get(db);
+    if (batcher === undefined) {
+      batcher = make(db);
+      batchers.set(db, batcher);
+    }
+    return batcher;
+  };
+}

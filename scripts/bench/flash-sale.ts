@@ -193,7 +193,7 @@ async function main() {
       benchmark: "flash-sale",
       database: "postgres",
       gate: useRedis ? "redis" : "memory",
-      route: "POST /api/drops/:id/reserve (plain Fastify route, same session/CSRF/validation/service as drops.reserve)",
+      route: "POST /trpc/drops.reserve (the storefront's tRPC call, server/http/reserve-door.ts)",
       machine: { cpus: os.cpus().length, node: process.version },
       editions: EDITIONS,
       collectors: COLLECTORS,

@@ -38,7 +38,11 @@ function send(index: number): Promise<void> {
   const started = performance.now();
   const reserve = config.mode === "reserve";
   const body = reserve
-    ? JSON.stringify({ quantity: 1, idempotencyKey: `${config.keyPrefix ?? "flash-sale-attempt"}-${index}` })
+    ? JSON.stringify({
+        collectionId: config.collectionId,
+        quantity: 1,
+        idempotencyKey: `${config.keyPrefix ?? "flash-sale-attempt"}-${index}`,
+      })
     : undefined;
   const token = reserve ? tokens[index % tokens.length]! : "";
   return new Promise((resolve) => {
@@ -48,7 +52,8 @@ function send(index: number): Promise<void> {
         host: target.hostname,
         port: target.port,
         method: reserve ? "POST" : "GET",
-        path: reserve ? `/api/drops/${config.collectionId}/reserve` : target.pathname,
+        // The storefront's own door: its tRPC client posts drops.reserve here (web/src/lib/trpc.ts).
+        path: reserve ? "/trpc/drops.reserve" : target.pathname,
         headers: reserve
           ? {
               "content-type": "application/json",

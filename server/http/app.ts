@@ -11,12 +11,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import helmet, { type HelmetOptions } from "helmet";
 import { z } from "zod";
 
-import { type ItemOutcome, createBatcher } from "../batching.js";
 import { AppError, type ErrorCode, errorCatalog } from "../errors.js";
-import { orderView } from "../modules/drops/router.js";
 import { createStockFeed } from "../modules/drops/stock-feed.js";
 import type { Platform } from "../platform.js";
 import { randomToken, sameSecret } from "../security/crypto.js";
+import { reserveDoor } from "./reserve-door.js";
 import type { Context } from "../trpc/init.js";
 import { type AppRouter, appRouter } from "../trpc/router.js";
 
@@ -38,16 +37,6 @@ const HTTP_STATUS: Record<string, number> = {
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 };
-
-const HOT_SESSION_TTL_MS = 10_000;
-const HOT_SESSION_LIMIT = 100_000;
-
-/** Who is behind a session token, as the flash-sale route needs to know. */
-interface HotSession {
-  userId: number;
-  role: string;
-  verified: boolean;
-}
 
 function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[errorCatalog[code].kind] ?? 500;
@@ -78,7 +67,7 @@ export function staticSecurityHeaders(options: HelmetOptions): Record<string, st
   return headers;
 }
 
-function refusal(code: ErrorCode, params: Record<string, string | number> = {}) {
+export function refusal(code: ErrorCode, params: Record<string, string | number> = {}) {
   const entry = errorCatalog[code];
   return { error: { appCode: code, messages: { zh: entry.zh, en: entry.en }, params } };
 }
@@ -178,87 +167,6 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
     const csrfValid = typeof csrfHeader === "string" && csrfCookie !== undefined && csrfHeader === csrfCookie;
     return { session, csrfValid };
   }
-
-  // The flash-sale hot path: reservation as a plain route (tRPC's batching and envelope cost more than the
-  // work itself when thousands arrive per second). Same session, CSRF, validation, service and refusals as
-  // `drops.reserve`; who is behind a session token is remembered for HOT_SESSION_TTL_MS (a crowd presses
-  // the same button again and again), so a revoked session can still reserve for at most that long.
-  // Reserving spends nothing: paying goes through tRPC, which checks the session on every call, and the
-  // reservation itself re-reads the verification in the database.
-  const hotSessions = new Map<string, HotSession & { until: number }>();
-  // The crowd's sessions are looked up together: one query per batch of tokens instead of one per request.
-  const lookUpHotSessions = createBatcher(
-    async (tokens: string[]): Promise<ItemOutcome<HotSession | null>[]> => {
-      // The sessions and their accounts' verifications are read side by side: one round trip for the batch.
-      const [found, verified] = await Promise.all([
-        platform.identity.resolveSessions(platform.db, tokens),
-        platform.kyc.verifiedCommitmentsOfSessions(
-          platform.db,
-          tokens.map((token) => platform.identity.sessionIdOf(token)),
-        ),
-      ]);
-      return tokens.map((token) => {
-        const session = found.get(token);
-        const value =
-          session === undefined
-            ? null
-            : { userId: session.user.id, role: session.user.role, verified: verified.has(session.user.id) };
-        return { ok: true, value };
-      });
-    },
-    { maxBatch: 500, maxInFlight: 4 },
-  );
-  async function hotSession(token: string | undefined): Promise<HotSession | null> {
-    if (token === undefined) return null;
-    const now = Date.now();
-    const cached = hotSessions.get(token);
-    if (cached !== undefined && cached.until > now) return cached;
-    const session = await lookUpHotSessions(token);
-    if (session === null) {
-      hotSessions.delete(token);
-      return null;
-    }
-    if (hotSessions.size >= HOT_SESSION_LIMIT) hotSessions.clear();
-    hotSessions.set(token, { ...session, until: now + HOT_SESSION_TTL_MS });
-    return session;
-  }
-  const hotReserve = z.object({
-    collectionId: z.coerce.number().int().positive(),
-    quantity: z.number().int().min(1).max(100),
-    idempotencyKey: z.string().regex(/^[\w-]{8,64}$/),
-  });
-
-  app.post<{ Params: { collectionId: string } }>("/api/drops/:collectionId/reserve", async (request, reply) => {
-    const csrfHeader = request.headers[CSRF_HEADER];
-    const csrfCookie = request.cookies[CSRF_COOKIE];
-    if (typeof csrfHeader !== "string" || csrfCookie === undefined || csrfHeader !== csrfCookie) {
-      return reply.code(403).send(refusal("auth.csrf"));
-    }
-    const who = await hotSession(request.cookies[SESSION_COOKIE]);
-    if (who === null) return reply.code(401).send(refusal("auth.required"));
-    if (who.role !== "collector") return reply.code(403).send(refusal("auth.forbidden"));
-    if (!who.verified) return reply.code(httpStatusOf("kyc.notVerified")).send(refusal("kyc.notVerified"));
-    const body = typeof request.body === "object" && request.body !== null ? request.body : {};
-    const parsed = hotReserve.safeParse({ ...body, collectionId: request.params.collectionId });
-    if (!parsed.success) {
-      const entry = errorCatalog["input.invalid"];
-      return reply.code(400).send({
-        error: {
-          appCode: "input.invalid",
-          messages: { zh: entry.zh, en: entry.en },
-          fieldErrors: z.flattenError(parsed.error).fieldErrors,
-        },
-      });
-    }
-    try {
-      return orderView(await platform.drops.reserve(platform.db, who.userId, parsed.data));
-    } catch (error) {
-      if (error instanceof AppError) {
-        return reply.code(httpStatusOf(error.code)).send(refusal(error.code, error.params));
-      }
-      throw error;
-    }
-  });
 
   // The same stack with no work: the ceiling the hot path is measured against (`npm run bench:flash-sale`).
   app.get("/api/ping", async () => ({ ok: true }));
@@ -435,6 +343,12 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
       },
     };
   }
+
+  // The flash-sale door: `drops.reserve` itself, answered in tRPC's own wire format, so the storefront's
+  // tRPC client calls it like any procedure (unbatched, see web/src/lib/trpc.ts). Its context, middlewares
+  // (CSRF, role, verification), input schema and error shape are the procedure's; only the adapter is
+  // lighter than the general one, which rebuilds a fetch Request for every call.
+  await app.register(reserveDoor, { createContext });
 
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",

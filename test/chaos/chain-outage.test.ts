@@ -36,17 +36,11 @@ describe.skipIf(!process.env.DATABASE_URL)("chain outage of 60 s during minting 
     const { origin } = world;
 
     async function buy(person: Collector, index: number) {
-      const response = await fetch(`${origin}/api/drops/${collection.id}/reserve`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          cookie: `sid=${person.token}; csrf=chaos-csrf`,
-          "x-csrf-token": "chaos-csrf",
-        },
-        body: JSON.stringify({ quantity: 1, idempotencyKey: `outage-buyer-${index}` }),
-      });
-      const order = (await response.json()) as { orderNo: string };
-      expect(response.status, JSON.stringify(order)).toBe(200);
+      const order = (await trpc(origin, person.token, "drops.reserve", {
+        collectionId: collection.id,
+        quantity: 1,
+        idempotencyKey: `outage-buyer-${index}`,
+      })) as { orderNo: string };
       await trpc(origin, person.token, "payments.createIntent", { orderNo: order.orderNo });
       expect(world.gateway.pay(order.orderNo)).toBe(true);
       return order.orderNo;

@@ -66,24 +66,21 @@ describe.skipIf(!process.env.DATABASE_URL)("crash in a flash sale (SIGKILL, Post
       const person = world.collectors[index]!;
       const outcome: Outcome = { collector: index, paid: false, refundAsked: false, retries: 0 };
       await sleep(jitter(0, ARRIVALS_MS));
-      // Reserve on the hot route; the same key on every retry.
+      // Reserve through the storefront's door (drops.reserve); the same key on every retry.
       const reserved = await persist(async () => {
-        const response = await fetch(`${origin}/api/drops/${collection.id}/reserve`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            cookie: `sid=${person.token}; csrf=chaos-csrf`,
-            "x-csrf-token": "chaos-csrf",
-          },
-          body: JSON.stringify({ quantity: 1, idempotencyKey: `chaos-attempt-${index}` }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        const body = (await response.json()) as { orderNo?: string; error?: { appCode: string } };
-        if (response.status >= 500) throw new TrpcRefusal(response.status, "server error");
-        return body;
+        try {
+          return (await trpc(origin, person.token, "drops.reserve", {
+            collectionId: collection.id,
+            quantity: 1,
+            idempotencyKey: `chaos-attempt-${index}`,
+          })) as { orderNo: string };
+        } catch (error) {
+          if (error instanceof TrpcRefusal && error.status < 500) return { refused: error.message };
+          throw error;
+        }
       }, transient);
-      if (reserved.orderNo === undefined) {
-        outcome.refused = reserved.error?.appCode ?? "unknown";
+      if (!("orderNo" in reserved)) {
+        outcome.refused = reserved.refused;
         return outcome;
       }
       const orderNo = reserved.orderNo;

@@ -342,6 +342,8 @@ export async function trpc(origin: string, token: string, procedure: string, inp
       "x-csrf-token": "chaos-csrf",
     },
     body: JSON.stringify(input),
+    // A server killed mid-request can leave the call hanging: the caller's retry decides what then.
+    signal: AbortSignal.timeout(10_000),
   });
   const body = (await response.json()) as { result?: { data: unknown }; error?: { message: string } };
   if (!response.ok || body.error !== undefined)

@@ -151,13 +151,13 @@ for (const database of databasesUnderTest()) {
     const reserve = (token: string | null, collectionId: number | string, body: unknown, csrf = "t0k3n") =>
       app.inject({
         method: "POST",
-        url: `/api/drops/${collectionId}/reserve`,
+        url: "/trpc/drops.reserve",
         headers: {
           cookie: `csrf=t0k3n${token === null ? "" : `; sid=${token}`}`,
           "x-csrf-token": csrf,
           "content-type": "application/json",
         },
-        payload: JSON.stringify(body),
+        payload: JSON.stringify({ ...(body as object), collectionId }),
       });
     const key = () => `k-${randomBytes(6).toString("hex")}`;
     const count = async (query: string) =>
@@ -172,7 +172,7 @@ for (const database of databasesUnderTest()) {
       );
       const statuses = answers.map((a) => a.statusCode).sort();
       expect(statuses.filter((s) => s === 200)).toHaveLength(5);
-      expect(answers.filter((a) => a.statusCode === 409).map((a) => a.json().error.appCode)).toEqual(
+      expect(answers.filter((a) => a.statusCode === 409).map((a) => a.json().error.data.appCode)).toEqual(
         Array(3).fill("drop.soldOut"),
       );
       expect(
@@ -189,10 +189,10 @@ for (const database of databasesUnderTest()) {
       const first = await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey });
       const again = await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey });
       expect(first.statusCode).toBe(200);
-      expect(again.json().orderNo).toBe(first.json().orderNo);
+      expect(again.json().result.data.orderNo).toBe(first.json().result.data.orderNo);
       const second = await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey: key() });
       expect(second.statusCode).toBe(403);
-      expect(second.json().error.appCode).toBe("drop.limitReached");
+      expect(second.json().error.data.appCode).toBe("drop.limitReached");
       expect(await count(`select count(*)::int as n from orders where collection_id = ${collection.id}`)).toBe(1);
     });
 
@@ -206,7 +206,7 @@ for (const database of databasesUnderTest()) {
       ).toBe(403);
       expect((await reserve(null, collection.id, { quantity: 1, idempotencyKey: key() })).statusCode).toBe(401);
       const notVerified = await reserve(unverified.token, collection.id, { quantity: 1, idempotencyKey: key() });
-      expect(notVerified.json().error.appCode).toBe("kyc.notVerified");
+      expect(notVerified.json().error.data.appCode).toBe("kyc.notVerified");
       for (const body of [
         { quantity: 0, idempotencyKey: key() },
         { quantity: 1 },
@@ -215,12 +215,61 @@ for (const database of databasesUnderTest()) {
       ]) {
         const answer = await reserve(buyer.token, collection.id, body);
         expect(answer.statusCode).toBe(400);
-        expect(answer.json().error.appCode).toBe("input.invalid");
+        expect(answer.json().error.data.appCode).toBe("input.invalid");
       }
       expect((await reserve(buyer.token, "abc", { quantity: 1, idempotencyKey: key() })).statusCode).toBe(400);
       const unknown = await reserve(buyer.token, 999_999, { quantity: 1, idempotencyKey: key() });
-      expect(unknown.json().error.appCode).toBe("collection.notFound");
+      expect(unknown.json().error.data.appCode).toBe("collection.notFound");
       expect(await count("select count(*)::int as n from orders")).toBe(before);
+    });
+
+    it("refuses a session from the request after its logout on (no remembered sessions)", async () => {
+      const collection = await publishedCollection(test, { editionSize: 10, perPersonLimit: 5 });
+      const buyer = await verifiedCollector(test);
+      expect((await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey: key() })).statusCode).toBe(200);
+      await buyer.caller.auth.logout();
+      const after = await reserve(buyer.token, collection.id, { quantity: 1, idempotencyKey: key() });
+      expect(after.statusCode).toBe(401);
+      expect(after.json().error.data.appCode).toBe("auth.required");
+    });
+
+    it("answers exactly as the general tRPC adapter does for the same call", async () => {
+      const collection = await publishedCollection(test, { editionSize: 10 });
+      const buyer = await verifiedCollector(test);
+      const general = (input: unknown) =>
+        app.inject({
+          method: "POST",
+          // Two calls in one batch: the general adapter's route, not the door's.
+          url: "/trpc/drops.reserve,drops.reserve?batch=1",
+          headers: {
+            cookie: `csrf=t0k3n; sid=${buyer.token}`,
+            "x-csrf-token": "t0k3n",
+            "content-type": "application/json",
+          },
+          payload: JSON.stringify({ 0: input, 1: input }),
+        });
+      for (const input of [
+        { collectionId: collection.id, quantity: 0, idempotencyKey: key() },
+        { collectionId: 999_999, quantity: 1, idempotencyKey: key() },
+      ]) {
+        const viaDoor = await reserve(buyer.token, input.collectionId, input);
+        const viaGeneral = await general(input);
+        expect(viaDoor.statusCode).toBe(viaGeneral.statusCode);
+        expect(viaDoor.json().error).toEqual(viaGeneral.json()[0].error);
+      }
+      // A batch of the one call (what httpBatchLink would send) is answered as a batch.
+      const single = await app.inject({
+        method: "POST",
+        url: "/trpc/drops.reserve?batch=1",
+        headers: {
+          cookie: `csrf=t0k3n; sid=${buyer.token}`,
+          "x-csrf-token": "t0k3n",
+          "content-type": "application/json",
+        },
+        payload: JSON.stringify({ 0: { collectionId: collection.id, quantity: 1, idempotencyKey: key() } }),
+      });
+      expect(single.statusCode).toBe(200);
+      expect(single.json()[0].result.data.status).toBe("created");
     });
 
     it("gives returned editions to the next buyer after an order expires", async () => {

@@ -108,7 +108,7 @@ for (const database of databasesUnderTest()) {
       const collection = await publishedCollection(test, { editionSize: 10, perPersonLimit: 1 });
       const [lapsed, ...others] = await collectors(test, 4);
       const never = await login(test);
-      // The verification lapses after the session was judged (the hot route remembers a session for seconds).
+      // The verification lapses between the door's check and the statement: the statement judges it again.
       await test.platform.db.execute(
         sql`update kyc_identities set expires_at = ${new Date(test.clock.now().getTime() - 1000).toISOString()}::timestamptz
             where user_id = ${lapsed!.user.id}`,

@@ -251,9 +251,11 @@ for (const database of databasesUnderTest()) {
       const routes: Record<string, fc.Arbitrary<InjectOptions>> = {
         reserve: fc.record({ id: junkSegment, body: invalidInput }).map(({ id, body }) => ({
           method: "POST" as const,
-          url: `/api/drops/${encodeURIComponent(id)}/reserve`,
+          url: "/trpc/drops.reserve",
           headers: { cookie: collector, [CSRF_HEADER]: "fuzz-token", "content-type": "application/json" },
-          payload: JSON.stringify(body ?? null),
+          payload: JSON.stringify(
+            typeof body === "object" && body !== null && !Array.isArray(body) ? { ...body, collectionId: id } : body,
+          ),
         })),
         upload: fc.record({ bytes: fc.uint8Array({ maxLength: 256 }), type: contentType }).map(({ bytes, type }) => ({
           method: "POST" as const,

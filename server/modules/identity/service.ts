@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { RateLimiterRes } from "rate-limiter-flexible";
 
+import { createBatcher, perDatabase } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
 import { otpChallenges, sessions, users } from "../../db/schema.js";
@@ -178,6 +179,18 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
     return found;
   }
 
+  // Every request resolves its session; a crowd's requests share one query per batch (never a cache, so a
+  // logout or a revocation holds from the next request on, on every instance).
+  const sessionLookups = perDatabase((db: Db) =>
+    createBatcher(
+      async (tokens: string[]) => {
+        const found = await resolveSessions(db, tokens);
+        return tokens.map((token) => ({ ok: true as const, value: found.get(token) ?? null }));
+      },
+      { maxBatch: 500, maxInFlight: 4 },
+    ),
+  );
+
   return {
     sessionIdOf,
     ensureAccount,
@@ -301,9 +314,7 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
       return { token, user };
     },
 
-    async resolveSession(db, token) {
-      return (await resolveSessions(db, [token])).get(token) ?? null;
-    },
+    resolveSession: (db, token) => sessionLookups(db)(token),
 
     resolveSessions,
 

@@ -1,5 +1,6 @@
 import { type SQL, and, count, desc, eq, gt, inArray, isNull, lte, ne, sql } from "drizzle-orm";
 
+import { createBatcher, perDatabase } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
 import { kycAttempts, kycIdentities, registryBindings, sessions } from "../../db/schema.js";
@@ -93,6 +94,20 @@ export function createKycService(deps: KycDependencies): KycService {
       .where(and(who, verifiedCondition()));
     return new Map(rows.map((row) => [row.userId, row.commitment]));
   }
+  // Whether one account is verified is the same rule as `verifiedCommitments` (one SQL condition); a crowd's
+  // checks (the verified-collector middleware on every reservation) share one query per batch.
+  const verifiedLookups = perDatabase((db: Db) =>
+    createBatcher(
+      async (userIds: number[]) => {
+        const found = await verifiedAmong(
+          db,
+          sql`${kycIdentities.userId} = any(${sql.param([...new Set(userIds)])}::bigint[])`,
+        );
+        return userIds.map((userId) => ({ ok: true as const, value: found.has(userId) }));
+      },
+      { maxBatch: 500, maxInFlight: 4 },
+    ),
+  );
 
   async function readIdentity(db: Db, userId: number) {
     const [row] = await db.select().from(kycIdentities).where(eq(kycIdentities.userId, userId));
@@ -289,10 +304,7 @@ export function createKycService(deps: KycDependencies): KycService {
       return status(db, userId);
     },
 
-    async isVerified(db, userId) {
-      const row = await readIdentity(db, userId);
-      return row !== undefined && row.purgedAt === null && row.expiresAt > deps.clock();
-    },
+    isVerified: (db, userId) => verifiedLookups(db)(userId),
 
     verifiedCondition,
 

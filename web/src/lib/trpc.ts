@@ -1,5 +1,5 @@
 import { QueryClient } from "@tanstack/react-query";
-import { TRPCClientError, createTRPCClient, httpBatchLink } from "@trpc/client";
+import { TRPCClientError, createTRPCClient, httpBatchLink, httpLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 
 import type { AppRouter } from "../../../server/trpc/router";
@@ -12,13 +12,24 @@ export function csrfToken(): string {
   return match?.[1] !== undefined ? decodeURIComponent(match[1]) : "";
 }
 
+/**
+ * A reservation travels alone to `/trpc/drops.reserve`, the flash-sale door (server/http/reserve-door.ts):
+ * in a rush it must not wait in a batch with page queries. Everything else is batched.
+ */
+export const RESERVE_PROCEDURE = "drops.reserve";
+
 export function createClient(baseUrl = "") {
+  const options = {
+    url: `${baseUrl}/trpc`,
+    headers: () => ({ "x-csrf-token": csrfToken() }),
+    fetch: (url: RequestInfo | URL, init?: RequestInit) => fetch(url, { ...init, credentials: "same-origin" }),
+  };
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${baseUrl}/trpc`,
-        headers: () => ({ "x-csrf-token": csrfToken() }),
-        fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
+      splitLink({
+        condition: (op) => op.path === RESERVE_PROCEDURE,
+        true: httpLink(options),
+        false: httpBatchLink(options),
       }),
     ],
   });
