@@ -55,7 +55,7 @@ describe("a collector buys a collectible", () => {
     const page = await context.newPage();
 
     await page.goto(platform.origin);
-    await expect.poll(() => page.getByTestId("collection-tile").count()).toBe(3);
+    await expect.poll(() => page.getByTestId("collection-tile").count(), { timeout: 30_000 }).toBe(3);
     await shot(page, "home");
 
     await page.getByTestId("collection-tile").filter({ hasText: "青绿山水" }).click();
@@ -71,7 +71,7 @@ describe("a collector buys a collectible", () => {
     const wrongCheck = valid.slice(0, 17) + (valid[17] === "1" ? "2" : "1");
     await page.getByLabel("真实姓名", { exact: true }).fill("王五");
     await page.getByLabel("身份证号", { exact: true }).fill(wrongCheck);
-    await expect.poll(() => page.getByText("校验位不正确，请核对号码").isVisible()).toBe(true);
+    await expect.poll(() => page.getByText("校验位不正确，请核对号码").isVisible(), { timeout: 15_000 }).toBe(true);
     await page.getByLabel("身份证号", { exact: true }).fill(valid);
     await page.getByText("格式正确").waitFor();
     await page.getByLabel(/我同意平台/).check();
@@ -80,7 +80,7 @@ describe("a collector buys a collectible", () => {
 
     await page.getByRole("button", { name: "立即购买" }).click();
     await page.waitForURL("**/checkout/**");
-    await expect.poll(() => page.getByTestId("order-status").textContent()).toBe("待支付");
+    await expect.poll(() => page.getByTestId("order-status").textContent(), { timeout: 30_000 }).toBe("待支付");
     await page.getByRole("button", { name: "去支付" }).click();
     const [cashier] = await Promise.all([
       context.waitForEvent("page"),
@@ -165,7 +165,7 @@ describe("from draft to sale", () => {
     await studio.getByRole("button", { name: "保存草稿" }).click();
     await studio.waitForURL(/\/studio\/\d+$/);
     await studio.getByRole("button", { name: "提交审核" }).click();
-    await expect.poll(() => studio.getByTestId("studio-status").textContent()).toBe("审核中");
+    await expect.poll(() => studio.getByTestId("studio-status").textContent(), { timeout: 30_000 }).toBe("审核中");
 
     const operator = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
     const ops = await operator.newPage();
