@@ -1,4 +1,4 @@
-import { collections } from "../db/schema.js";
+import { collections } from "../modules/catalog/tables.js";
 import { appendAudit } from "../modules/audit/service.js";
 import { creditCodeCheckCharacter } from "../modules/catalog/credit-code.js";
 import { checkCharacter } from "../modules/kyc/id-number.js";

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { asc, desc, gt, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
-import { auditLog } from "../../db/schema.js";
+import { auditLog } from "./tables.js";
 
 /**
  * The append-only, hash-chained audit log. Every operator, issuer and

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 
-import type { MEDIA_TYPES } from "../../db/schema.js";
+import type { MEDIA_TYPES } from "./tables.js";
 
 export type MediaType = (typeof MEDIA_TYPES)[number];
 

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { collections, issuers, media } from "../../db/schema.js";
+import { collections, issuers, media } from "./tables.js";
 import { AppError } from "../../errors.js";
 import { appendAudit } from "../audit/service.js";
 import type { IdentityService, SessionUser } from "../identity/service.js";

@@ -4,7 +4,9 @@ import { RateLimiterRes } from "rate-limiter-flexible";
 
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
-import { collections, gifts, issuers, media, mintBatches, tokens } from "../../db/schema.js";
+import { collections, issuers, media } from "../catalog/tables.js";
+import { gifts, tokens } from "./tables.js";
+import { mintBatches } from "../minting/tables.js";
 import { AppError } from "../../errors.js";
 import { type Limiters, memoryLimiters } from "../../security/rate-limits.js";
 import type { IdentityService, SessionUser } from "../identity/service.js";

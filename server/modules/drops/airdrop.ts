@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
-import { airdrops, editionSlots, orderEvents, orders } from "../../db/schema.js";
+import { airdrops, editionSlots, orderEvents, orders } from "./tables.js";
 import { AppError } from "../../errors.js";
 import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";

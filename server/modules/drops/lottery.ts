@@ -4,7 +4,7 @@ import { type SQL, and, asc, eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { lotteries, lotteryEntries } from "../../db/schema.js";
+import { lotteries, lotteryEntries } from "./tables.js";
 import { AppError } from "../../errors.js";
 import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";

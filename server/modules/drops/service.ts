@@ -6,7 +6,7 @@ import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { type ItemOutcome, createBatcher } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { editionSlots, orderEvents, orders, purchaseCounts } from "../../db/schema.js";
+import { editionSlots, orderEvents, orders, purchaseCounts } from "./tables.js";
 import { AppError } from "../../errors.js";
 import type { CatalogService } from "../catalog/service.js";
 import type { KycService } from "../kyc/service.js";

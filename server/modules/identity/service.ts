@@ -6,7 +6,7 @@ import { RateLimiterRes } from "rate-limiter-flexible";
 import { createBatcher, perDatabase } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { otpChallenges, sessions, users } from "../../db/schema.js";
+import { otpChallenges, sessions, users } from "./tables.js";
 import { AppError } from "../../errors.js";
 import type { SmsProvider } from "../../providers/sms/types.js";
 import { type Sealer, equalHex, hmacHex, randomToken } from "../../security/crypto.js";

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, lte } from "drizzle-orm";
 
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
-import { registryBindings } from "../../db/schema.js";
+import { registryBindings } from "./tables.js";
 import { backoffMs, errorSummary, periodic } from "../../jobs.js";
 
 /**

@@ -3,7 +3,8 @@ import { type SQL, and, count, desc, eq, gt, inArray, isNull, lte, ne, sql } fro
 import { createBatcher, perDatabase } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { kycAttempts, kycIdentities, registryBindings, sessions } from "../../db/schema.js";
+import { sessions } from "../identity/tables.js";
+import { kycAttempts, kycIdentities, registryBindings } from "./tables.js";
 import { AppError } from "../../errors.js";
 import { type KycProvider, KycProviderUnavailable } from "../../providers/kyc/types.js";
 import { type Sealer, hmacHex } from "../../security/crypto.js";

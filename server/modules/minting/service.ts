@@ -1,7 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
-import { mintJobs, orders } from "../../db/schema.js";
+import { orders } from "../drops/tables.js";
+import { mintJobs } from "./tables.js";
 
 /**
  * The mint outbox. Paid orders and airdrops enqueue one job per order in

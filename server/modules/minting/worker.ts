@@ -4,7 +4,7 @@ import type { Interface } from "ethers";
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { mintBatches, mintJobs } from "../../db/schema.js";
+import { mintBatches, mintJobs } from "./tables.js";
 import { backoffMs, errorSummary, periodic } from "../../jobs.js";
 
 /**

@@ -2,7 +2,9 @@ import { and, desc, eq, ne, sql } from "drizzle-orm";
 
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
-import { kycAttempts, orders, users } from "../../db/schema.js";
+import { orders } from "../drops/tables.js";
+import { users } from "../identity/tables.js";
+import { kycAttempts } from "../kyc/tables.js";
 import { AppError } from "../../errors.js";
 import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";

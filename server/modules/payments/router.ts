@@ -1,7 +1,5 @@
 import { z } from "zod";
 
-import { AppError } from "../../errors.js";
-import { PaymentOperationError, PaymentStatementError } from "../../providers/payments/types.js";
 import { collectorProcedure, operatorProcedure, router } from "../../trpc/init.js";
 
 const orderNo = z.string().regex(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound");
@@ -30,24 +28,9 @@ export const paymentsRouter = router({
   }),
 
   /** Compares a day's provider statement (trade bill) with our payments and lists the mismatches. */
-  reconcile: operatorProcedure.input(z.object({ day: chinaDay })).mutation(async ({ ctx, input }) => {
-    const provider = ctx.platform.paymentProvider;
-    if (provider.statement === undefined) throw new AppError("payments.statementUnavailable");
-    let statement;
-    try {
-      statement = await provider.statement(input.day);
-    } catch (error) {
-      // The reason is safe to show an operator (the message may carry the provider's words: it is not).
-      if (error instanceof PaymentStatementError) {
-        if (error.reason === "not-ready") throw new AppError("payments.statementNotReady", { day: input.day });
-        throw new AppError("payments.statementFailed", { reason: error.reason });
-      }
-      if (error instanceof PaymentOperationError)
-        throw new AppError("payments.statementFailed", { reason: error.code });
-      throw new AppError("payments.statementFailed", { reason: "unavailable" });
-    }
-    return ctx.platform.payments.reconcile(ctx.platform.db, statement, input.day);
-  }),
+  reconcile: operatorProcedure
+    .input(z.object({ day: chinaDay }))
+    .mutation(({ ctx, input }) => ctx.platform.payments.reconcileDay(ctx.platform.db, input.day)),
 
   /** An operator refunds a paid order before delivery (audited). */
   refund: operatorProcedure

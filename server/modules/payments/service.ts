@@ -2,13 +2,17 @@ import { and, eq, gte, inArray, lt, lte } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { mintJobs, orders, paymentNotifications, payments, refunds } from "../../db/schema.js";
+import { orders } from "../drops/tables.js";
+import { mintJobs } from "../minting/tables.js";
+import { paymentNotifications, payments, refunds } from "./tables.js";
 import { AppError } from "../../errors.js";
 import {
   type NotificationAnswer,
   type PaymentNotification,
   PaymentNotificationError,
+  PaymentOperationError,
   type PaymentProvider,
+  PaymentStatementError,
   type ProviderStatement,
 } from "../../providers/payments/types.js";
 import { appendAudit } from "../audit/service.js";
@@ -150,7 +154,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
     });
   }
 
-  return {
+  const service = {
     /** The cashier for an order the collector holds: created once, then the same intent again. */
     async createIntent(db: Db, userId: number, orderNo: string) {
       const order = await deps.drops.order(db, userId, orderNo);
@@ -463,7 +467,29 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       await startRefund({ outTradeNo: orderNo, refundNo, refundFen: order.amountFen, totalFen: order.amountFen });
       return { refundNo };
     },
+
+    /**
+     * Fetches the provider's statement of one China day and reconciles it (the
+     * operator's action and the scheduled job alike). A statement that cannot
+     * be had is a clear refusal, with a reason safe to show an operator.
+     */
+    async reconcileDay(db: Db, day: string) {
+      if (provider.statement === undefined) throw new AppError("payments.statementUnavailable");
+      let statement;
+      try {
+        statement = await provider.statement(day);
+      } catch (error) {
+        if (error instanceof PaymentStatementError) {
+          if (error.reason === "not-ready") throw new AppError("payments.statementNotReady", { day });
+          throw new AppError("payments.statementFailed", { reason: error.reason });
+        }
+        if (error instanceof PaymentOperationError) throw new AppError("payments.statementFailed", { reason: error.code });
+        throw new AppError("payments.statementFailed", { reason: "unavailable" });
+      }
+      return service.reconcile(db, statement, day);
+    },
   };
+  return service;
 }
 
 export type PaymentsService = ReturnType<typeof createPaymentsService>;

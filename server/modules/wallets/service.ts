@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
-import { wallets } from "../../db/schema.js";
+import { wallets } from "./tables.js";
 import type { KeyCustody } from "./custody.js";
 
 /**
