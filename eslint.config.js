@@ -55,7 +55,7 @@ function boundaryRules(owner) {
         ? []
         : [
             {
-              selector: `TemplateElement[value.raw=/\\b(${foreignTables.join("|")})\\b/]`,
+              selector: `TaggedTemplateExpression[tag.name="sql"] TemplateElement[value.raw=/\\b(${foreignTables.join("|")})\\b/]`,
               message: "This SQL names another module's table; ask the owning module's service instead.",
             },
           ]),

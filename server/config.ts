@@ -124,6 +124,12 @@ const environmentSchema = z.object({
   ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
   /** A refund the provider has not confirmed after this long is asked for again (same refund number). */
   REFUND_RESEND_AFTER_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
+  /** How often the scheduler looks for refunds to ask for again. */
+  REFUND_RESEND_INTERVAL_MS: z.coerce.number().int().min(50).max(3600000).default(10000),
+  /** How often personal data past its retention (PII_RETENTION_YEARS) is erased. */
+  PII_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
+  /** How often the scheduler reconciles the previous China day's provider statement (until it has). */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
   COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(180).max(36500).default(180),
   COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(180).max(36500).default(730),
 

@@ -1,7 +1,8 @@
-import { sql } from "drizzle-orm";
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 
 import type { Db } from "./db/client.js";
+import { orderCountsByStatus, slotCountsByState } from "./modules/drops/reports.js";
+import { pendingBindingCount } from "./modules/kyc/reports.js";
 
 /**
  * Prometheus metrics of one server instance, served at /metrics. Queue
@@ -69,13 +70,9 @@ export function createMetrics(
     labelNames: ["status"],
     registers: [registry],
     async collect() {
-      const result = (await db.execute(
-        sql`select status, count(*)::int as n from orders group by status`,
-      )) as unknown as {
-        rows: { status: string; n: number }[];
-      };
+      const rows = await orderCountsByStatus(db);
       this.reset();
-      for (const row of result.rows) this.set({ status: row.status }, row.n);
+      for (const row of rows) this.set({ status: row.status }, row.n);
     },
   });
 
@@ -84,10 +81,7 @@ export function createMetrics(
     help: "Identity registry bindings waiting for the chain",
     registers: [registry],
     async collect() {
-      const result = (await db.execute(
-        sql`select count(*)::int as n from registry_bindings where status = 'pending'`,
-      )) as unknown as { rows: { n: number }[] };
-      this.set(result.rows[0]?.n ?? 0);
+      this.set(await pendingBindingCount(db));
     },
   });
 
@@ -97,11 +91,9 @@ export function createMetrics(
     labelNames: ["state"],
     registers: [registry],
     async collect() {
-      const result = (await db.execute(
-        sql`select status, count(*)::int as n from edition_slots group by status`,
-      )) as unknown as { rows: { status: string; n: number }[] };
+      const rows = await slotCountsByState(db);
       this.reset();
-      for (const row of result.rows) this.set({ state: row.status }, row.n);
+      for (const row of rows) this.set({ state: row.status }, row.n);
     },
   });
 

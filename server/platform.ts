@@ -261,7 +261,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     databaseKind: database.kind,
     limiters,
   });
-  const ops = createOpsService({ chain, wallets, catalog, clock });
+  const ops = createOpsService({ chain, wallets, catalog, identity, clock });
   // The mint worker is created below; the gauge asks it at scrape time.
   const metrics = createMetrics(
     database.db,

@@ -22,6 +22,12 @@ export interface Database {
   kind: "pglite" | "postgres";
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
+  /**
+   * Runs `work` while holding the cluster-wide lock `name` (a PostgreSQL session advisory lock, taken
+   * without waiting); answers false, without running it, when another instance holds the lock. On PGlite,
+   * which one process owns, it always runs.
+   */
+  exclusive(name: string, work: () => Promise<unknown>): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -50,11 +56,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on("connect", (client) => client.on("error", () => undefined));
     const db = drizzleNodePg({ client: pool, schema });
     await migrateNodePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    const locks = advisoryLocks(options.url);
     return {
       db: db as unknown as Db,
       kind: "postgres",
       ping: () => ping(db as unknown as Db),
-      close: () => pool.end(),
+      exclusive: locks.exclusive,
+      close: async () => {
+        await locks.close();
+        await pool.end();
+      },
     };
   }
   const dataDir = options.pgliteDataDir ?? "memory://";
@@ -66,7 +77,59 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db: db as unknown as Db,
     kind: "pglite",
     ping: () => ping(db as unknown as Db),
+    exclusive: async (_name, work) => {
+      await work();
+      return true;
+    },
     close: () => client.close(),
+  };
+}
+
+/**
+ * Advisory locks on one connection of their own, outside the pool: a job holding its lock for a long
+ * round takes no connection from the requests, and a lost connection releases every lock it held (the
+ * server ends the session), so another instance takes the job over at its next round.
+ */
+function advisoryLocks(url: string) {
+  let connection: Promise<pg.Client> | null = null;
+  const connect = () => {
+    connection ??= (async () => {
+      const client = new pg.Client({ connectionString: url });
+      client.on("error", () => {
+        connection = null;
+      });
+      client.on("end", () => {
+        connection = null;
+      });
+      await client.connect();
+      return client;
+    })().catch((error: unknown) => {
+      connection = null;
+      throw error;
+    });
+    return connection;
+  };
+  return {
+    async exclusive(name: string, work: () => Promise<unknown>): Promise<boolean> {
+      const client = await connect();
+      const key = `shuzang.job.${name}`;
+      const taken = await client.query<{ ok: boolean }>("select pg_try_advisory_lock(hashtextextended($1, 0)) as ok", [
+        key,
+      ]);
+      if (taken.rows[0]?.ok !== true) return false;
+      try {
+        await work();
+      } finally {
+        // A broken connection has released the lock already.
+        await client.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key]).catch(() => undefined);
+      }
+      return true;
+    },
+    async close() {
+      const open = connection;
+      connection = null;
+      if (open !== null) await (await open.catch(() => null))?.end();
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { collections, issuers, media } from "../catalog/tables.js";
 import { gifts, tokens } from "./tables.js";
-import { mintBatches } from "../minting/tables.js";
+import { mintBlocksOf } from "../minting/reports.js";
 import { AppError } from "../../errors.js";
 import { type Limiters, memoryLimiters } from "../../security/rate-limits.js";
 import type { IdentityService, SessionUser } from "../identity/service.js";
@@ -307,20 +307,26 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
       });
     },
 
-    /** The tokens an order became, with the mint transaction and its block. */
+    /** The tokens an order became, with the mint transaction and its block (the minting module's record). */
     async tokensOfOrder(db: Db, orderId: number) {
-      return db
+      const rows = await db
         .select({
           tokenId: tokens.tokenId,
           contractAddress: collections.contractAddress,
           txHash: tokens.mintTxHash,
-          blockNumber: mintBatches.blockNumber,
         })
         .from(tokens)
         .innerJoin(collections, eq(collections.id, tokens.collectionId))
-        .leftJoin(mintBatches, eq(mintBatches.txHash, tokens.mintTxHash))
         .where(eq(tokens.orderId, orderId))
         .orderBy(asc(tokens.tokenId));
+      const blocks = await mintBlocksOf(
+        db,
+        rows.flatMap((row) => (row.txHash === null ? [] : [row.txHash])),
+      );
+      return rows.map((row) => ({
+        ...row,
+        blockNumber: row.txHash === null ? null : (blocks.get(row.txHash) ?? null),
+      }));
     },
 
     async giftHistory(db: Db, userId: number) {

@@ -3,7 +3,7 @@ import { type SQL, and, count, desc, eq, gt, inArray, isNull, lte, ne, sql } fro
 import { createBatcher, perDatabase } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
-import { sessions } from "../identity/tables.js";
+import { accountsOfSessions } from "../identity/sql.js";
 import { kycAttempts, kycIdentities, registryBindings } from "./tables.js";
 import { AppError } from "../../errors.js";
 import { type KycProvider, KycProviderUnavailable } from "../../providers/kyc/types.js";
@@ -316,11 +316,7 @@ export function createKycService(deps: KycDependencies): KycService {
 
     async verifiedCommitmentsOfSessions(db, sessionIds) {
       if (sessionIds.length === 0) return new Map();
-      return verifiedAmong(
-        db,
-        sql`${kycIdentities.userId} in (select ${sessions.userId} from ${sessions}
-              where ${sessions.id} = any(${sql.param([...new Set(sessionIds)])}::text[]))`,
-      );
+      return verifiedAmong(db, sql`${kycIdentities.userId} in ${accountsOfSessions(sessionIds)}`);
     },
 
     async commitmentOf(db, userId) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { ORDER_STATUSES } from "../drops/tables.js";
+import { ORDER_STATUSES } from "../drops/reports.js";
 import { operatorProcedure, router } from "../../trpc/init.js";
 
 const reason = z.string().trim().min(2, "ops.reasonRequired").max(200, "ops.reasonRequired");

@@ -1,14 +1,11 @@
-import { and, desc, eq, ne, sql } from "drizzle-orm";
-
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
-import { orders } from "../drops/tables.js";
-import { users } from "../identity/tables.js";
-import { kycAttempts } from "../kyc/tables.js";
+import { listOrders } from "../drops/reports.js";
+import { kycExceptions } from "../kyc/reports.js";
 import { AppError } from "../../errors.js";
 import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";
-import type { SessionUser } from "../identity/service.js";
+import type { IdentityService, SessionUser } from "../identity/service.js";
 import type { WalletService } from "../wallets/service.js";
 
 /**
@@ -21,6 +18,7 @@ export interface OpsDependencies {
   chain: Chain | null;
   wallets: WalletService;
   catalog: CatalogService;
+  identity: Pick<IdentityService, "findAccountById">;
   clock: () => Date;
 }
 
@@ -47,8 +45,7 @@ export function createOpsService(deps: OpsDependencies) {
 
   return {
     async freezeAccount(db: Db, operator: Operator, input: { userId: number; frozen: boolean; reason: string }) {
-      const [account] = await db.select({ id: users.id }).from(users).where(eq(users.id, input.userId));
-      if (account === undefined) throw new AppError("ops.accountNotFound");
+      if ((await deps.identity.findAccountById(db, input.userId)) === null) throw new AppError("ops.accountNotFound");
       const address = await deps.wallets.addressOf(db, input.userId);
       if (address === null) throw new AppError("ops.noCustodialAddress");
       const receipt = await sendCompliance(({ registry }, overrides) =>
@@ -93,43 +90,11 @@ export function createOpsService(deps: OpsDependencies) {
       return { txHash: receipt.hash };
     },
 
-    /** Verifications that did not pass (mismatch, provider down, refused): account id, outcome, reason code, time. */
-    async kycExceptions(db: Db, limit: number) {
-      return db
-        .select({
-          userId: kycAttempts.userId,
-          outcome: kycAttempts.outcome,
-          reason: kycAttempts.reason,
-          at: kycAttempts.createdAt,
-        })
-        .from(kycAttempts)
-        .where(ne(kycAttempts.outcome, "verified"))
-        .orderBy(desc(kycAttempts.id))
-        .limit(limit);
-    },
+    /** Verifications that did not pass (mismatch, provider down, refused): the KYC module's report. */
+    kycExceptions: (db: Db, limit: number) => kycExceptions(db, limit),
 
-    /** Orders by state, newest first, for refunds and follow-up (no personal data). */
-    async orders(db: Db, input: { status?: string | undefined; orderNo?: string | undefined; limit: number }) {
-      const conditions = [
-        ...(input.status === undefined ? [] : [sql`${orders.status} = ${input.status}`]),
-        ...(input.orderNo === undefined ? [] : [eq(orders.orderNo, input.orderNo)]),
-      ];
-      return db
-        .select({
-          orderNo: orders.orderNo,
-          userId: orders.userId,
-          collectionId: orders.collectionId,
-          quantity: orders.quantity,
-          amountFen: orders.amountFen,
-          status: orders.status,
-          createdAt: orders.createdAt,
-          paidAt: orders.paidAt,
-        })
-        .from(orders)
-        .where(conditions.length === 0 ? undefined : and(...conditions))
-        .orderBy(desc(orders.id))
-        .limit(input.limit);
-    },
+    /** Orders by state, newest first, for refunds and follow-up (no personal data): the drops module's report. */
+    orders: (db: Db, input: Parameters<typeof listOrders>[1]) => listOrders(db, input),
   };
 }
 

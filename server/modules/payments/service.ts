@@ -483,7 +483,8 @@ export function createPaymentsService(deps: PaymentsDependencies) {
           if (error.reason === "not-ready") throw new AppError("payments.statementNotReady", { day });
           throw new AppError("payments.statementFailed", { reason: error.reason });
         }
-        if (error instanceof PaymentOperationError) throw new AppError("payments.statementFailed", { reason: error.code });
+        if (error instanceof PaymentOperationError)
+          throw new AppError("payments.statementFailed", { reason: error.code });
         throw new AppError("payments.statementFailed", { reason: "unavailable" });
       }
       return service.reconcile(db, statement, day);

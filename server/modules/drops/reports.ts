@@ -1,0 +1,53 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+
+import type { Db } from "../../db/client.js";
+import { ORDER_STATUSES, editionSlots, orders } from "./tables.js";
+
+/**
+ * What the drops module tells operators and the metrics endpoint about its
+ * orders and editions (no personal data). Read-only.
+ */
+export { ORDER_STATUSES };
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Orders by state, newest first, for refunds and follow-up. */
+export function listOrders(
+  db: Db,
+  input: { status?: OrderStatus | undefined; orderNo?: string | undefined; limit: number },
+) {
+  const conditions = [
+    ...(input.status === undefined ? [] : [eq(orders.status, input.status)]),
+    ...(input.orderNo === undefined ? [] : [eq(orders.orderNo, input.orderNo)]),
+  ];
+  return db
+    .select({
+      orderNo: orders.orderNo,
+      userId: orders.userId,
+      collectionId: orders.collectionId,
+      quantity: orders.quantity,
+      amountFen: orders.amountFen,
+      status: orders.status,
+      createdAt: orders.createdAt,
+      paidAt: orders.paidAt,
+    })
+    .from(orders)
+    .where(conditions.length === 0 ? undefined : and(...conditions))
+    .orderBy(desc(orders.id))
+    .limit(input.limit);
+}
+
+/** How many orders are in each state. */
+export function orderCountsByStatus(db: Db): Promise<{ status: string; n: number }[]> {
+  return db
+    .select({ status: orders.status, n: sql<number>`count(*)::int` })
+    .from(orders)
+    .groupBy(orders.status);
+}
+
+/** Editions of published collections by state (available, reserved for an unpaid order, sold). */
+export function slotCountsByState(db: Db): Promise<{ status: string; n: number }[]> {
+  return db
+    .select({ status: editionSlots.status, n: sql<number>`count(*)::int` })
+    .from(editionSlots)
+    .groupBy(editionSlots.status);
+}
