@@ -56,32 +56,17 @@ async function main(): Promise<void> {
     const demo = await seedDemo(platform);
     printDemo(demo, config.env.PORT);
   }
-  platform.registrySync?.start(config.env.REGISTRY_SYNC_INTERVAL_MS);
-  platform.mintWorker?.start(config.env.MINT_INTERVAL_MS);
-  // Unpaid orders past their window give their editions back (after asking the provider about late payments),
-  // and refunds the provider has not confirmed are asked for again (the first request may never have left).
-  let expiring = false;
-  const expiry = setInterval(() => {
-    if (expiring) return;
-    expiring = true;
-    platform.payments
-      .settleExpiring(platform.db)
-      .then(() => platform.payments.resumeRefunds(platform.db, config.env.REFUND_RESEND_AFTER_SECONDS * 1000))
-      .catch((error: unknown) => app.log.warn({ err: error }, "order expiry failed; it will be retried"))
-      .finally(() => {
-        expiring = false;
-      });
-  }, config.env.ORDER_EXPIRY_INTERVAL_MS);
+  // Every periodic job (mint rounds, registry sync, order expiry, refund resends, PII purge, reconciliation)
+  // runs from the one scheduler, each round on one instance at a time (server/schedule.ts).
+  platform.scheduler.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, "shutting down");
-    clearInterval(expiry);
     await app.close();
-    await platform.registrySync?.stop();
-    await platform.mintWorker?.stop();
+    await platform.scheduler.stop();
     platform.sandboxPayments?.close();
     await platform.gate.close();
     await platform.database.close();

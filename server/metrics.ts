@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 
 import type { Db } from "./db/client.js";
+import type { JobStatus } from "./scheduler.js";
 import { orderCountsByStatus, slotCountsByState } from "./modules/drops/reports.js";
 import { pendingBindingCount } from "./modules/kyc/reports.js";
 
@@ -19,7 +20,11 @@ export interface Metrics {
 
 export function createMetrics(
   db: Db,
-  queues: { mintDepth: () => Promise<{ pending: number; inFlight: number; parked: number }> | null },
+  queues: {
+    mintDepth: () => Promise<{ pending: number; inFlight: number; parked: number }> | null;
+    /** The scheduler's periodic jobs as this instance saw them. */
+    jobs?: () => JobStatus[];
+  },
   /** Asks the chain for its latest block number; null without a chain. */
   chainProbe: (() => Promise<unknown>) | null = null,
 ): Metrics {
@@ -49,6 +54,8 @@ export function createMetrics(
     labelNames: ["path"],
     registers: [registry],
   });
+
+  jobGauges(registry, queues.jobs ?? (() => []));
 
   new Gauge({
     name: "shuzang_mint_queue_jobs",
@@ -118,4 +125,33 @@ export function createMetrics(
   }
 
   return { registry, mintedTokens, mintFailures, paymentNotifications, reservations };
+}
+
+/** What each periodic job did last on this instance: when it ran, when it last succeeded, how often it failed. */
+function jobGauges(registry: Registry, jobs: () => JobStatus[]) {
+  const seconds = (at: Date | null) => (at === null ? 0 : at.getTime() / 1000);
+  const perJob = (name: string, help: string, value: (job: JobStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["job"],
+      registers: [registry],
+      collect() {
+        for (const job of jobs()) this.set({ job: job.name }, value(job));
+      },
+    });
+  perJob("shuzang_job_last_run_seconds", "Unix time this instance last started the job (0: never)", (job) =>
+    seconds(job.lastStartedAt),
+  );
+  perJob("shuzang_job_last_success_seconds", "Unix time the job last succeeded on this instance (0: never)", (job) =>
+    seconds(job.lastSucceededAt),
+  );
+  perJob("shuzang_job_failures", "Failed runs of the job on this instance since start", (job) => job.failures);
+  perJob(
+    "shuzang_job_last_failed",
+    "1 when the job's latest run on this instance failed (its error is in the log and the status view)",
+    (job) =>
+      job.lastFailedAt !== null && (job.lastSucceededAt === null || job.lastFailedAt > job.lastSucceededAt) ? 1 : 0,
+  );
+  perJob("shuzang_job_skipped", "Rounds left to another instance that held the job's lock", (job) => job.skipped);
 }

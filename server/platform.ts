@@ -32,6 +32,9 @@ import type { PaymentProvider } from "./providers/payments/types.js";
 import { createConsoleSmsProvider } from "./providers/sms/console.js";
 import type { SmsProvider } from "./providers/sms/types.js";
 import { AppError } from "./errors.js";
+import { type FulfilmentService, createFulfilmentService } from "./modules/fulfilment/service.js";
+import { platformJobs } from "./schedule.js";
+import { type Scheduler, createScheduler } from "./scheduler.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { Sealer } from "./security/crypto.js";
 
@@ -66,6 +69,8 @@ export interface Platform {
   registrySync: RegistrySync | null;
   /** The delivery pipeline; null without a chain (paid orders then wait in the outbox). */
   mintWorker: MintWorker | null;
+  fulfilment: FulfilmentService;
+  scheduler: Scheduler;
   metrics: Metrics;
 }
 
@@ -114,8 +119,44 @@ export function mediaStoreFor(config: Config): MediaStore {
 }
 
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
-  const env = config.env;
   const clock = overrides.clock ?? (() => new Date());
+  const infrastructure = await openInfrastructure(config, overrides);
+  // The mint worker and the scheduler are made after the metrics, which ask them at scrape time.
+  let background: Background | null = null;
+  const metrics = createMetrics(
+    infrastructure.database.db,
+    {
+      mintDepth: () => background?.mintWorker?.depth() ?? null,
+      jobs: () => background?.scheduler.status() ?? [],
+    },
+    infrastructure.chain === null ? null : () => infrastructure.chain!.provider.getBlockNumber(),
+  );
+  const services = createServices(config, overrides, infrastructure, metrics, clock);
+  background = createBackground(config, overrides, infrastructure, services, metrics, clock);
+  return {
+    config,
+    database: infrastructure.database,
+    db: infrastructure.database.db,
+    clock,
+    custody: infrastructure.custody,
+    chain: infrastructure.chain,
+    metrics,
+    ...services,
+    ...background,
+  };
+}
+
+interface Infrastructure {
+  database: Database;
+  custody: KeyCustody;
+  chain: Chain | null;
+  /** One Redis connection (when configured) for the flash-sale gate and the shared rate limits; the gate closes it. */
+  redis: Redis | null;
+}
+
+/** The database, key custody, the chain and Redis, as configured (or as a test hands them in). */
+async function openInfrastructure(config: Config, overrides: PlatformOverrides): Promise<Infrastructure> {
+  const env = config.env;
   const database =
     overrides.database ??
     (await openDatabase({
@@ -123,10 +164,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       pgliteDataDir: path.join(env.DATA_DIR, "pglite"),
       poolSize: env.DATABASE_POOL_SIZE,
     }));
-  const sealer = new Sealer(config.secrets.piiKeys, config.secrets.piiActiveKeyId);
   const custody = overrides.custody ?? createSeedCustody(config.secrets.walletMnemonic);
-  const wallets = createWalletService(custody);
-
   let chain: Chain | null = null;
   if (overrides.chain !== undefined) {
     chain = overrides.chain;
@@ -140,12 +178,29 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       receiptTimeoutMs: env.CHAIN_RECEIPT_TIMEOUT_MS,
     });
   }
-
-  // One Redis connection (when configured) for the flash-sale gate and the shared rate limits; the gate closes it.
   const redis =
     env.REDIS_URL === undefined
       ? null
       : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  return { database, custody, chain, redis };
+}
+
+type Services = Omit<
+  Platform,
+  "config" | "database" | "db" | "clock" | "custody" | "chain" | "metrics" | keyof Background
+>;
+
+/** Every domain module, each handed only the other modules' services it talks to. */
+function createServices(
+  config: Config,
+  overrides: PlatformOverrides,
+  { database, custody, chain, redis }: Infrastructure,
+  metrics: Metrics,
+  clock: () => Date,
+): Services {
+  const env = config.env;
+  const sealer = new Sealer(config.secrets.piiKeys, config.secrets.piiActiveKeyId);
+  const wallets = createWalletService(custody);
   const limiters = redis === null ? memoryLimiters : redisLimiters(redis);
   const identity = createIdentityService({
     sms:
@@ -216,29 +271,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
   });
-  const paymentProvider =
-    overrides.paymentProvider ??
-    (env.PAYMENT_PROVIDER === "alipay"
-      ? createAlipayPaymentProvider({
-          appId: env.ALIPAY_APP_ID!,
-          privateKey: env.ALIPAY_PRIVATE_KEY!,
-          alipayPublicKey: env.ALIPAY_PUBLIC_KEY!,
-          ...(env.ALIPAY_GATEWAY ? { gateway: env.ALIPAY_GATEWAY } : {}),
-        })
-      : env.PAYMENT_PROVIDER === "wechatpay"
-        ? createWechatpayPaymentProvider({
-            appId: env.WECHATPAY_APP_ID!,
-            mchId: env.WECHATPAY_MCH_ID!,
-            mchSerial: env.WECHATPAY_MCH_SERIAL!,
-            privateKey: env.WECHATPAY_PRIVATE_KEY!,
-            apiV3Key: env.WECHATPAY_API_V3_KEY!,
-            platformPublicKey: env.WECHATPAY_PLATFORM_PUBLIC_KEY!,
-            platformPublicKeyId: env.WECHATPAY_PLATFORM_PUBLIC_KEY_ID!,
-            // Refunds notify the same endpoint as payments; the provider tells them apart.
-            refundNotifyUrl: `${env.PUBLIC_ORIGIN}/pay/notify/wechatpay`,
-            ...(env.WECHATPAY_GATEWAY ? { gateway: env.WECHATPAY_GATEWAY } : {}),
-          })
-        : createSandboxPaymentProvider({ now: clock, enforceExpiry: true }));
+  const paymentProvider = overrides.paymentProvider ?? paymentProviderFor(config, clock);
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
   const minting = createMintingService();
   const airdrops = createAirdropService({ catalog, identity, kyc, wallets, minting, clock });
@@ -262,73 +295,10 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     limiters,
   });
   const ops = createOpsService({ chain, wallets, catalog, identity, clock });
-  // The mint worker is created below; the gauge asks it at scrape time.
-  const metrics = createMetrics(
-    database.db,
-    { mintDepth: () => mintWorker?.depth() ?? null },
-    chain === null ? null : () => chain.provider.getBlockNumber(),
-  );
-  // Refunds of parked jobs are asked of the provider after their transaction commits.
-  const refundsToStart: Parameters<PaymentsService["startRefund"]>[0][] = [];
-  const mintWorker =
-    chain === null
-      ? null
-      : createMintWorker({
-          db: database.db,
-          chain,
-          clock,
-          batchSize: env.MINT_BATCH_SIZE,
-          contractOf: catalog.contractOf,
-          onPlanned: drops.markMinting,
-          onMinted: async (tx, minted, txHash) => {
-            const buyers = await drops.markMinted(
-              tx,
-              minted.map((m) => m.orderId),
-              txHash ?? "",
-            );
-            await collectibles.recordMinted(
-              tx,
-              minted
-                .map((m) => ({ ...m, ownerUserId: buyers.get(m.orderId)! }))
-                .filter((m) => m.ownerUserId !== undefined),
-              txHash,
-            );
-          },
-          onParked: async (tx, orderId, reason) => {
-            await drops.markUndeliverable(tx, orderId, reason);
-            const refund = await payments.requestRefundForFailedDelivery(tx, orderId, reason);
-            if (refund !== null) refundsToStart.push(refund);
-          },
-          onRound: (round) => {
-            metrics.mintedTokens.inc(round.mintedTokens);
-            if (round.failed > 0) metrics.mintFailures.inc(round.failed);
-          },
-          afterRound: async () => {
-            for (const refund of refundsToStart.splice(0)) await payments.startRefund(refund);
-          },
-          onError: (error) => overrides.onBackgroundError?.(error),
-        });
-
   return {
-    config,
-    database,
-    db: database.db,
-    clock,
-    custody,
-    wallets,
-    chain,
-    mintWorker,
-    metrics,
-    registrySync:
-      chain === null
-        ? null
-        : createRegistrySync({
-            db: database.db,
-            chain,
-            clock,
-            onError: (error) => overrides.onBackgroundError?.(error),
-          }),
     identity,
+    kyc,
+    wallets,
     catalog,
     drops,
     lottery,
@@ -340,6 +310,93 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     payments,
     paymentProvider,
     sandboxPayments,
-    kyc,
   };
+}
+
+/** The payment provider the configuration names (loadConfig has refused a missing setting already). */
+export function paymentProviderFor(config: Config, clock: () => Date): PaymentProvider {
+  const env = config.env;
+  return env.PAYMENT_PROVIDER === "alipay"
+    ? createAlipayPaymentProvider({
+        appId: env.ALIPAY_APP_ID!,
+        privateKey: env.ALIPAY_PRIVATE_KEY!,
+        alipayPublicKey: env.ALIPAY_PUBLIC_KEY!,
+        ...(env.ALIPAY_GATEWAY ? { gateway: env.ALIPAY_GATEWAY } : {}),
+      })
+    : env.PAYMENT_PROVIDER === "wechatpay"
+      ? createWechatpayPaymentProvider({
+          appId: env.WECHATPAY_APP_ID!,
+          mchId: env.WECHATPAY_MCH_ID!,
+          mchSerial: env.WECHATPAY_MCH_SERIAL!,
+          privateKey: env.WECHATPAY_PRIVATE_KEY!,
+          apiV3Key: env.WECHATPAY_API_V3_KEY!,
+          platformPublicKey: env.WECHATPAY_PLATFORM_PUBLIC_KEY!,
+          platformPublicKeyId: env.WECHATPAY_PLATFORM_PUBLIC_KEY_ID!,
+          // Refunds notify the same endpoint as payments; the provider tells them apart.
+          refundNotifyUrl: `${env.PUBLIC_ORIGIN}/pay/notify/wechatpay`,
+          ...(env.WECHATPAY_GATEWAY ? { gateway: env.WECHATPAY_GATEWAY } : {}),
+        })
+      : createSandboxPaymentProvider({ now: clock, enforceExpiry: true });
+}
+
+interface Background {
+  /** The back half of a purchase: what planned, landed and parked mint jobs mean for orders and money. */
+  fulfilment: FulfilmentService;
+  /** The delivery pipeline; null without a chain (paid orders then wait in the outbox). */
+  mintWorker: MintWorker | null;
+  /** Null when no chain is configured or reachable at start; registry writes then wait in the outbox. */
+  registrySync: RegistrySync | null;
+  /** Every periodic job (mint rounds, expiry, refund resends, registry sync, PII purge, reconciliation). */
+  scheduler: Scheduler;
+}
+
+/** The mint worker, the registry sync and the one scheduler that runs them and every other periodic job. */
+function createBackground(
+  config: Config,
+  overrides: PlatformOverrides,
+  { database, chain }: Infrastructure,
+  services: Services,
+  metrics: Metrics,
+  clock: () => Date,
+): Background {
+  const onError = (error: unknown) => overrides.onBackgroundError?.(error);
+  const fulfilment = createFulfilmentService({
+    drops: services.drops,
+    collectibles: services.collectibles,
+    payments: services.payments,
+    onRound: (round) => {
+      metrics.mintedTokens.inc(round.mintedTokens);
+      if (round.failed > 0) metrics.mintFailures.inc(round.failed);
+    },
+  });
+  const mintWorker =
+    chain === null
+      ? null
+      : createMintWorker({
+          db: database.db,
+          chain,
+          clock,
+          batchSize: config.env.MINT_BATCH_SIZE,
+          contractOf: services.catalog.contractOf,
+          ...fulfilment.workerHooks,
+          onError,
+        });
+  const registrySync =
+    chain === null ? null : createRegistrySync({ db: database.db, chain, clock, onError: (error) => onError(error) });
+  const scheduler = createScheduler({
+    jobs: platformJobs({
+      config,
+      db: database.db,
+      clock,
+      payments: services.payments,
+      kyc: services.kyc,
+      mintWorker,
+      registrySync,
+      statements: services.paymentProvider.statement !== undefined,
+    }),
+    exclusive: database.exclusive,
+    clock,
+    onError,
+  });
+  return { fulfilment, mintWorker, registrySync, scheduler };
 }

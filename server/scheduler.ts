@@ -70,8 +70,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ]),
   );
 
+  // A session advisory lock is re-entrant for its own connection, so rounds of one job on this instance
+  // (the loop and a runNow) are kept apart here.
+  const running = new Set<string>();
+
   async function round(job: ScheduledJob): Promise<boolean> {
     const status = state.get(job.name)!;
+    if (running.has(job.name)) {
+      status.skipped++;
+      return false;
+    }
+    running.add(job.name);
+    try {
+      return await lockedRound(job, status);
+    } finally {
+      running.delete(job.name);
+    }
+  }
+
+  async function lockedRound(job: ScheduledJob, status: JobStatus): Promise<boolean> {
     const ran = await options.exclusive(job.name, async () => {
       status.lastStartedAt = clock();
       status.runs++;

@@ -207,6 +207,7 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
       MINT_BATCH_SIZE: "8",
       REGISTRY_SYNC_INTERVAL_MS: "200",
       ORDER_EXPIRY_INTERVAL_MS: "500",
+      REFUND_RESEND_INTERVAL_MS: "500",
       REFUND_RESEND_AFTER_SECONDS: "2",
       OTP_RESEND_SECONDS: "1",
       ...(useRedis ? { REDIS_URL: redisUrl } : {}),

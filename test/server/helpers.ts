@@ -115,6 +115,7 @@ export async function createTestPlatform(
     codes,
     close: async () => {
       platform.sandboxPayments?.close();
+      await platform.scheduler.stop();
       await platform.registrySync?.stop();
       await platform.mintWorker?.stop();
       await platform.gate.close();
