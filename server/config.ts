@@ -8,7 +8,7 @@ import { z } from "zod";
 /**
  * Every setting of the server, read once from the environment at start-up.
  * A bad value stops the process with a message naming the variable. The
- * README's environment table lists the same variables with their defaults.
+ * environment table in docs/operations.md lists the same variables with their defaults.
  */
 
 const booleanFromEnv = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
