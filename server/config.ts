@@ -61,6 +61,16 @@ const environmentSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * PostgreSQL schema changes: `apply` migrates at start (one instance at a time), `verify` refuses to start on a
+   * schema behind this version. Default: `verify` in production (run `npm run db:migrate`), `apply` otherwise.
+   */
+  DATABASE_MIGRATIONS: z.enum(["apply", "verify"]).optional(),
+  /**
+   * What this process does: `all` serves HTTP and runs the periodic jobs (one process, the default); `api` only
+   * serves HTTP (any number of instances); `worker` only runs the periodic jobs (mint rounds, expiry, sync, purge).
+   */
+  SERVER_ROLE: z.enum(["all", "api", "worker"]).default("all"),
 
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
@@ -150,6 +160,8 @@ const environmentSchema = z.object({
   CHAIN_RECEIPT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(120000),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
   CHAIN_GAS_PRICE: z.coerce.bigint().min(0n).default(0n),
+  /** The chain's id; required in production, and readiness fails while the chain answers another. */
+  CHAIN_ID: z.coerce.number().int().positive().optional(),
   CHAIN_DEPLOYMENT_FILE: z.string().default("ignition/deployments/chain-31337/deployed_addresses.json"),
   GIFT_DAILY_CAP: z.coerce.number().int().min(1).max(1000).default(3),
   MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(200),
@@ -257,6 +269,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       secretsSource = "development-file";
     }
   }
+  if (env.NODE_ENV === "production" && env.CHAIN_ENABLED) {
+    if (env.CHAIN_ID === undefined) problems.push("CHAIN_ID: required in production (the permissioned chain's id)");
+    if (source.CHAIN_DEPLOYMENT_FILE === undefined)
+      problems.push("CHAIN_DEPLOYMENT_FILE: required in production (the Ignition deployment of your chain)");
+  }
   if (env.KYC_PROVIDER === "sandbox" && env.NODE_ENV === "production")
     problems.push("KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production");
   if (env.PAYMENT_PROVIDER === "sandbox" && env.NODE_ENV === "production")
@@ -280,6 +297,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  env.DATABASE_MIGRATIONS ??= env.NODE_ENV === "production" ? "verify" : "apply";
 
   const keys = env.PII_KEYS ?? piiKeys.parse(fallback.PII_KEYS);
   const piiActiveKeyId = env.PII_ACTIVE_KEY_ID ?? fallback.PII_ACTIVE_KEY_ID ?? [...keys.keys()][0]!;

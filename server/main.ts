@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from "./config.js";
+import { SchemaNotMigratedError } from "./db/client.js";
 import { buildHttpApp } from "./http/app.js";
 import { type DemoSummary, seedDemo } from "./demo/seed.js";
 import { appendAudit } from "./modules/audit/service.js";
@@ -25,6 +26,12 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const platform = await createPlatform(config, {
     onBackgroundError: (error) => app.log.warn({ err: error }, "background job failed; it will be retried"),
+  }).catch((error: unknown) => {
+    if (error instanceof SchemaNotMigratedError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
   });
   const app = await buildHttpApp(platform);
   // A promise some library left to fail unobserved (a background request to an unreachable chain, say) must not
@@ -57,8 +64,10 @@ async function main(): Promise<void> {
     printDemo(demo, config.env.PORT);
   }
   // Every periodic job (mint rounds, registry sync, order expiry, refund resends, PII purge, reconciliation)
-  // runs from the one scheduler, each round on one instance at a time (server/schedule.ts).
-  platform.scheduler.start();
+  // runs from the one scheduler, each round on one instance at a time (server/schedule.ts). API-only instances
+  // (SERVER_ROLE=api) leave them to the worker; a worker still answers /healthz, /readyz and /metrics.
+  if (config.env.SERVER_ROLE !== "api") platform.scheduler.start();
+  app.log.info({ role: config.env.SERVER_ROLE }, "server role");
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -163,6 +163,7 @@ async function openInfrastructure(config: Config, overrides: PlatformOverrides):
       url: env.DATABASE_URL,
       pgliteDataDir: path.join(env.DATA_DIR, "pglite"),
       poolSize: env.DATABASE_POOL_SIZE,
+      ...(env.DATABASE_MIGRATIONS === undefined ? {} : { migrations: env.DATABASE_MIGRATIONS }),
     }));
   const custody = overrides.custody ?? createSeedCustody(config.secrets.walletMnemonic);
   let chain: Chain | null = null;

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,6 +41,55 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Told when an idle pooled connection breaks. */
   onIdleError?: (error: Error) => void;
+  /**
+   * PostgreSQL only. `apply` (the default) brings the schema up to date, one instance at a time (an advisory
+   * lock); `verify` changes nothing and refuses to open a database whose schema is behind the code's migrations
+   * (production: `npm run db:migrate` applies them with a DDL-capable user, the server runs with its own).
+   * PGlite, embedded in one process, always applies.
+   */
+  migrations?: "apply" | "verify";
+}
+
+/** The database's schema is behind the migrations this code was built with. */
+export class SchemaNotMigratedError extends Error {
+  constructor(readonly pending: string[]) {
+    super(
+      `DATABASE_URL: the database schema is ${pending.length} migration(s) behind this version (first: ${pending[0]}); ` +
+        "run `npm run db:migrate` with a user allowed to change the schema, then start again",
+    );
+    this.name = "SchemaNotMigratedError";
+  }
+}
+
+const MIGRATION_LOCK = "shuzang.migrations";
+
+/** Applies the committed migrations to PostgreSQL, holding a cluster-wide lock so instances starting together take turns. */
+async function applyMigrations(url: string, db: ReturnType<typeof drizzleNodePg<Schema>>): Promise<void> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query("select pg_advisory_lock(hashtextextended($1, 0))", [MIGRATION_LOCK]);
+    await migrateNodePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } finally {
+    await lock.end();
+  }
+}
+
+/** The migrations of this version that the database has not applied (by their time stamp, as drizzle applies them). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as {
+    entries: { tag: string; when: number }[];
+  };
+  let last = -1;
+  try {
+    const result = (await db.execute(
+      sql`select max(created_at) as last from drizzle.__drizzle_migrations`,
+    )) as unknown as { rows: { last: string | number | null }[] };
+    last = Number(result.rows[0]?.last ?? -1);
+  } catch {
+    // No migrations table: nothing applied yet.
+  }
+  return journal.entries.filter((entry) => entry.when > last).map((entry) => entry.tag);
 }
 
 /** Opens the platform database and applies the committed migrations. */
@@ -55,7 +104,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // drops it on release.
     pool.on("connect", (client) => client.on("error", () => undefined));
     const db = drizzleNodePg({ client: pool, schema });
-    await migrateNodePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    if (options.migrations === "verify") {
+      const pending = await pendingMigrations(db as unknown as Db);
+      if (pending.length > 0) {
+        await pool.end();
+        throw new SchemaNotMigratedError(pending);
+      }
+    } else {
+      await applyMigrations(options.url, db);
+    }
     const locks = advisoryLocks(options.url);
     return {
       db: db as unknown as Db,

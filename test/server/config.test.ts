@@ -86,10 +86,19 @@ describe("configuration", () => {
         "IDENTITY_PEPPER: required in production",
         "LOOKUP_PEPPER: required in production",
         "WALLET_MNEMONIC: required in production",
+        "CHAIN_ID: required in production (the permissioned chain's id)",
+        "CHAIN_DEPLOYMENT_FILE: required in production (the Ignition deployment of your chain)",
         "KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production",
         "PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production",
       ]);
     }
+  });
+
+  it("verifies the schema instead of migrating it in production, unless told otherwise", () => {
+    expect(testConfig().env.DATABASE_MIGRATIONS).toBe("apply");
+    expect(testConfig({ DATABASE_MIGRATIONS: "verify" }).env.DATABASE_MIGRATIONS).toBe("verify");
+    expect(() => testConfig({ DATABASE_MIGRATIONS: "sometimes" })).toThrowError(/DATABASE_MIGRATIONS/);
+    expect(() => testConfig({ SERVER_ROLE: "cron" })).toThrowError(/SERVER_ROLE/);
   });
 
   it("generates development secrets once and reuses them", () => {
