@@ -49,21 +49,33 @@ const pemText = (label: "PRIVATE KEY" | "PUBLIC KEY") =>
       }
     }, `must be a PEM ${label.toLowerCase()} (-----BEGIN ${label}-----) that parses`);
 
-const environmentSchema = z.object({
+export const environmentSchema = z.object({
+  /** `development`, `test` or `production`; `production` requires every secret from the environment. */
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** The address the server listens on. */
   HOST: z.string().default("127.0.0.1"),
+  /** The port the server listens on. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The site's origin; `https://` makes cookies `Secure`. */
   PUBLIC_ORIGIN: z.url().default("http://127.0.0.1:3000"),
+  /** Log level (pino); request logs at `info`. */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** PGlite data and development secrets. */
   DATA_DIR: z.string().default(".data"),
+  /**
+   * PostgreSQL connection string; without it the embedded PGlite in DATA_DIR.
+   * @default (none: embedded PGlite)
+   */
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
+  /** PostgreSQL pool size. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /**
    * PostgreSQL schema changes: `apply` migrates at start (one instance at a time), `verify` refuses to start on a
    * schema behind this version. Default: `verify` in production (run `npm run db:migrate`), `apply` otherwise.
+   * @default `verify` in production, `apply` otherwise
    */
   DATABASE_MIGRATIONS: z.enum(["apply", "verify"]).optional(),
   /**
@@ -72,30 +84,57 @@ const environmentSchema = z.object({
    */
   SERVER_ROLE: z.enum(["all", "api", "worker"]).default("all"),
 
+  /** Session lifetime. */
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Login code lifetime. */
   OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  /** Wrong codes for one number before its logins are locked. */
   OTP_MAX_FAILURES: z.coerce.number().int().min(1).max(20).default(5),
+  /** How long a number stays locked after OTP_MAX_FAILURES wrong codes. */
   OTP_LOCK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  /** Minimum interval between codes to one number. */
   OTP_RESEND_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Codes per number per day. */
   OTP_DAILY_LIMIT_PER_PHONE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Code requests per IP per hour. */
   OTP_HOURLY_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
+  /** Login attempts per IP per 15 minutes. */
   LOGIN_ATTEMPTS_PER_IP_15MIN: z.coerce.number().int().min(1).max(100000).default(50),
+  /** `console` prints codes with the masked number. */
   SMS_PROVIDER: z.enum(["console"]).default("console"),
 
+  /** Age gate. */
   KYC_MIN_AGE: z.coerce.number().int().min(14).max(30).default(18),
+  /** Refused real-name attempts per account per 24 hours. */
   KYC_REFUSED_ATTEMPTS_PER_DAY: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How long a verification lasts. */
   KYC_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /** `sandbox` or `http`; production refuses sandbox. */
   KYC_PROVIDER: z.enum(["sandbox", "http"]).default("sandbox"),
+  /** The HTTP KYC provider's endpoint (required when `KYC_PROVIDER=http`). */
   KYC_HTTP_URL: z.url().optional(),
+  /** The platform's app id at the HTTP KYC provider (required when `KYC_PROVIDER=http`). */
   KYC_HTTP_APP_ID: z.string().min(1).optional(),
+  /** The request-signing secret shared with the HTTP KYC provider (≥ 16 chars; required when `KYC_PROVIDER=http`). */
   KYC_HTTP_SECRET: z.string().min(16).optional(),
+  /** Time limit of one try at the HTTP KYC provider. */
   KYC_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+  /** Tries at the HTTP KYC provider after the first. */
   KYC_HTTP_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  /** How long a sealed identity is kept after an erasure request. */
   PII_RETENTION_YEARS: z.coerce.number().int().min(0).max(30).default(3),
 
+  /** The built web app the server serves when present. */
   WEB_DIST_DIR: z.string().default("dist/web"),
-  /** Shown in the site footer: the CAC blockchain information service filing number and the ICP number. */
+  /**
+   * Shown in the site footer: the CAC blockchain information service filing number and the ICP number.
+   * @default (empty; `npm start`: a demo notice)
+   */
   SITE_BLOCKCHAIN_FILING_NO: z.string().max(60).default(""),
+  /**
+   * The ICP filing number shown in the site footer.
+   * @default (empty; `npm start`: a demo notice)
+   */
   SITE_ICP_NO: z.string().max(60).default(""),
   /** Phone numbers whose accounts are made platform operators at start-up (how the first operator is created). */
   OPERATOR_PHONES: z
@@ -108,29 +147,55 @@ const environmentSchema = z.object({
         .filter((p) => p !== ""),
     )
     .pipe(z.array(z.string().regex(/^1[3-9]\d{9}$/, "must be 11-digit mainland mobile numbers, comma-separated"))),
-  /** Seeds the demo issuer, collections and accounts into an empty database (`npm start` sets it). */
+  /**
+   * Seeds the demo issuer, collections and accounts into an empty database (`npm start` sets it).
+   * @default `false` (`npm start`: `true`)
+   */
   DEMO_SEED: booleanFromEnv.default(false),
-  /** When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (the scraper's secret). */
+  /**
+   * When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (the scraper's secret).
+   * @default (none: `/metrics` open to the internal network)
+   */
   METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  /**
+   * Largest artwork upload.
+   * @default `20971520` (20 MB)
+   */
   MEDIA_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024)
     .max(1024 * 1024 * 1024)
     .default(20 * 1024 * 1024),
+  /**
+   * Folder of artwork files when MEDIA_STORE=local.
+   * @default DATA_DIR/media
+   */
   MEDIA_DIR: z.string().optional(),
   /** Where artwork files are kept: MEDIA_DIR (local) or an S3-compatible bucket (s3, S3_* settings). */
   MEDIA_STORE: z.enum(["local", "s3"]).default("local"),
+  /** The S3-compatible store's endpoint (AWS when unset). */
   S3_ENDPOINT: z.url().optional(),
+  /** The bucket of artwork files (required when `MEDIA_STORE=s3`). */
   S3_BUCKET: z.string().min(1).optional(),
+  /** The bucket's region (required when `MEDIA_STORE=s3`). */
   S3_REGION: z.string().min(1).optional(),
+  /** The store's access key id (required when `MEDIA_STORE=s3`). */
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  /** The store's secret access key (required when `MEDIA_STORE=s3`). */
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style bucket URLs (MinIO and most self-hosted stores). */
   S3_FORCE_PATH_STYLE: booleanFromEnv.default(false),
-  /** The flash-sale admission gate's Redis; without it the gate lives in the server's memory (one instance). */
+  /**
+   * The flash-sale admission gate's Redis; without it the gate lives in the server's memory (one instance).
+   * @default (none: in-memory gate and limits)
+   */
   REDIS_URL: z.url().optional(),
+  /** Reservation attempts per person per minute. */
   RESERVE_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(20),
+  /** How long an unpaid order holds its editions. */
   PAYMENT_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  /** How often unpaid orders past their window are expired. */
   ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
   /** A refund the provider has not confirmed after this long is asked for again (same refund number). */
   REFUND_RESEND_AFTER_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
@@ -140,50 +205,94 @@ const environmentSchema = z.object({
   PII_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
   /** How often the scheduler reconciles the previous China day's provider statement (until it has). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
+  /** The platform's floor for a collection's transfer lock (never below the contract's 180 days). */
   COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(180).max(36500).default(180),
+  /** The platform's floor for a collection's re-gift lock. */
   COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(180).max(36500).default(730),
 
+  /**
+   * `kid:base64(32 bytes)[,kid:…]`, the vault's AES-256 keys.
+   * @default (development file)
+   */
   PII_KEYS: piiKeys.optional(),
+  /**
+   * The key new values are sealed with.
+   * @default (development file)
+   */
   PII_ACTIVE_KEY_ID: z.string().optional(),
+  /**
+   * HMAC key of the on-chain identity commitment (≥ 32 chars).
+   * @default (development file)
+   */
   IDENTITY_PEPPER: secret.optional(),
+  /**
+   * HMAC key of phone, code and session lookups (≥ 32 chars).
+   * @default (development file)
+   */
   LOOKUP_PEPPER: secret.optional(),
+  /**
+   * BIP-39 seed of custodial and platform accounts.
+   * @default (development file)
+   */
   WALLET_MNEMONIC: z
     .string()
     .refine((value) => Mnemonic.isValidMnemonic(value), "must be a valid BIP-39 mnemonic")
     .optional(),
 
+  /** `false` runs without a chain (registry writes wait). */
   CHAIN_ENABLED: booleanFromEnv.default(true),
+  /** JSON-RPC of the chain. */
   CHAIN_RPC_URL: z.url().default("http://127.0.0.1:8545"),
   /** Each JSON-RPC request gives up after this long (a partitioned chain fails fast and is retried). */
   CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().min(500).max(600000).default(15000),
   /** A sent transaction without a receipt after this long counts as failed; its owner asks the chain and retries. */
   CHAIN_RECEIPT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(120000),
+  /** Confirmations to wait for. */
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
+  /** Gas price in wei (0 on gas-free consortium chains). */
   CHAIN_GAS_PRICE: z.coerce.bigint().min(0n).default(0n),
-  /** The chain's id; required in production, and readiness fails while the chain answers another. */
+  /**
+   * The chain's id; required in production, and readiness fails while the chain answers another.
+   * @default (none; required in production)
+   */
   CHAIN_ID: z.coerce.number().int().positive().optional(),
+  /** Where Ignition recorded the contract addresses. */
   CHAIN_DEPLOYMENT_FILE: z.string().default("ignition/deployments/chain-31337/deployed_addresses.json"),
+  /** Gifts one person may send per 24 hours. */
   GIFT_DAILY_CAP: z.coerce.number().int().min(1).max(1000).default(3),
+  /** Most mint jobs in one batch (one `mintEach`; at most 500). */
   MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(200),
+  /** How often the mint worker runs a round. */
   MINT_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
+  /** How often the registry outbox is drained. */
   REGISTRY_SYNC_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
 
   /** The fiat cashier; the sandbox pays any order, so production refuses it. */
   PAYMENT_PROVIDER: z.enum(["sandbox", "alipay", "wechatpay"]).default("sandbox"),
+  /** The Alipay app id (required when `PAYMENT_PROVIDER=alipay`). */
   ALIPAY_APP_ID: z.string().min(1).optional(),
+  /** The merchant's application private key (required when `PAYMENT_PROVIDER=alipay`). */
   ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),
+  /** Alipay's public key (required when `alipay`). */
   ALIPAY_PUBLIC_KEY: z.string().min(1).optional(),
+  /**
+   * The gateway (e.g. Alipay's sandbox).
+   * @default `https://openapi.alipay.com/gateway.do`
+   */
   ALIPAY_GATEWAY: z.url().optional(),
-  /** WeChat Pay API v3 (Native): app id, merchant id, merchant API certificate serial and private key (PEM). */
+  /** The WeChat Pay app id (required when `PAYMENT_PROVIDER=wechatpay`). */
   WECHATPAY_APP_ID: z.string().min(1).optional(),
+  /** The WeChat Pay merchant id (required when `PAYMENT_PROVIDER=wechatpay`). */
   WECHATPAY_MCH_ID: z
     .string()
     .regex(/^\d{1,32}$/, "must be the merchant id (digits)")
     .optional(),
+  /** The serial number of the merchant API certificate (hex). */
   WECHATPAY_MCH_SERIAL: z
     .string()
     .regex(/^[0-9A-Fa-f]{8,64}$/, "must be the merchant API certificate serial number (hex)")
     .optional(),
+  /** The merchant API private key (PEM; `\n` line breaks accepted). */
   WECHATPAY_PRIVATE_KEY: pemText("PRIVATE KEY").optional(),
   /** The APIv3 key that encrypts notification resources: exactly 32 bytes. */
   WECHATPAY_API_V3_KEY: z
@@ -192,7 +301,12 @@ const environmentSchema = z.object({
     .optional(),
   /** WeChat Pay's public key (PEM) and its id (PUB_KEY_ID_…), for answers and notifications. */
   WECHATPAY_PLATFORM_PUBLIC_KEY: pemText("PUBLIC KEY").optional(),
+  /** Its id, `PUB_KEY_ID_…` (required when `wechatpay`). */
   WECHATPAY_PLATFORM_PUBLIC_KEY_ID: z.string().min(1).optional(),
+  /**
+   * The API base URL.
+   * @default `https://api.mch.weixin.qq.com`
+   */
   WECHATPAY_GATEWAY: z.url().optional(),
 });
 
