@@ -5,6 +5,8 @@ import path from "node:path";
 import { Mnemonic } from "ethers";
 import { z } from "zod";
 
+import { MIN_LOCK_DAYS } from "./modules/catalog/rules.js";
+
 /**
  * Every setting of the server, read once from the environment at start-up.
  * A bad value stops the process with a message naming the variable. The
@@ -130,8 +132,8 @@ const environmentSchema = z.object({
   PII_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
   /** How often the scheduler reconciles the previous China day's provider statement (until it has). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
-  COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(180).max(36500).default(180),
-  COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(180).max(36500).default(730),
+  COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(MIN_LOCK_DAYS).max(36500).default(MIN_LOCK_DAYS),
+  COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(MIN_LOCK_DAYS).max(36500).default(730),
 
   PII_KEYS: piiKeys.optional(),
   PII_ACTIVE_KEY_ID: z.string().optional(),
