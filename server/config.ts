@@ -5,6 +5,8 @@ import path from "node:path";
 import { Mnemonic } from "ethers";
 import { z } from "zod";
 
+import { MIN_LOCK_DAYS } from "./modules/catalog/rules.js";
+
 /**
  * Every setting of the server, read once from the environment at start-up.
  * A bad value stops the process with a message naming the variable. The
@@ -206,9 +208,9 @@ export const environmentSchema = z.object({
   /** How often the scheduler reconciles the previous China day's provider statement (until it has). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
   /** The platform's floor for a collection's transfer lock (never below the contract's 180 days). */
-  COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(180).max(36500).default(180),
+  COLLECTION_MIN_LOCK_DAYS: z.coerce.number().int().min(MIN_LOCK_DAYS).max(36500).default(MIN_LOCK_DAYS),
   /** The platform's floor for a collection's re-gift lock. */
-  COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(180).max(36500).default(730),
+  COLLECTION_MIN_REGIFT_DAYS: z.coerce.number().int().min(MIN_LOCK_DAYS).max(36500).default(730),
 
   /**
    * `kid:base64(32 bytes)[,kid:…]`, the vault's AES-256 keys.

@@ -49,6 +49,11 @@ export interface ChaosWorld {
   operatorToken: string;
   /** A collection published on chain and on sale now. */
   onSale(terms: { editionSize: number; perPersonLimit: number }): Promise<{ id: number; contractAddress: string }>;
+  /**
+   * Another server process on the same database, chain, Redis and provider, at its own port (same
+   * PUBLIC_ORIGIN, so provider notifications still go to the first): extra API instances or a worker.
+   */
+  instance(env: Record<string, string>): Promise<{ origin: string; server: ServerProcess }>;
   /** Who holds each minted token of a contract, from the chain. */
   chainOwners(contractAddress: string): Promise<string[]>;
   close(): Promise<void>;
@@ -308,6 +313,13 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
         await call(operatorToken, "review.decide", { collectionId: draft.id, approve: true });
         const published = await call(staffToken, "studio.publish", { collectionId: draft.id });
         return { id: Number(published.id), contractAddress: String(published.contractAddress) };
+      },
+      async instance(extra) {
+        const instancePort = await freePort();
+        const instanceOrigin = `http://127.0.0.1:${instancePort}`;
+        const instance = serverProcess({ ...env, ...extra, PORT: String(instancePort) }, instanceOrigin);
+        cleanups.push(() => instance.stop());
+        return { origin: instanceOrigin, server: instance };
       },
       async chainOwners(contractAddress) {
         const { JsonRpcProvider } = await import("ethers");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { authedProcedure, issuerProcedure, operatorProcedure, publicProcedure, router } from "../../trpc/init.js";
+import { MIN_LOCK_DAYS } from "./rules.js";
 import { type CollectionRow, saleStateOf } from "./service.js";
 
 const creditCode = z.string().trim().length(18, "issuer.creditCode.format");
@@ -20,8 +21,8 @@ const draft = z
     saleStartsAt: z.coerce.date(),
     saleEndsAt: z.coerce.date(),
     perPersonLimit: z.number().int().min(1).max(100),
-    lockDays: z.number().int().min(180).max(36_500),
-    regiftDays: z.number().int().min(180).max(36_500),
+    lockDays: z.number().int().min(MIN_LOCK_DAYS).max(36_500),
+    regiftDays: z.number().int().min(MIN_LOCK_DAYS).max(36_500),
   })
   .refine((value) => value.saleEndsAt > value.saleStartsAt, {
     message: "collection.invalidTerms",

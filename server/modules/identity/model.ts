@@ -1,0 +1,70 @@
+import type { SmsProvider } from "../../providers/sms/types.js";
+import { type Sealer, hmacHex } from "../../security/crypto.js";
+import type { Limiters } from "../../security/rate-limits.js";
+import type { users } from "./tables.js";
+
+/** What the identity module's parts share: its types, patterns and the keyed hashes it looks things up by. */
+
+export type Role = "collector" | "issuer_staff" | "operator";
+
+export interface SessionUser {
+  id: number;
+  role: Role;
+  issuerId: number | null;
+  phoneMasked: string;
+  status: "active" | "erasure_requested";
+}
+
+export interface ResolvedSession {
+  sessionId: string;
+  user: SessionUser;
+}
+
+export interface IdentityDependencies {
+  sms: SmsProvider;
+  sealer: Sealer;
+  lookupPepper: string;
+  clock: () => Date;
+  otpTtlSeconds: number;
+  otpMaxFailures: number;
+  otpLockMinutes: number;
+  otpResendSeconds: number;
+  otpDailyLimitPerPhone: number;
+  otpHourlyLimitPerIp: number;
+  loginAttemptsPerIp15Min: number;
+  sessionTtlDays: number;
+  /** Where the login-code and login-attempt limits count (memory by default; Redis shares them across instances). */
+  limiters?: Limiters;
+}
+
+export const PHONE_PATTERN = /^1[3-9]\d{9}$/;
+export const CODE_PATTERN = /^\d{6}$/;
+
+export function maskPhone(phone: string): string {
+  return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+}
+
+/** The keyed hashes the tables store instead of phone numbers, codes and session tokens. */
+export interface IdentityKeys {
+  phoneHash(phone: string): string;
+  codeHash(hashOfPhone: string, code: string): string;
+  sessionIdOf(token: string): string;
+}
+
+export function identityKeys(lookupPepper: string): IdentityKeys {
+  return {
+    phoneHash: (phone) => hmacHex(lookupPepper, `phone:${phone}`),
+    codeHash: (hashOfPhone, code) => hmacHex(lookupPepper, `otp:${hashOfPhone}:${code}`),
+    sessionIdOf: (token) => hmacHex(lookupPepper, `session:${token}`),
+  };
+}
+
+export function toSessionUser(row: typeof users.$inferSelect): SessionUser {
+  return {
+    id: row.id,
+    role: row.role,
+    issuerId: row.issuerId,
+    phoneMasked: row.phoneMasked,
+    status: row.status,
+  };
+}
