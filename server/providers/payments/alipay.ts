@@ -1,8 +1,6 @@
 import { AlipaySdk } from "alipay-sdk";
 
-import { fetchBillFile } from "./bill-download.js";
-import { readZip } from "./zip.js";
-import { neutralStatement, parseAlipayStatement } from "./sandbox.js";
+import { type AlipayResult, alipayStatement } from "./alipay-bill.js";
 import { alipayAnswer, formatChinaTime, parseChinaTime, verifyAlipayNotification } from "./alipay-notification.js";
 import { type AlipayKey, formatYuan, loadAlipayPrivateKey, parseYuanToFen } from "./alipay-signature.js";
 import {
@@ -12,7 +10,6 @@ import {
   type PaymentProvider,
   type ProviderStatement,
   PaymentOperationError,
-  PaymentStatementError,
 } from "./types.js";
 
 /** The live Alipay provider: 当面付 precreate (a QR code), query, close and refund through the official SDK. */
@@ -42,7 +39,19 @@ const pem = (label: string, key: string) =>
     ? key
     : `-----BEGIN ${label}-----\n${(key.replace(/\s+/g, "").match(/.{1,64}/g) ?? []).join("\n")}\n-----END ${label}-----\n`;
 
-type Result = Record<string, unknown> & { code: string; msg: string; sub_code?: string; sub_msg?: string };
+/** A refused call as the error the provider's callers expect (trade unknown, already paid or closed, …). */
+function failure(method: string, result: AlipayResult): PaymentOperationError {
+  return new PaymentOperationError(
+    result.sub_code === "ACQ.TRADE_NOT_EXIST"
+      ? "unknown-trade"
+      : result.sub_code === "ACQ.TRADE_HAS_SUCCESS"
+        ? "trade-paid"
+        : result.sub_code === "ACQ.TRADE_HAS_CLOSE"
+          ? "trade-closed"
+          : "invalid-request",
+    `${method}: ${result.code} ${result.sub_code ?? result.msg}`,
+  );
+}
 
 export function createAlipayPaymentProvider(options: AlipayProviderOptions): PaymentProvider {
   // The SDK wants PEM text; normalising here lets the console's bare base64 be used as is.
@@ -63,55 +72,19 @@ export function createAlipayPaymentProvider(options: AlipayProviderOptions): Pay
 
   async function call(method: string, bizContent: Record<string, unknown>, extra: Record<string, string> = {}) {
     // validateSign: a response not signed by Alipay's key throws instead of being believed.
-    const result = (await sdk.exec(method, { ...extra, bizContent }, { validateSign: true })) as unknown as Result;
+    const result = (await sdk.exec(
+      method,
+      { ...extra, bizContent },
+      { validateSign: true },
+    )) as unknown as AlipayResult;
     return result;
   }
 
-  const failure = (method: string, result: Result) =>
-    new PaymentOperationError(
-      result.sub_code === "ACQ.TRADE_NOT_EXIST"
-        ? "unknown-trade"
-        : result.sub_code === "ACQ.TRADE_HAS_SUCCESS"
-          ? "trade-paid"
-          : result.sub_code === "ACQ.TRADE_HAS_CLOSE"
-            ? "trade-closed"
-            : "invalid-request",
-      `${method}: ${result.code} ${result.sub_code ?? result.msg}`,
-    );
-
-  const billOrigins = options.billDownloadOrigins ?? [".alipay.com", ".alipayobjects.com"];
-  const maxBillBytes = options.maxBillBytes ?? 64 * 1024 * 1024;
-  const billHostAllowed = (url: URL) =>
-    billOrigins.some((allowed) =>
-      allowed.startsWith(".") ? url.protocol === "https:" && url.hostname.endsWith(allowed) : url.origin === allowed,
-    );
-
-  /** Downloads the bill archive (a ZIP) and returns the GBK-decoded text of its detail file (业务明细). */
-  async function downloadBill(downloadUrl: string): Promise<string> {
-    let url: URL;
-    try {
-      url = new URL(downloadUrl);
-    } catch {
-      throw new PaymentStatementError("format", "bill: the bill_download_url is not a URL");
-    }
-    if (!billHostAllowed(url)) throw new PaymentStatementError("format", "bill: the bill_download_url is not Alipay's");
-    const bytes = await fetchBillFile(
-      url,
-      { redirect: "error" },
-      { label: "bill download", timeoutMs, maxBytes: maxBillBytes },
-    );
-    let entries;
-    try {
-      entries = readZip(bytes, { maxEntryBytes: maxBillBytes });
-    } catch (error) {
-      throw new PaymentStatementError("format", `bill download: ${(error as Error).message}`);
-    }
-    // The archive holds the detail file and its summary (…_业务明细(汇总).csv); the detail is what we read.
-    const details = entries.filter((entry) => /_业务明细\.csv$/.test(entry.name));
-    if (details.length !== 1)
-      throw new PaymentStatementError("format", `bill download: ${details.length} detail files in the archive`);
-    return new TextDecoder("gbk").decode(details[0]!.data);
-  }
+  const billLimits = {
+    origins: options.billDownloadOrigins ?? [".alipay.com", ".alipayobjects.com"],
+    timeoutMs,
+    maxBytes: options.maxBillBytes ?? 64 * 1024 * 1024,
+  };
 
   return {
     name: "alipay",
@@ -180,34 +153,7 @@ export function createAlipayPaymentProvider(options: AlipayProviderOptions): Pay
     },
 
     async statement(day: string): Promise<ProviderStatement> {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day))
-        throw new PaymentOperationError("invalid-request", "day must be YYYY-MM-DD");
-      let result: Result;
-      try {
-        result = await call("alipay.data.dataservice.bill.downloadurl.query", { bill_type: "trade", bill_date: day });
-      } catch (error) {
-        // The SDK throws on a response whose signature does not verify, as on a network failure or timeout.
-        const message = error instanceof Error ? error.message : "";
-        const signature = message.includes("验签"); // "验签失败…": the SDK's words for a bad response signature
-        throw new PaymentStatementError(
-          signature ? "signature" : "unavailable",
-          "bill: the gateway's answer is refused",
-        );
-      }
-      if (result.code !== "10000") {
-        // Alipay produces a day's bill the next morning; until then (and for a day it has none) it does not exist.
-        if (result.sub_code === "isp.bill_not_exist")
-          throw new PaymentStatementError("not-ready", "bill: Alipay has no bill for that day (yet)");
-        throw new PaymentStatementError("unavailable", `bill: ${result.code} ${result.sub_code ?? result.msg}`);
-      }
-      if (typeof result.bill_download_url !== "string")
-        throw new PaymentStatementError("format", "bill: no bill_download_url in the answer");
-      const csv = await downloadBill(result.bill_download_url);
-      try {
-        return neutralStatement("alipay", day, parseAlipayStatement(csv));
-      } catch (error) {
-        throw new PaymentStatementError("format", `bill: ${(error as Error).message}`);
-      }
+      return alipayStatement(call, day, billLimits);
     },
   };
 }

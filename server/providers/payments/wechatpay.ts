@@ -1,29 +1,33 @@
-import { type KeyObject, createHash, createPrivateKey, randomBytes, sign, timingSafeEqual } from "node:crypto";
-import { gunzipSync } from "node:zlib";
+import { type KeyObject, createPrivateKey } from "node:crypto";
 
 import { z } from "zod";
 
-import { fetchBillFile } from "./bill-download.js";
-import { parseWechatpayTradeBill } from "./wechatpay-bill.js";
 import {
   type WechatpayKey,
   formatWechatpayTime,
   parseWechatpayNotification,
   parseWechatpayTime,
-  verifyWechatpaySignature,
   wechatpayAnswer,
 } from "./wechatpay-crypto.js";
+import {
+  type WechatpayAnswer,
+  WechatpayGatewayError,
+  createWechatpayGateway,
+  failure,
+  isOk,
+  json,
+} from "./wechatpay-gateway.js";
+import { wechatpayStatement } from "./wechatpay-statement.js";
 import {
   type PaymentIntent,
   type PaymentIntentRequest,
   type PaymentNotification,
-  type PaymentOperationFailure,
   type PaymentProvider,
   type ProviderStatement,
-  PaymentNotificationError,
   PaymentOperationError,
-  PaymentStatementError,
 } from "./types.js";
+
+export { WechatpayGatewayError, parseWechatpayAuthorization, wechatpayRequestMessage } from "./wechatpay-gateway.js";
 
 /**
  * The live WeChat Pay provider: API v3 Native payment (a `code_url` the
@@ -63,52 +67,6 @@ export interface WechatpayProviderOptions {
 
 export const WECHATPAY_GATEWAY = "https://api.mch.weixin.qq.com";
 
-const USER_AGENT = "shuzang-server/1.0 (WeChat Pay API v3; Node.js)";
-
-/**
- * A call to WeChat Pay that did not give a usable answer: no answer in time
- * (`timeout`), no connection (`network`), an answer without a valid platform
- * signature (`signature`), an error the provider does not map to a
- * {@link PaymentOperationError} (`refused`: e.g. 401 SIGN_ERROR, 5xx
- * SYSTEM_ERROR, 429), or a 2xx body that is not what the API documents
- * (`format`).
- */
-export class WechatpayGatewayError extends Error {
-  constructor(
-    readonly reason: "timeout" | "network" | "signature" | "refused" | "format",
-    readonly status: number | null,
-    readonly code: string | null,
-    message: string,
-  ) {
-    super(message);
-    this.name = "WechatpayGatewayError";
-  }
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  /** The answer carried a platform signature and it verified. */
-  signed: boolean;
-  /** The error code and message of a non-2xx answer. */
-  code: string | null;
-  message: string;
-}
-
-const OPERATION_FAILURES: Record<string, PaymentOperationFailure> = {
-  ORDER_NOT_EXIST: "unknown-trade",
-  RESOURCE_NOT_EXISTS: "unknown-trade",
-  ORDERPAID: "trade-paid",
-  ORDER_CLOSED: "trade-closed",
-  OUT_TRADE_NO_USED: "conflict",
-  PARAM_ERROR: "invalid-request",
-  INVALID_REQUEST: "invalid-request",
-  APPID_MCHID_NOT_MATCH: "invalid-request",
-};
-
-const NONCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-const nonceString = () => Array.from(randomBytes(32), (byte) => NONCE_ALPHABET[byte % NONCE_ALPHABET.length]).join("");
-
 const fen = z.number().int().nonnegative();
 const nativeSchema = z.looseObject({ code_url: z.string().min(1) });
 const transactionSchema = z.looseObject({
@@ -124,32 +82,40 @@ const refundSchema = z.looseObject({
   out_refund_no: z.string(),
   status: z.string(),
 });
-const billSchema = z.looseObject({
-  hash_type: z.literal("SHA1"),
-  hash_value: z.string().regex(/^[0-9a-fA-F]{40}$/),
-  download_url: z.string().min(1),
-});
-const errorSchema = z.looseObject({ code: z.string(), message: z.string().optional() });
 
-/** The message a request signature covers: `METHOD\nURL\ntimestamp\nnonce\nbody\n`. */
-export function wechatpayRequestMessage(
-  method: string,
-  pathWithQuery: string,
-  timestamp: string,
-  nonce: string,
-  body: string,
-): string {
-  return `${method}\n${pathWithQuery}\n${timestamp}\n${nonce}\n${body}\n`;
+/** A 2xx answer to the order query as what the trade came to (null: not paid yet). */
+function queriedTrade(
+  answer: WechatpayAnswer,
+  expected: { appId: string; mchid: string; outTradeNo: string },
+  now: () => Date,
+): PaymentNotification | null {
+  const { appId, mchid, outTradeNo } = expected;
+  const trade = json("query", answer, transactionSchema);
+  if (trade.appid !== appId || trade.mchid !== mchid || trade.out_trade_no !== outTradeNo)
+    throw new WechatpayGatewayError("format", answer.status, null, "query: the answer is for another trade");
+  if (trade.amount?.currency !== undefined && trade.amount.currency !== "CNY")
+    throw new WechatpayGatewayError("format", answer.status, null, `query: currency ${trade.amount.currency}`);
+  const state = trade.trade_state;
+  // Not paid (yet): the collector may still pay; at expiry the trade is closed.
+  if (state === "NOTPAY" || state === "USERPAYING" || state === "PAYERROR") return null;
+  const amountFen = trade.amount?.total;
+  if (amountFen === undefined)
+    throw new WechatpayGatewayError("format", answer.status, null, `query: ${state} without an amount`);
+  const tradeNo = trade.transaction_id ?? "";
+  const base = { provider: "wechatpay", appId, outTradeNo, tradeNo, amountFen };
+  // REFUND: it was paid; the refund itself is reported by its own notification.
+  if (state === "SUCCESS" || state === "REFUND") {
+    if (tradeNo === "")
+      throw new WechatpayGatewayError("format", answer.status, null, "query: paid without transaction_id");
+    const occurredAt = trade.success_time ? parseWechatpayTime(trade.success_time) : now();
+    return { ...base, kind: "paid", occurredAt, notifyId: `query-${tradeNo}-paid` };
+  }
+  if (state === "CLOSED" || state === "REVOKED")
+    return { ...base, kind: "closed", occurredAt: now(), notifyId: `query-${outTradeNo}-closed` };
+  throw new PaymentOperationError("invalid-request", `query: unknown trade_state ${state}`);
 }
 
-/** Reads the fields of an `Authorization: WECHATPAY2-SHA256-RSA2048 k="v",…` header (null when it is not one). */
-export function parseWechatpayAuthorization(header: string | undefined): Record<string, string> | null {
-  const prefix = "WECHATPAY2-SHA256-RSA2048 ";
-  if (!header?.startsWith(prefix)) return null;
-  const fields: Record<string, string> = {};
-  for (const match of header.slice(prefix.length).matchAll(/([a-z_]+)="([^"]*)"/g)) fields[match[1]!] = match[2]!;
-  return fields;
-}
+const tradePath = (outTradeNo: string) => `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`;
 
 export function createWechatpayPaymentProvider(options: WechatpayProviderOptions): PaymentProvider {
   const privateKey = typeof options.privateKey === "string" ? createPrivateKey(options.privateKey) : options.privateKey;
@@ -162,128 +128,22 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
   const timeoutMs = options.timeoutMs ?? 10_000;
   const now = options.now ?? (() => new Date());
   const mchid = options.mchId;
-
-  function authorization(method: string, pathWithQuery: string, body: string): string {
-    const timestamp = String(Math.floor(now().getTime() / 1000));
-    const nonce = nonceString();
-    const signature = sign(
-      "sha256",
-      Buffer.from(wechatpayRequestMessage(method, pathWithQuery, timestamp, nonce, body), "utf8"),
-      privateKey,
-    ).toString("base64");
-    return (
-      `WECHATPAY2-SHA256-RSA2048 mchid="${mchid}",nonce_str="${nonce}",signature="${signature}",` +
-      `timestamp="${timestamp}",serial_no="${options.mchSerial}"`
-    );
-  }
-
-  async function call(operation: string, method: "GET" | "POST", path: string, payload?: unknown): Promise<Answer> {
-    const url = new URL(`${gateway}${path}`);
-    const body = payload === undefined ? "" : JSON.stringify(payload);
-    const headers: Record<string, string> = {
-      Authorization: authorization(method, `${url.pathname}${url.search}`, body),
-      Accept: "application/json",
-      "User-Agent": USER_AGENT,
-      // In the public-key mode this tells WeChat Pay which key we hold, so it signs the answer with it.
-      "Wechatpay-Serial": options.platformPublicKeyId,
-    };
-    if (payload !== undefined) headers["Content-Type"] = "application/json";
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        ...(payload === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : "";
-      if (name === "TimeoutError" || name === "AbortError")
-        throw new WechatpayGatewayError("timeout", null, null, `${operation}: no answer within ${timeoutMs} ms`);
-      throw new WechatpayGatewayError("network", null, null, `${operation}: ${(error as Error).message}`);
-    }
-    const answerHeaders: Record<string, string> = {};
-    response.headers.forEach((value, name) => (answerHeaders[name] = value));
-    const ok = response.status >= 200 && response.status < 300;
-    const carriesSignature = answerHeaders["wechatpay-signature"] !== undefined;
-    // A success must be signed; an error may be unsigned (401 SIGN_ERROR is), but a signature present must verify.
-    if (ok || carriesSignature) {
-      try {
-        verifyWechatpaySignature(answerHeaders, text, now(), platformKeys);
-      } catch (error) {
-        if (!(error instanceof PaymentNotificationError)) throw error;
-        throw new WechatpayGatewayError(
-          "signature",
-          response.status,
-          null,
-          `${operation}: the answer (HTTP ${response.status}) is refused: ${error.message}`,
-        );
-      }
-    }
-    let code: string | null = null;
-    let message = "";
-    if (!ok) {
-      const parsed = errorSchema.safeParse(safeJson(text));
-      code = parsed.success ? parsed.data.code : null;
-      message = parsed.success ? (parsed.data.message ?? "") : "";
-    }
-    return { status: response.status, body: text, signed: carriesSignature, code, message };
-  }
-
-  /** The error for a non-2xx answer: signed business codes map to PaymentOperationError, the rest do not. */
-  function failure(operation: string, answer: Answer): Error {
-    const text = `${operation}: HTTP ${answer.status} ${answer.code ?? "(no code)"}${answer.message ? ` ${answer.message}` : ""}`;
-    const mapped = answer.code === null ? undefined : OPERATION_FAILURES[answer.code];
-    if (answer.signed && mapped !== undefined && answer.status >= 400 && answer.status < 500)
-      return new PaymentOperationError(mapped, text);
-    return new WechatpayGatewayError("refused", answer.status, answer.code, text);
-  }
-
-  function json<T>(operation: string, answer: Answer, schema: z.ZodType<T>): T {
-    const parsed = schema.safeParse(safeJson(answer.body));
-    if (!parsed.success)
-      throw new WechatpayGatewayError("format", answer.status, null, `${operation}: unexpected answer body`);
-    return parsed.data;
-  }
-
-  const isOk = (answer: Answer) => answer.status >= 200 && answer.status < 300;
-  const gzipBills = options.gzipBills ?? true;
-  const maxBillBytes = options.maxBillBytes ?? 64 * 1024 * 1024;
-
-  /** Downloads a bill file: signed like any request, but its answer is not (WeChat Pay does not sign files). */
-  async function download(downloadUrl: string): Promise<Buffer> {
-    let url: URL;
-    try {
-      url = new URL(downloadUrl);
-    } catch {
-      throw new PaymentStatementError("format", "tradebill: the download_url is not a URL");
-    }
-    // The request carries our signed Authorization: it goes to the gateway we call, nowhere else.
-    if (url.origin !== new URL(gateway).origin)
-      throw new PaymentStatementError("format", "tradebill: the download_url is not on the gateway");
-    const bytes = await fetchBillFile(
-      url,
-      {
-        method: "GET",
-        headers: {
-          Authorization: authorization("GET", `${url.pathname}${url.search}`, ""),
-          Accept: "*/*",
-          "User-Agent": USER_AGENT,
-          "Wechatpay-Serial": options.platformPublicKeyId,
-        },
-      },
-      { label: "billdownload", timeoutMs, maxBytes: maxBillBytes },
-    );
-    if (!gzipBills) return bytes;
-    try {
-      return gunzipSync(bytes, { maxOutputLength: maxBillBytes });
-    } catch {
-      throw new PaymentStatementError("format", "billdownload: the file is not gzip (or is too large)");
-    }
-  }
-  const tradePath = (outTradeNo: string) => `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`;
+  const api = createWechatpayGateway({
+    gateway,
+    mchId: mchid,
+    mchSerial: options.mchSerial,
+    privateKey,
+    platformPublicKeyId: options.platformPublicKeyId,
+    platformKeys,
+    timeoutMs,
+    now,
+  });
+  const billOptions = {
+    gateway,
+    gzipBills: options.gzipBills ?? true,
+    maxBillBytes: options.maxBillBytes ?? 64 * 1024 * 1024,
+    timeoutMs,
+  };
 
   return {
     name: "wechatpay",
@@ -292,7 +152,7 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
       const { outTradeNo, amountFen, subject, expiresAt, notifyUrl } = request;
       if (!Number.isSafeInteger(amountFen) || amountFen <= 0)
         throw new PaymentOperationError("invalid-request", "amountFen must be a positive integer");
-      const answer = await call("native", "POST", "/v3/pay/transactions/native", {
+      const answer = await api.call("native", "POST", "/v3/pay/transactions/native", {
         appid: options.appId,
         mchid,
         // The API takes at most 127 characters.
@@ -322,39 +182,17 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
     answer: (accepted: boolean) => wechatpayAnswer(accepted),
 
     async queryOrder(outTradeNo: string): Promise<PaymentNotification | null> {
-      const answer = await call("query", "GET", `${tradePath(outTradeNo)}?mchid=${encodeURIComponent(mchid)}`);
+      const answer = await api.call("query", "GET", `${tradePath(outTradeNo)}?mchid=${encodeURIComponent(mchid)}`);
       if (!isOk(answer)) {
         // Only a signed "no such order" is believed; anything else is an error.
         if (answer.signed && answer.code === "ORDER_NOT_EXIST") return null;
         throw failure("query", answer);
       }
-      const trade = json("query", answer, transactionSchema);
-      if (trade.appid !== options.appId || trade.mchid !== mchid || trade.out_trade_no !== outTradeNo)
-        throw new WechatpayGatewayError("format", answer.status, null, "query: the answer is for another trade");
-      if (trade.amount?.currency !== undefined && trade.amount.currency !== "CNY")
-        throw new WechatpayGatewayError("format", answer.status, null, `query: currency ${trade.amount.currency}`);
-      const state = trade.trade_state;
-      // Not paid (yet): the collector may still pay; at expiry the trade is closed.
-      if (state === "NOTPAY" || state === "USERPAYING" || state === "PAYERROR") return null;
-      const amountFen = trade.amount?.total;
-      if (amountFen === undefined)
-        throw new WechatpayGatewayError("format", answer.status, null, `query: ${state} without an amount`);
-      const tradeNo = trade.transaction_id ?? "";
-      const base = { provider: "wechatpay", appId: options.appId, outTradeNo, tradeNo, amountFen };
-      // REFUND: it was paid; the refund itself is reported by its own notification.
-      if (state === "SUCCESS" || state === "REFUND") {
-        if (tradeNo === "")
-          throw new WechatpayGatewayError("format", answer.status, null, "query: paid without transaction_id");
-        const occurredAt = trade.success_time ? parseWechatpayTime(trade.success_time) : now();
-        return { ...base, kind: "paid", occurredAt, notifyId: `query-${tradeNo}-paid` };
-      }
-      if (state === "CLOSED" || state === "REVOKED")
-        return { ...base, kind: "closed", occurredAt: now(), notifyId: `query-${outTradeNo}-closed` };
-      throw new PaymentOperationError("invalid-request", `query: unknown trade_state ${state}`);
+      return queriedTrade(answer, { appId: options.appId, mchid, outTradeNo }, now);
     },
 
     async closeOrder(outTradeNo: string): Promise<void> {
-      const answer = await call("close", "POST", `${tradePath(outTradeNo)}/close`, { mchid });
+      const answer = await api.call("close", "POST", `${tradePath(outTradeNo)}/close`, { mchid });
       if (isOk(answer)) return;
       // Closing a trade already closed, or one WeChat Pay never saw, changes nothing.
       if (answer.signed && (answer.code === "ORDER_CLOSED" || answer.code === "ORDER_NOT_EXIST")) return;
@@ -364,7 +202,7 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
     async refund({ outTradeNo, refundNo, refundFen, totalFen }): Promise<{ accepted: boolean }> {
       if (!Number.isSafeInteger(refundFen) || refundFen <= 0 || !Number.isSafeInteger(totalFen) || refundFen > totalFen)
         throw new PaymentOperationError("invalid-request", "refundFen must be a positive integer, at most totalFen");
-      const answer = await call("refund", "POST", "/v3/refund/domestic/refunds", {
+      const answer = await api.call("refund", "POST", "/v3/refund/domestic/refunds", {
         out_trade_no: outTradeNo,
         out_refund_no: refundNo,
         ...(options.refundNotifyUrl ? { notify_url: options.refundNotifyUrl } : {}),
@@ -383,47 +221,7 @@ export function createWechatpayPaymentProvider(options: WechatpayProviderOptions
     },
 
     async statement(day: string): Promise<ProviderStatement> {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day))
-        throw new PaymentOperationError("invalid-request", "day must be YYYY-MM-DD");
-      const query = `bill_date=${day}&bill_type=ALL${gzipBills ? "&tar_type=GZIP" : ""}`;
-      let answer: Answer;
-      try {
-        answer = await call("tradebill", "GET", `/v3/bill/tradebill?${query}`);
-      } catch (error) {
-        if (!(error instanceof WechatpayGatewayError)) throw error;
-        throw new PaymentStatementError(error.reason === "signature" ? "signature" : "unavailable", error.message);
-      }
-      if (!isOk(answer)) {
-        // A signed "no bill": no successful trade that day, so an empty bill. Not generated yet: not ready.
-        if (answer.signed && answer.code === "NO_STATEMENT_EXIST") return { provider: "wechatpay", day, rows: [] };
-        if (answer.signed && answer.code === "STATEMENT_CREATING")
-          throw new PaymentStatementError("not-ready", "tradebill: the bill is being generated");
-        const error = failure("tradebill", answer);
-        throw new PaymentStatementError(
-          error instanceof PaymentOperationError && error.code === "invalid-request" ? "format" : "unavailable",
-          error.message,
-        );
-      }
-      const parsed = billSchema.safeParse(safeJson(answer.body));
-      if (!parsed.success) throw new PaymentStatementError("format", "tradebill: unexpected answer body");
-      const file = await download(parsed.data.download_url);
-      // The file is unsigned: the SHA1 in the signed answer is what vouches for it.
-      const digest = createHash("sha1").update(file).digest();
-      if (!timingSafeEqual(digest, Buffer.from(parsed.data.hash_value, "hex")))
-        throw new PaymentStatementError("digest", "billdownload: the file does not match its SHA1");
-      try {
-        return { provider: "wechatpay", day, rows: parseWechatpayTradeBill(file.toString("utf8")).rows };
-      } catch (error) {
-        throw new PaymentStatementError("format", `billdownload: ${(error as Error).message}`);
-      }
+      return wechatpayStatement(api, day, billOptions);
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

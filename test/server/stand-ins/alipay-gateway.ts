@@ -8,7 +8,7 @@ import {
   formatChinaTime,
 } from "../../../server/providers/payments/alipay-notification.js";
 import { formatYuan } from "../../../server/providers/payments/alipay-signature.js";
-import { ALIPAY_STATEMENT_COLUMNS } from "../../../server/providers/payments/sandbox.js";
+import { ALIPAY_STATEMENT_COLUMNS } from "../../../server/providers/payments/alipay-statement.js";
 
 /**
  * A local stand-in for Alipay's OpenAPI gateway (gateway.do): verifies the
