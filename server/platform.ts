@@ -69,6 +69,8 @@ export interface Platform {
   registrySync: RegistrySync | null;
   /** The delivery pipeline; null without a chain (paid orders then wait in the outbox). */
   mintWorker: MintWorker | null;
+  /** True when the configured Redis answers; null when none is configured. */
+  redisPing: (() => Promise<boolean>) | null;
   fulfilment: FulfilmentService;
   scheduler: Scheduler;
   metrics: Metrics;
@@ -140,9 +142,25 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     clock,
     custody: infrastructure.custody,
     chain: infrastructure.chain,
+    redisPing: infrastructure.redis === null ? null : redisPinger(infrastructure.redis),
     metrics,
     ...services,
     ...background,
+  };
+}
+
+/** Asks Redis for PONG, giving up after a second. */
+function redisPinger(redis: Redis): () => Promise<boolean> {
+  return async () => {
+    try {
+      const answer = await Promise.race([
+        redis.ping(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 1000)),
+      ]);
+      return answer === "PONG";
+    } catch {
+      return false;
+    }
   };
 }
 
@@ -183,12 +201,21 @@ async function openInfrastructure(config: Config, overrides: PlatformOverrides):
     env.REDIS_URL === undefined
       ? null
       : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  if (redis !== null) {
+    // A lost Redis is reported (at most every 30 s) and shows in /readyz; its commands fail and fall back.
+    let reportedAt = 0;
+    redis.on("error", (error: unknown) => {
+      if (Date.now() - reportedAt < 30_000) return;
+      reportedAt = Date.now();
+      overrides.onBackgroundError?.(error);
+    });
+  }
   return { database, custody, chain, redis };
 }
 
 type Services = Omit<
   Platform,
-  "config" | "database" | "db" | "clock" | "custody" | "chain" | "metrics" | keyof Background
+  "config" | "database" | "db" | "clock" | "custody" | "chain" | "redisPing" | "metrics" | keyof Background
 >;
 
 /** Every domain module, each handed only the other modules' services it talks to. */
