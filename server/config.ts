@@ -58,6 +58,29 @@ export const environmentSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   /** The port the server listens on. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * Which proxies' `X-Forwarded-For` to believe for the client's address (per-IP limits, logs): `true` (every
+   * hop: only behind a proxy that overwrites the header), a hop count, or comma-separated proxy IPs/CIDRs. Run
+   * production behind a TLS-terminating proxy or load balancer and name it here, or every user shares its address.
+   * @default (none: the socket's address)
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((value): boolean | number | string[] | undefined => {
+      if (value === undefined || value.trim() === "" || value === "false") return undefined;
+      if (value === "true") return true;
+      if (/^\d+$/.test(value)) return Number(value);
+      return value
+        .split(",")
+        .map((part) => part.trim())
+        .filter((part) => part !== "");
+    }),
+  /**
+   * Load shedding: while the event loop lags more than this, requests (but health and metrics) are answered 503
+   * with Retry-After before they queue up; 0 turns it off.
+   */
+  SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60000).default(1000),
   /** The site's origin; `https://` makes cookies `Secure`. */
   PUBLIC_ORIGIN: z.url().default("http://127.0.0.1:3000"),
   /** Log level (pino); request logs at `info`. */

@@ -28,6 +28,11 @@ export const errorCatalog = {
     en: "Too many requests; try again later",
   },
   "auth.required": { kind: "UNAUTHORIZED", zh: "请先登录", en: "Please log in" },
+  "server.busy": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "访问人数过多，请稍后再试",
+    en: "The server is very busy; please try again in a moment",
+  },
   "auth.forbidden": { kind: "FORBIDDEN", zh: "无权进行此操作", en: "You are not allowed to do this" },
   "auth.csrf": {
     kind: "FORBIDDEN",

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 import type { Db } from "./db/client.js";
 import type { JobStatus } from "./scheduler.js";
@@ -16,6 +16,10 @@ export interface Metrics {
   mintFailures: Counter;
   paymentNotifications: Counter<"outcome">;
   reservations: Counter<"path">;
+  /** Every HTTP answer by method, route (tRPC: procedure) and status class, with its duration. */
+  httpRequests: Histogram<"method" | "route" | "status">;
+  /** Requests answered 503 because the event loop was overloaded. */
+  shedRequests: Counter;
 }
 
 export function createMetrics(
@@ -56,6 +60,18 @@ export function createMetrics(
   });
 
   jobGauges(registry, queues.jobs ?? (() => []));
+  const httpRequests = new Histogram({
+    name: "shuzang_http_request_duration_seconds",
+    help: "HTTP answers by method, route (tRPC: procedure) and status class, and how long they took",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const shedRequests = new Counter({
+    name: "shuzang_http_shed_total",
+    help: "Requests answered 503 server.busy because the event loop was overloaded",
+    registers: [registry],
+  });
 
   new Gauge({
     name: "shuzang_mint_queue_jobs",
@@ -124,7 +140,7 @@ export function createMetrics(
     });
   }
 
-  return { registry, mintedTokens, mintFailures, paymentNotifications, reservations };
+  return { registry, mintedTokens, mintFailures, paymentNotifications, reservations, httpRequests, shedRequests };
 }
 
 /** What each periodic job did last on this instance: when it ran, when it last succeeded, how often it failed. */

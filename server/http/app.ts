@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 
 import type { Platform } from "../platform.js";
 import { health } from "./health.js";
+import { load } from "./load.js";
 import { media } from "./media.js";
 import { notifications } from "./notifications.js";
 import { sandboxCashier } from "./sandbox-cashier.js";
@@ -40,9 +41,18 @@ function serverOptions(platform: Platform, options: HttpOptions): FastifyServerO
       return typeof given === "string" && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    // Behind a TLS proxy or load balancer, the client's address comes from the proxies named in TRUST_PROXY.
+    ...trustProxy(platform.config.env.TRUST_PROXY),
     routerOptions: { maxParamLength: 5000 },
     bodyLimit: 1024 * 1024,
   };
+}
+
+/** Fastify's trustProxy for the TRUST_PROXY setting (a hop count trusts that many proxies from the socket). */
+function trustProxy(setting: boolean | number | string[] | undefined): Pick<FastifyServerOptions, "trustProxy"> {
+  if (setting === undefined) return {};
+  if (typeof setting === "number") return { trustProxy: (_address: string, hop: number) => hop < setting };
+  return { trustProxy: setting };
 }
 
 /**
@@ -55,6 +65,7 @@ function serverOptions(platform: Platform, options: HttpOptions): FastifyServerO
 export async function buildHttpApp(platform: Platform, options: HttpOptions = {}): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(platform, options));
   await app.register(security, { platform });
+  await app.register(load, { platform });
   await app.register(health, { platform });
   await app.register(stockStream, { platform });
   await app.register(media, { platform });
