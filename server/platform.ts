@@ -294,7 +294,6 @@ function createServices(
     kyc,
     clock,
     buyerCondition: lottery.buyerCondition,
-    verifiedCondition: kyc.verifiedCondition,
     onReservations: (path, attempts) => metrics.reservations.inc({ path }, attempts),
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,

@@ -1,14 +1,15 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
-import { airdrops, editionSlots, orderEvents, orders } from "./tables.js";
+import { airdrops } from "./tables.js";
 import { AppError } from "../../errors.js";
 import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";
 import { PHONE_PATTERN, type IdentityService, type SessionUser, maskPhone } from "../identity/service.js";
 import type { KycService } from "../kyc/service.js";
 import type { MintingService } from "../minting/service.js";
-import { newOrderNo } from "./service.js";
+import { createOrderMachine, newOrderNo } from "./orders.js";
+import { ordersOfAirdrop } from "./sql.js";
 import type { WalletService } from "../wallets/service.js";
 
 /**
@@ -30,51 +31,111 @@ export interface AirdropDependencies {
   clock: () => Date;
 }
 
-export function createAirdropService(deps: AirdropDependencies) {
-  async function check(db: Db, entries: readonly string[]) {
-    const ready: { entry: string; userId: number; phoneMasked: string; commitment: string }[] = [];
-    const problems: { entry: string; problem: AirdropProblem }[] = [];
-    const seen = new Set<string>();
-    for (const raw of entries) {
-      const entry = raw.trim();
-      let account: SessionUser | null;
-      if (PHONE_PATTERN.test(entry)) account = await deps.identity.findAccountByPhone(db, entry);
-      else if (/^\d{1,15}$/.test(entry)) account = await deps.identity.findAccountById(db, Number(entry));
+type Recipient = { entry: string; userId: number; phoneMasked: string; commitment: string };
+
+/** Checks a list: each entry a known, active, verified collector, each person once; problems reported masked. */
+async function checkList(deps: AirdropDependencies, db: Db, entries: readonly string[]) {
+  const ready: Recipient[] = [];
+  const problems: { entry: string; problem: AirdropProblem }[] = [];
+  const seen = new Set<string>();
+  for (const raw of entries) {
+    const entry = raw.trim();
+    let account: SessionUser | null;
+    if (PHONE_PATTERN.test(entry)) account = await deps.identity.findAccountByPhone(db, entry);
+    else if (/^\d{1,15}$/.test(entry)) account = await deps.identity.findAccountById(db, Number(entry));
+    else {
+      problems.push({ entry, problem: "malformed" });
+      continue;
+    }
+    if (account === null || account.status !== "active") problems.push({ entry, problem: "unknown" });
+    else if (account.role !== "collector") problems.push({ entry, problem: "notCollector" });
+    else {
+      // Verification implies an adult; frozen people are refused again by the chain at mint time.
+      const commitment = (await deps.kyc.verifiedCommitments(db, [account.id])).get(account.id) ?? null;
+      if (commitment === null) problems.push({ entry, problem: "notVerified" });
+      else if (seen.has(commitment)) problems.push({ entry, problem: "duplicate" });
       else {
-        problems.push({ entry, problem: "malformed" });
-        continue;
-      }
-      if (account === null || account.status !== "active") problems.push({ entry, problem: "unknown" });
-      else if (account.role !== "collector") problems.push({ entry, problem: "notCollector" });
-      else {
-        // Verification implies an adult; frozen people are refused again by the chain at mint time.
-        const commitment = (await deps.kyc.isVerified(db, account.id))
-          ? await deps.kyc.commitmentOf(db, account.id)
-          : null;
-        if (commitment === null) problems.push({ entry, problem: "notVerified" });
-        else if (seen.has(commitment)) problems.push({ entry, problem: "duplicate" });
-        else {
-          seen.add(commitment);
-          ready.push({ entry, userId: account.id, phoneMasked: account.phoneMasked, commitment });
-        }
+        seen.add(commitment);
+        ready.push({ entry, userId: account.id, phoneMasked: account.phoneMasked, commitment });
       }
     }
-    // The report never echoes a phone number back: entries are shown masked.
-    const mask = (entry: string) => (PHONE_PATTERN.test(entry) ? maskPhone(entry) : entry);
-    return {
-      ready,
-      report: {
-        ready: ready.map((r) => ({ entry: mask(r.entry), phoneMasked: r.phoneMasked })),
-        problems: problems.map((p) => ({ entry: mask(p.entry), problem: p.problem })),
+  }
+  // The report never echoes a phone number back: entries are shown masked.
+  const mask = (entry: string) => (PHONE_PATTERN.test(entry) ? maskPhone(entry) : entry);
+  return {
+    ready,
+    report: {
+      ready: ready.map((r) => ({ entry: mask(r.entry), phoneMasked: r.phoneMasked })),
+      problems: problems.map((p) => ({ entry: mask(p.entry), problem: p.problem })),
+    },
+  };
+}
+
+async function publishedOfIssuer(deps: AirdropDependencies, db: Db, issuerId: number, collectionId: number) {
+  const collection = await deps.catalog.getForIssuer(db, issuerId, collectionId);
+  if (collection.status !== "published") throw new AppError("collection.wrongState", { status: collection.status });
+  return collection;
+}
+
+export function createAirdropService(deps: AirdropDependencies) {
+  const machine = createOrderMachine(deps.clock);
+
+  /** The airdrop itself, in one transaction: free orders placed paid (editions sold at once), each a mint job. */
+  async function distribute(
+    tx: Db,
+    actor: Pick<SessionUser, "id" | "role">,
+    issuerId: number,
+    collectionId: number,
+    recipients: readonly (Recipient & { address: string | null })[],
+    now: Date,
+  ) {
+    const [airdrop] = await tx
+      .insert(airdrops)
+      .values({ collectionId, issuerId, createdBy: actor.id, recipients: recipients.length })
+      .returning();
+    const place = recipients.map((recipient) => ({
+      orderNo: newOrderNo(now),
+      userId: recipient.userId,
+      collectionId,
+      commitment: recipient.commitment,
+      quantity: 1,
+      unitPriceFen: 0,
+      amountFen: 0,
+      paidAt: now,
+      idempotencyKey: `airdrop-${airdrop!.id}`,
+      airdropId: airdrop!.id,
+      expiresAt: now,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    const placed = await machine.transition(tx, { place }, "paid", "airdrop");
+    // One order per person (the list has no duplicates), so each order is its recipient's.
+    const addressOf = new Map(recipients.map((recipient) => [recipient.userId, recipient.address]));
+    for (const order of placed) {
+      await deps.minting.enqueue(tx, {
+        orderId: order.id,
+        collectionId,
+        recipient: addressOf.get(order.userId)!,
+        quantity: 1,
+      });
+    }
+    await appendAudit(
+      tx,
+      {
+        actor: { userId: actor.id, role: actor.role },
+        action: "airdrop.executed",
+        subject: { type: "collection", id: collectionId },
+        details: { airdropId: airdrop!.id, recipients: recipients.length },
       },
-    };
+      now,
+    );
+    return airdrop!.id;
   }
 
   return {
     async check(db: Db, issuerId: number, collectionId: number, entries: readonly string[]) {
-      const collection = await deps.catalog.getForIssuer(db, issuerId, collectionId);
-      if (collection.status !== "published") throw new AppError("collection.wrongState", { status: collection.status });
-      return (await check(db, entries)).report;
+      await publishedOfIssuer(deps, db, issuerId, collectionId);
+      return (await checkList(deps, db, entries)).report;
     },
 
     async execute(
@@ -84,9 +145,8 @@ export function createAirdropService(deps: AirdropDependencies) {
       collectionId: number,
       entries: readonly string[],
     ) {
-      const collection = await deps.catalog.getForIssuer(db, issuerId, collectionId);
-      if (collection.status !== "published") throw new AppError("collection.wrongState", { status: collection.status });
-      const { ready, report } = await check(db, entries);
+      await publishedOfIssuer(deps, db, issuerId, collectionId);
+      const { ready, report } = await checkList(deps, db, entries);
       if (report.problems.length > 0)
         throw new AppError("airdrop.listHasProblems", { problems: report.problems.length });
       if (ready.length === 0) throw new AppError("airdrop.empty");
@@ -94,67 +154,8 @@ export function createAirdropService(deps: AirdropDependencies) {
         ready.map(async (r) => ({ ...r, address: await deps.wallets.addressOf(db, r.userId) })),
       );
       const now = deps.clock();
-
-      return db.transaction(async (tx) => {
-        const [airdrop] = await tx
-          .insert(airdrops)
-          .values({ collectionId, issuerId, createdBy: actor.id, recipients: ready.length })
-          .returning();
-        const claimed = (await tx.execute(sql`
-          select edition_no from edition_slots
-          where collection_id = ${collectionId} and status = 'available'
-          order by edition_no
-          limit ${ready.length}
-          for update skip locked`)) as unknown as { rows: { edition_no: number }[] };
-        if (claimed.rows.length < ready.length) throw new AppError("drop.soldOut");
-        for (const [i, recipient] of recipients.entries()) {
-          const [order] = await tx
-            .insert(orders)
-            .values({
-              orderNo: newOrderNo(now),
-              userId: recipient.userId,
-              collectionId,
-              commitment: recipient.commitment,
-              quantity: 1,
-              unitPriceFen: 0,
-              amountFen: 0,
-              status: "paid",
-              paidAt: now,
-              idempotencyKey: `airdrop-${airdrop!.id}`,
-              airdropId: airdrop!.id,
-              expiresAt: now,
-              createdAt: now,
-              updatedAt: now,
-            })
-            .returning();
-          await tx
-            .update(editionSlots)
-            .set({ status: "sold", orderId: order!.id })
-            .where(
-              and(eq(editionSlots.collectionId, collectionId), eq(editionSlots.editionNo, claimed.rows[i]!.edition_no)),
-            );
-          await tx
-            .insert(orderEvents)
-            .values({ orderId: order!.id, fromStatus: null, toStatus: "paid", reason: "airdrop", at: now });
-          await deps.minting.enqueue(tx, {
-            orderId: order!.id,
-            collectionId,
-            recipient: recipient.address!,
-            quantity: 1,
-          });
-        }
-        await appendAudit(
-          tx,
-          {
-            actor: { userId: actor.id, role: actor.role },
-            action: "airdrop.executed",
-            subject: { type: "collection", id: collectionId },
-            details: { airdropId: airdrop!.id, recipients: ready.length },
-          },
-          now,
-        );
-        return { airdropId: airdrop!.id, recipients: ready.length, report };
-      });
+      const airdropId = await db.transaction((tx) => distribute(tx, actor, issuerId, collectionId, recipients, now));
+      return { airdropId, recipients: ready.length, report };
     },
 
     async progress(db: Db, issuerId: number, airdropId: number) {
@@ -163,7 +164,11 @@ export function createAirdropService(deps: AirdropDependencies) {
         .from(airdrops)
         .where(and(eq(airdrops.id, airdropId), eq(airdrops.issuerId, issuerId)));
       if (airdrop === undefined) throw new AppError("airdrop.notFound");
-      return { airdropId, recipients: airdrop.recipients, jobs: await deps.minting.progressOfAirdrop(db, airdropId) };
+      return {
+        airdropId,
+        recipients: airdrop.recipients,
+        jobs: await deps.minting.progressOf(db, ordersOfAirdrop(airdropId)),
+      };
     },
   };
 }

@@ -39,50 +39,105 @@ export interface LotteryDependencies {
   anchor: () => Promise<string>;
 }
 
-export function createLotteryService(deps: LotteryDependencies) {
-  async function lotteryOf(db: Db, collectionId: number) {
-    const [row] = await db.select().from(lotteries).where(eq(lotteries.collectionId, collectionId));
-    return row;
-  }
+type LotteryInput = { collectionId: number; registrationEndsAt: Date; winnersCount: number };
 
+async function lotteryOf(db: Db, collectionId: number) {
+  const [row] = await db.select().from(lotteries).where(eq(lotteries.collectionId, collectionId));
+  return row;
+}
+
+/** Opens lottery mode for a published drop, publishing the seed's hash. */
+async function open(
+  deps: LotteryDependencies,
+  db: Db,
+  operator: Pick<SessionUser, "id" | "role">,
+  input: LotteryInput,
+) {
+  const { collection } = await deps.catalog.getPublished(db, input.collectionId);
+  const now = deps.clock();
+  if (input.registrationEndsAt <= now || input.registrationEndsAt > collection.saleStartsAt) {
+    throw new AppError("lottery.invalidWindow");
+  }
+  if (input.winnersCount > collection.editionSize) throw new AppError("lottery.invalidWindow");
+  const seed = randomBytes(32).toString("hex");
+  try {
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(lotteries)
+        .values({ ...input, seed, seedCommitment: sha256(seed) })
+        .returning();
+      await appendAudit(
+        tx,
+        {
+          actor: { userId: operator.id, role: operator.role },
+          action: "lottery.opened",
+          subject: { type: "collection", id: input.collectionId },
+          details: { seedCommitment: row!.seedCommitment, winnersCount: input.winnersCount },
+        },
+        now,
+      );
+      return row!;
+    });
+  } catch (error) {
+    if (violatedUniqueConstraint(error) === "lotteries_collection_key") throw new AppError("lottery.exists");
+    throw error;
+  }
+}
+
+/** Draws the winners once registration has closed, revealing the seed and the anchor. */
+async function draw(
+  deps: LotteryDependencies,
+  db: Db,
+  operator: Pick<SessionUser, "id" | "role">,
+  collectionId: number,
+) {
+  const lottery = await lotteryOf(db, collectionId);
+  if (lottery === undefined) throw new AppError("lottery.notFound");
+  if (deps.clock() < lottery.registrationEndsAt) throw new AppError("lottery.stillOpen");
+  if (lottery.revealed) throw new AppError("lottery.alreadyDrawn");
+  const anchor = await deps.anchor();
+  return db.transaction(async (tx) => {
+    const entries = await tx
+      .select({ commitment: lotteryEntries.commitment })
+      .from(lotteryEntries)
+      .where(eq(lotteryEntries.lotteryId, lottery.id));
+    const winners = rankEntries(
+      lottery.seed,
+      anchor,
+      entries.map((e) => e.commitment),
+      lottery.winnersCount,
+    );
+    for (const commitment of winners) {
+      await tx
+        .update(lotteryEntries)
+        .set({ won: true })
+        .where(and(eq(lotteryEntries.lotteryId, lottery.id), eq(lotteryEntries.commitment, commitment)));
+    }
+    const [updated] = await tx
+      .update(lotteries)
+      .set({ revealed: true, anchor, drawnAt: deps.clock() })
+      .where(and(eq(lotteries.id, lottery.id), eq(lotteries.revealed, false)))
+      .returning();
+    if (updated === undefined) throw new AppError("lottery.alreadyDrawn");
+    await appendAudit(
+      tx,
+      {
+        actor: { userId: operator.id, role: operator.role },
+        action: "lottery.drawn",
+        subject: { type: "collection", id: collectionId },
+        details: { entries: entries.length, winners: winners.length, anchor },
+      },
+      deps.clock(),
+    );
+    return { entries: entries.length, winners: winners.length };
+  });
+}
+
+export function createLotteryService(deps: LotteryDependencies) {
   return {
     lotteryOf,
 
-    async open(
-      db: Db,
-      operator: Pick<SessionUser, "id" | "role">,
-      input: { collectionId: number; registrationEndsAt: Date; winnersCount: number },
-    ) {
-      const { collection } = await deps.catalog.getPublished(db, input.collectionId);
-      const now = deps.clock();
-      if (input.registrationEndsAt <= now || input.registrationEndsAt > collection.saleStartsAt) {
-        throw new AppError("lottery.invalidWindow");
-      }
-      if (input.winnersCount > collection.editionSize) throw new AppError("lottery.invalidWindow");
-      const seed = randomBytes(32).toString("hex");
-      try {
-        return await db.transaction(async (tx) => {
-          const [row] = await tx
-            .insert(lotteries)
-            .values({ ...input, seed, seedCommitment: sha256(seed) })
-            .returning();
-          await appendAudit(
-            tx,
-            {
-              actor: { userId: operator.id, role: operator.role },
-              action: "lottery.opened",
-              subject: { type: "collection", id: input.collectionId },
-              details: { seedCommitment: row!.seedCommitment, winnersCount: input.winnersCount },
-            },
-            now,
-          );
-          return row!;
-        });
-      } catch (error) {
-        if (violatedUniqueConstraint(error) === "lotteries_collection_key") throw new AppError("lottery.exists");
-        throw error;
-      }
-    },
+    open: (db: Db, operator: Pick<SessionUser, "id" | "role">, input: LotteryInput) => open(deps, db, operator, input),
 
     /** One entry per identity, while registration is open. */
     async register(db: Db, userId: number, collectionId: number) {
@@ -101,48 +156,8 @@ export function createLotteryService(deps: LotteryDependencies) {
       }
     },
 
-    async draw(db: Db, operator: Pick<SessionUser, "id" | "role">, collectionId: number) {
-      const lottery = await lotteryOf(db, collectionId);
-      if (lottery === undefined) throw new AppError("lottery.notFound");
-      if (deps.clock() < lottery.registrationEndsAt) throw new AppError("lottery.stillOpen");
-      if (lottery.revealed) throw new AppError("lottery.alreadyDrawn");
-      const anchor = await deps.anchor();
-      return db.transaction(async (tx) => {
-        const entries = await tx
-          .select({ commitment: lotteryEntries.commitment })
-          .from(lotteryEntries)
-          .where(eq(lotteryEntries.lotteryId, lottery.id));
-        const winners = rankEntries(
-          lottery.seed,
-          anchor,
-          entries.map((e) => e.commitment),
-          lottery.winnersCount,
-        );
-        for (const commitment of winners) {
-          await tx
-            .update(lotteryEntries)
-            .set({ won: true })
-            .where(and(eq(lotteryEntries.lotteryId, lottery.id), eq(lotteryEntries.commitment, commitment)));
-        }
-        const [updated] = await tx
-          .update(lotteries)
-          .set({ revealed: true, anchor, drawnAt: deps.clock() })
-          .where(and(eq(lotteries.id, lottery.id), eq(lotteries.revealed, false)))
-          .returning();
-        if (updated === undefined) throw new AppError("lottery.alreadyDrawn");
-        await appendAudit(
-          tx,
-          {
-            actor: { userId: operator.id, role: operator.role },
-            action: "lottery.drawn",
-            subject: { type: "collection", id: collectionId },
-            details: { entries: entries.length, winners: winners.length, anchor },
-          },
-          deps.clock(),
-        );
-        return { entries: entries.length, winners: winners.length };
-      });
-    },
+    draw: (db: Db, operator: Pick<SessionUser, "id" | "role">, collectionId: number) =>
+      draw(deps, db, operator, collectionId),
 
     /** What anyone may check: the commitment always; after the draw, the seed, the anchor and every entry. */
     async result(db: Db, collectionId: number) {
