@@ -161,9 +161,9 @@ contract Collection is
 
     /// @inheritdoc ICollection
     function mint(address to, uint256 quantity, uint256 expectedFirstTokenId, uint64 batchId) external {
+        if (quantity > MAX_MINT_QUANTITY) revert CollectionMintTooLarge(quantity, MAX_MINT_QUANTITY);
         Policy memory policy = _policy;
         _checkMint(policy, quantity, expectedFirstTokenId);
-        if (quantity > MAX_MINT_QUANTITY) revert CollectionMintTooLarge(quantity, MAX_MINT_QUANTITY);
         (uint32 holderId, bool verified) = _registry.holderOf(to);
         if (!verified) revert CollectionUnverifiedAccount(to);
 
@@ -726,16 +726,20 @@ contract Collection is
             return entry;
         }
         // An inherited entry is never a burned one: a takedown gives the next token its own entry first.
-        while (true) {
-            if (position == 0) {
+        // Terminates: the first token of every mint has an entry, and token 1 is the first of the first mint.
+        unchecked {
+            while (true) {
+                if (packed != 0) {
+                    while (position != 0) {
+                        --position;
+                        entry = (packed >> (position * _ENTRY_BITS)) & _ENTRY_MASK;
+                        if (entry != 0) return entry;
+                    }
+                }
                 --slot;
                 packed = _ownerEntries[slot];
-                position = _ENTRIES_PER_SLOT - 1;
-            } else {
-                --position;
+                position = _ENTRIES_PER_SLOT;
             }
-            entry = (packed >> (position * _ENTRY_BITS)) & _ENTRY_MASK;
-            if (entry != 0) return entry;
         }
     }
 
