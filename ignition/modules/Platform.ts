@@ -56,8 +56,8 @@ export default buildModule("Platform", (m) => {
   for (const [role, signatures] of Object.entries(registryFunctionRoles)) {
     wiring.push(
       m.call(
-      accessManager,
-      "setTargetFunctionRole",
+        accessManager,
+        "setTargetFunctionRole",
         [identityRegistry, signatures.map(selector), Roles[role as keyof typeof Roles]],
         { id: `registry_${role}` },
       ),

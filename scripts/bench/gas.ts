@@ -86,7 +86,12 @@ async function main() {
   await oursMint(fresh(), 1);
 
   const runs: Record<string, { ours: number[]; baseline: number[]; baselineName: string }> = {};
-  async function measure(name: string, baselineName: string, baseline: () => Promise<number>, our: () => Promise<number>) {
+  async function measure(
+    name: string,
+    baselineName: string,
+    baseline: () => Promise<number>,
+    our: () => Promise<number>,
+  ) {
     const entry = { ours: [] as number[], baseline: [] as number[], baselineName };
     for (let i = 0; i < REPEAT; i++) {
       entry.baseline.push(await baseline());
@@ -95,7 +100,12 @@ async function main() {
     runs[name] = entry;
   }
 
-  await measure("mint_single_vs_oz", "OpenZeppelin ERC721", () => gasOf(oz.mintBatch(fresh(), 1)), () => oursMint(fresh(), 1));
+  await measure(
+    "mint_single_vs_oz",
+    "OpenZeppelin ERC721",
+    () => gasOf(oz.mintBatch(fresh(), 1)),
+    () => oursMint(fresh(), 1),
+  );
   for (const size of [1, 10, 100]) {
     await measure(
       `mint_batch${size}_one_holder_vs_erc721a`,
@@ -106,7 +116,12 @@ async function main() {
   }
   for (const size of [1, 10, 100]) {
     const name = size === 10 ? "mint_batch10_ten_holders_vs_oz" : `mint_batch${size}_each_to_new_holders_vs_oz`;
-    await measure(name, "OpenZeppelin ERC721", () => gasOf(oz.mintEach(freshMany(size))), () => oursMintEach(freshMany(size)));
+    await measure(
+      name,
+      "OpenZeppelin ERC721",
+      () => gasOf(oz.mintEach(freshMany(size))),
+      () => oursMintEach(freshMany(size)),
+    );
   }
   await measure(
     "mint_batch10_ten_holders_vs_erc721a",

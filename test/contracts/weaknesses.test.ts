@@ -172,19 +172,19 @@ describe("identity is the unit, locks never shorten, standards in form", () => {
       expect(await platform.registry.isIdentityFrozen(person)).toBe(true);
       for (const wallet of [bob, bob2]) {
         expect(await platform.registry.isVerified(wallet.address)).toBe(false);
-        await expectRevert(
-          asMinter().mint(wallet.address, 1, 1, 1),
-          collection,
-          "CollectionUnverifiedAccount",
-          [wallet.address],
-        );
+        await expectRevert(asMinter().mint(wallet.address, 1, 1, 1), collection, "CollectionUnverifiedAccount", [
+          wallet.address,
+        ]);
       }
       await kyc().bind(stranger.address, person, 1, expiresAt);
       expect(await platform.registry.isVerified(stranger.address)).toBe(false);
       expect((await platform.registry.bindingOf(stranger.address)).identityFrozen).toBe(true);
-      await expectRevert(compliance().freezeIdentity(person, 1), platform.registry, "IdentityRegistryIdentityAlreadyFrozen", [
-        person,
-      ]);
+      await expectRevert(
+        compliance().freezeIdentity(person, 1),
+        platform.registry,
+        "IdentityRegistryIdentityAlreadyFrozen",
+        [person],
+      );
 
       // A per-address freeze stays on its own when the identity is unfrozen.
       await compliance().freeze(bob2.address, 5);
@@ -192,9 +192,12 @@ describe("identity is the unit, locks never shorten, standards in form", () => {
       expect(await platform.registry.isVerified(bob.address)).toBe(true);
       expect(await platform.registry.isVerified(stranger.address)).toBe(true);
       expect(await platform.registry.isVerified(bob2.address)).toBe(false);
-      await expectRevert(compliance().unfreezeIdentity(person, 1), platform.registry, "IdentityRegistryIdentityNotFrozen", [
-        person,
-      ]);
+      await expectRevert(
+        compliance().unfreezeIdentity(person, 1),
+        platform.registry,
+        "IdentityRegistryIdentityNotFrozen",
+        [person],
+      );
       await expectRevert(kyc().freezeIdentity(person, 1), platform.registry, "AccessManagedUnauthorized");
     });
 
@@ -314,9 +317,12 @@ describe("identity is the unit, locks never shorten, standards in form", () => {
       );
       await asCompliance().setFrozenTokens(alice.address, 2, false);
       expect(await collection.getFrozenTokens(alice.address, 2)).toBe(false);
-      await expectRevert(asCompliance().setFrozenTokens(alice.address, 99, true), collection, "ERC721NonexistentToken", [
-        99n,
-      ]);
+      await expectRevert(
+        asCompliance().setFrozenTokens(alice.address, 99, true),
+        collection,
+        "ERC721NonexistentToken",
+        [99n],
+      );
       await expectRevert(
         collection.connect(alice).setFrozenTokens(alice.address, 1, true),
         collection,
@@ -413,11 +419,7 @@ describe("power with brakes", () => {
     const newcomer = accounts.others[0]!;
     expect(await manager.hasRole(Roles.ADMIN, accounts.deployer.address)).toEqual([true, delay]);
 
-    await expectRevert(
-      manager.grantRole(Roles.COMPLIANCE, newcomer.address, 0),
-      manager,
-      "AccessManagerNotScheduled",
-    );
+    await expectRevert(manager.grantRole(Roles.COMPLIANCE, newcomer.address, 0), manager, "AccessManagerNotScheduled");
     const remap = factory.interface.encodeFunctionData("setCollectionFunctionRole", [
       [selector("forceTransfer(uint256,address,uint32)")],
       Roles.PLATFORM_ADMIN,
