@@ -169,8 +169,7 @@ contract IdentityRegistry is AccessManaged, IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function holderOf(address account) external view returns (uint32 holderId, bool verified) {
-        Record storage record = _records[account];
-        return (record.holderId, _verified(record));
+        return _hotRead(_records[account]);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -178,9 +177,8 @@ contract IdentityRegistry is AccessManaged, IIdentityRegistry {
         address from,
         address to
     ) external view returns (uint32 fromHolderId, bool fromVerified, uint32 toHolderId, bool toVerified) {
-        Record storage sender = _records[from];
-        Record storage recipient = _records[to];
-        return (sender.holderId, _verified(sender), recipient.holderId, _verified(recipient));
+        (fromHolderId, fromVerified) = _hotRead(_records[from]);
+        (toHolderId, toVerified) = _hotRead(_records[to]);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -291,6 +289,17 @@ contract IdentityRegistry is AccessManaged, IIdentityRegistry {
     function _checkTerms(uint8 level, uint64 expiresAt) private view {
         if (level == 0) revert IdentityRegistryInvalidLevel(level);
         if (expiresAt <= block.timestamp) revert IdentityRegistryInvalidExpiry(expiresAt);
+    }
+
+    /// @dev {holderOf} from one storage read of the record's hot slot (slot 1: expiresAt in bits 0-63,
+    /// holderId 64-95, level 96-103, frozen 104-111, identityFrozen 112-119, active 120-127).
+    function _hotRead(Record storage record) private view returns (uint32 holderId, bool verified) {
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(add(record.slot, 1))
+        }
+        holderId = uint32(word >> 64);
+        verified = uint64(word) > block.timestamp && (word >> 104) & 0xffff == 0;
     }
 
     /// @dev Bound (a revoked address has no expiry), unexpired, and neither the address nor its identity frozen.
