@@ -24,10 +24,16 @@ export const registryFunctionRoles: Record<Exclude<RoleName, "ADMIN" | "PUBLISHE
   KYC_OPERATOR: [
     "bind(address,bytes32,uint8,uint64)",
     "bindBatch(address[],bytes32[],uint8,uint64)",
+    "bindWithReason(address,bytes32,uint8,uint64,uint32)",
     "reverify(address,uint8,uint64)",
-    "revoke(address)",
+    "revoke(address,uint32)",
   ],
-  COMPLIANCE: ["freeze(address,uint32)", "unfreeze(address,uint32)"],
+  COMPLIANCE: [
+    "freeze(address,uint32)",
+    "unfreeze(address,uint32)",
+    "freezeIdentity(bytes32,uint32)",
+    "unfreezeIdentity(bytes32,uint32)",
+  ],
   PLATFORM_ADMIN: ["setOperatorAllowed(address,bool)"],
 };
 
@@ -39,6 +45,10 @@ export const collectionFunctionRoles: Record<"COMPLIANCE" | "PLATFORM_ADMIN", st
     "pause(uint32)",
     "unpause(uint32)",
     "forceTransfer(uint256,address,uint32)",
+    "forcedTransfer(address,address,uint256)",
+    "setFrozenTokens(address,uint256,bool)",
+    "takedown(uint256,uint32)",
+    "takedownCollection(uint32)",
   ],
   PLATFORM_ADMIN: ["setMinter(address)", "setEditionContentHashes(uint256[],bytes32[])"],
 };

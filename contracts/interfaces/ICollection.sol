@@ -4,8 +4,10 @@ pragma solidity ^0.8.28;
 /**
  * @title A compliant digital-collectible series
  * @notice ERC-721 tokens that only verified people may hold. Every token is
- * locked after each acquisition: for {lockPeriod} after a mint or a forced
- * recovery, for {regiftPeriod} after a gift. Lock periods are whole days. Approvals are limited to
+ * locked after each acquisition: for {lockPeriod} after a mint, for {regiftPeriod}
+ * after a gift or a forced transfer to another person. A forced recovery to another
+ * address of the same person keeps the token's acquisition and lock. No path ever
+ * shortens a lock. Lock periods are whole days. Approvals are limited to
  * operators the platform allows, so there is no secondary market.
  */
 interface ICollection {
@@ -21,7 +23,9 @@ interface ICollection {
         string baseURI;
     }
 
-    /// @notice How a holder acquired a token; it selects the lock that applies.
+    /// @notice How a holder acquired a token; it selects the lock that applies:
+    /// {lockPeriod} after `Minted`, {regiftPeriod} after `Gifted` and `Recovered`
+    /// (a forced transfer to another person). A recovery to the same person keeps the earlier one.
     enum Acquisition {
         Minted,
         Gifted,
@@ -48,8 +52,18 @@ interface ICollection {
     /// @notice Transfers and mints resumed for `reasonCode`.
     event CollectionUnpaused(uint32 reasonCode);
 
-    /// @notice The compliance role moved `tokenId` from `from` to `to` (judicial transfer or lost-account recovery).
-    event ForcedTransfer(uint256 indexed tokenId, address indexed from, address indexed to, uint32 reasonCode);
+    /// @notice The compliance role force-transferred `tokenId` (alongside ERC-7943's `ForcedTransfer`) for
+    /// `reasonCode`; `sameIdentity` when the recipient is the same person (a recovery: the lock is kept).
+    event ForcedTransferReason(uint256 indexed tokenId, uint32 reasonCode, bool sameIdentity);
+
+    /// @notice Regulator-ordered removal: `tokenId` was burned for `reasonCode`.
+    event TokenTakenDown(uint256 indexed tokenId, uint32 reasonCode);
+
+    /// @notice Regulator-ordered removal of the whole collection for `reasonCode`: every token from 1 to
+    /// `lastTokenId` that still existed is burned, and nothing can be minted or moved any more.
+    /// @dev No per-token `Transfer` is emitted (it would be unbounded); indexers treat this event as the
+    /// burn of every remaining token.
+    event CollectionTakenDown(uint32 reasonCode, uint256 lastTokenId);
 
     /// @notice The account allowed to mint changed.
     event MinterChanged(address indexed previousMinter, address indexed newMinter);
@@ -85,6 +99,26 @@ interface ICollection {
     error CollectionEmptyMint();
 
     /**
+     * @notice {mint} gives at most {MAX_MINT_QUANTITY} tokens to one holder per call (it bounds
+     * the ownership lookup of every token, see `ownerOf`).
+     * @param quantity The quantity asked for.
+     * @param max The largest quantity per call.
+     */
+    error CollectionMintTooLarge(uint256 quantity, uint256 max);
+
+    /**
+     * @notice An edition size the token-id counter cannot hold (the next id after the last token must fit in 24 bits).
+     * @param maxSupply The edition size given.
+     * @param max The largest edition size.
+     */
+    error CollectionSupplyTooLarge(uint256 maxSupply, uint256 max);
+
+    /**
+     * @notice The collection was taken down: nothing can be minted or moved.
+     */
+    error CollectionTakenDownError();
+
+    /**
      * @notice `account` is not verified in the identity registry (never bound, expired, revoked or frozen).
      * @param account The sender or recipient.
      */
@@ -98,7 +132,8 @@ interface ICollection {
     error CollectionTokenLocked(uint256 tokenId, uint256 unlocksAt);
 
     /**
-     * @notice `tokenId` is frozen by the compliance role.
+     * @notice `tokenId` is already frozen (a holder's transfer of a frozen token reverts with
+     * ERC-7943's `ERC7943InsufficientUnfrozenBalance`).
      * @param tokenId The token.
      */
     error CollectionTokenFrozen(uint256 tokenId);
@@ -175,10 +210,11 @@ interface ICollection {
      * each job's token ids from it.
      *
      * Requirements:
-     * - caller is the collection's minter; the collection is not paused;
-     * - `to` is verified; the edition size is not passed.
+     * - caller is the collection's minter; the collection is not paused or taken down;
+     * - `to` is verified; the edition size is not passed;
+     * - `quantity` is at most {MAX_MINT_QUANTITY}.
      *
-     * Emits one {Transfer} per token and a {BatchMinted} event.
+     * Emits one {Transfer} and one ERC-5192 `Locked` per token and a {BatchMinted} event.
      */
     function mint(address to, uint256 quantity, uint256 expectedFirstTokenId, uint64 batchId) external;
 
@@ -191,12 +227,12 @@ interface ICollection {
     // ===== COMPLIANCE =====
 
     /**
-     * @notice Freezes `tokenId`: it cannot be transferred, except by {forceTransfer}.
-     * Emits a {TokenFrozen} event.
+     * @notice Freezes `tokenId`: it cannot be transferred, except by a forced transfer (which unfreezes it first).
+     * Emits a {TokenFrozen} and ERC-7943's `Frozen` event.
      */
     function freezeToken(uint256 tokenId, uint32 reasonCode) external;
 
-    /// @notice Lifts the freeze of `tokenId`. Emits a {TokenUnfrozen} event.
+    /// @notice Lifts the freeze of `tokenId`. Emits a {TokenUnfrozen} and ERC-7943's `Frozen` event.
     function unfreezeToken(uint256 tokenId, uint32 reasonCode) external;
 
     /// @notice Stops every mint and transfer but {forceTransfer}. Emits a {CollectionPaused} event.
@@ -208,12 +244,30 @@ interface ICollection {
     /**
      * @notice Moves `tokenId` to `to` under a judicial order or a lost-account recovery.
      * @dev The only path that skips the lock, the freeze, the pause and the sender's
-     * verification; the recipient must still be verified. The recipient's lock
-     * restarts with {lockPeriod}.
+     * verification; the recipient must still be verified. A frozen token is unfrozen
+     * first (ERC-7943 `Frozen(from, tokenId, false)` before the `Transfer`). Locks never shorten:
+     * - to an address of the same identity (a recovery, or `to == from`): the token keeps its
+     *   acquisition time and kind, hence exactly its lock;
+     * - to another person: `Recovered` now, locked for {regiftPeriod} (at least what remained,
+     *   since the re-gift period is the longest lock).
      *
-     * Emits a {Transfer} and a {ForcedTransfer} event.
+     * Emits `Transfer`, ERC-7943 `ForcedTransfer`, {ForcedTransferReason} and, while locked, ERC-5192 `Locked`.
      */
     function forceTransfer(uint256 tokenId, address to, uint32 reasonCode) external;
+
+    /**
+     * @notice Regulator-ordered removal of one token: burns it for `reasonCode`, whatever its lock,
+     * freeze or the pause (a frozen token is unfrozen first, with ERC-7943's `Frozen`).
+     * Emits `Transfer(owner, 0, tokenId)` and {TokenTakenDown}.
+     */
+    function takedown(uint256 tokenId, uint32 reasonCode) external;
+
+    /**
+     * @notice Regulator-ordered removal of the whole collection: every token ceases to exist
+     * (`ownerOf` reverts, balances read 0) and nothing can be minted or moved again. Irreversible.
+     * Emits {CollectionTakenDown}.
+     */
+    function takedownCollection(uint32 reasonCode) external;
 
     // ===== PLATFORM =====
 
@@ -231,14 +285,14 @@ interface ICollection {
     /// @notice How the current holder acquired `tokenId`, and when.
     function acquisitionOf(uint256 tokenId) external view returns (Acquisition how, uint256 acquiredAt);
 
-    /// @notice True when `from` could transfer `tokenId` to `to` right now (ERC-7943 style).
-    function canTransfer(address from, address to, uint256 tokenId) external view returns (bool);
-
-    /// @notice True when `account` may hold and move tokens (ERC-7943 style).
+    /// @notice True when `account` may hold and move tokens: `canSend` and `canReceive` of ERC-7943.
     function canTransact(address account) external view returns (bool);
 
-    /// @notice True when `tokenId` is frozen.
+    /// @notice True when `tokenId` is frozen (for its current holder).
     function isTokenFrozen(uint256 tokenId) external view returns (bool);
+
+    /// @notice True when the collection was taken down.
+    function takenDown() external view returns (bool);
 
     /// @notice True when the collection is paused.
     function paused() external view returns (bool);

@@ -4,6 +4,9 @@ pragma solidity ^0.8.28;
 /**
  * @title ERC-5192: minimal soulbound interface
  * @notice Lets wallets and indexers ask whether a token can move.
+ * @dev The platform's collections emit {Locked} when a token is minted or moved and is locked
+ * afterwards. Their locks end by the clock, not by a transaction, so no {Unlocked} event marks
+ * the end: read the time with `unlocksAt(tokenId)` (or ask {locked} at any time).
  */
 interface IERC5192 {
     /// @notice Emitted when the locking status of `tokenId` changes to locked.

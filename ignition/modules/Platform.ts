@@ -11,8 +11,17 @@ import { Roles, collectionFunctionRoles, factoryFunctionRoles, registryFunctionR
  * - `kycOperator`, `compliance`, `publisher`, `platformAdmin`, `minter`: the
  *   server's accounts for each role;
  * - `maxAddressesPerIdentity` (3), `minLockDays` (180, the floor no
- *   collection can go below) and `minRegiftDays` (730, two years).
+ *   collection can go below) and `minRegiftDays` (730, two years);
+ * - `adminExecutionDelay` (seconds, default {@link DEFAULT_ADMIN_EXECUTION_DELAY}, two days): the
+ *   brake on the most powerful actions. Once everything is wired, the AccessManager admin (the
+ *   deployer) holds its role with this execution delay, so granting any role (admin, compliance,
+ *   ...) and remapping who may call a function (`setTargetFunctionRole`, the factory's
+ *   `setCollectionFunctionRole`: who may force-transfer or take down) must be scheduled with
+ *   `schedule` and wait this long before `execute`. Use 0 on development chains and in tests only.
  */
+/** The production default of `adminExecutionDelay`: two days. */
+export const DEFAULT_ADMIN_EXECUTION_DELAY = 2n * 24n * 60n * 60n;
+
 export default buildModule("Platform", (m) => {
   const deployer = m.getAccount(0);
   const kycOperator = m.getParameter("kycOperator", deployer);
@@ -23,6 +32,7 @@ export default buildModule("Platform", (m) => {
   const maxAddressesPerIdentity = m.getParameter("maxAddressesPerIdentity", 3n);
   const minLockDays = m.getParameter("minLockDays", 180n);
   const minRegiftDays = m.getParameter("minRegiftDays", 730n);
+  const adminExecutionDelay = m.getParameter("adminExecutionDelay", DEFAULT_ADMIN_EXECUTION_DELAY);
 
   const accessManager = m.contract("AccessManager", [deployer]);
   const identityRegistry = m.contract("IdentityRegistry", [accessManager, maxAddressesPerIdentity]);
@@ -35,30 +45,40 @@ export default buildModule("Platform", (m) => {
     minter,
   ]);
 
+  // Everything the admin wires before its brake is applied.
+  const wiring = [];
   for (const [name, roleId] of Object.entries(Roles)) {
-    if (roleId !== Roles.ADMIN) m.call(accessManager, "labelRole", [roleId, name], { id: `label_${name}` });
+    if (roleId !== Roles.ADMIN) {
+      wiring.push(m.call(accessManager, "labelRole", [roleId, name], { id: `label_${name}` }));
+    }
   }
 
   for (const [role, signatures] of Object.entries(registryFunctionRoles)) {
-    m.call(
-      accessManager,
-      "setTargetFunctionRole",
-      [identityRegistry, signatures.map(selector), Roles[role as keyof typeof Roles]],
-      { id: `registry_${role}` },
+    wiring.push(
+      m.call(
+        accessManager,
+        "setTargetFunctionRole",
+        [identityRegistry, signatures.map(selector), Roles[role as keyof typeof Roles]],
+        { id: `registry_${role}` },
+      ),
     );
   }
   for (const [role, signatures] of Object.entries(factoryFunctionRoles)) {
-    m.call(
-      accessManager,
-      "setTargetFunctionRole",
-      [factory, signatures.map(selector), Roles[role as keyof typeof Roles]],
-      { id: `factory_${role}` },
+    wiring.push(
+      m.call(
+        accessManager,
+        "setTargetFunctionRole",
+        [factory, signatures.map(selector), Roles[role as keyof typeof Roles]],
+        { id: `factory_${role}` },
+      ),
     );
   }
   for (const [role, signatures] of Object.entries(collectionFunctionRoles)) {
-    m.call(factory, "setCollectionFunctionRole", [signatures.map(selector), Roles[role as keyof typeof Roles]], {
-      id: `collection_${role}`,
-    });
+    wiring.push(
+      m.call(factory, "setCollectionFunctionRole", [signatures.map(selector), Roles[role as keyof typeof Roles]], {
+        id: `collection_${role}`,
+      }),
+    );
   }
 
   const members = {
@@ -68,8 +88,16 @@ export default buildModule("Platform", (m) => {
     PLATFORM_ADMIN: platformAdmin,
   };
   for (const [role, account] of Object.entries(members)) {
-    m.call(accessManager, "grantRole", [Roles[role as keyof typeof Roles], account, 0], { id: `grant_${role}` });
+    wiring.push(
+      m.call(accessManager, "grantRole", [Roles[role as keyof typeof Roles], account, 0], { id: `grant_${role}` }),
+    );
   }
+
+  // The brake, last: from here on every admin action is scheduled and waits `adminExecutionDelay`.
+  m.call(accessManager, "grantRole", [Roles.ADMIN, deployer, adminExecutionDelay], {
+    id: "brake_admin",
+    after: wiring,
+  });
 
   return { accessManager, identityRegistry, collectionImplementation, factory };
 });

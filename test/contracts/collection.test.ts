@@ -225,7 +225,8 @@ describe("Collection", () => {
       expect(await collection.locked(tokenId)).toBe(false);
       expect(await collection.canTransfer(alice.address, bob.address, tokenId)).toBe(true);
       expect(await collection.canTransfer(alice.address, stranger.address, tokenId)).toBe(false);
-      expect(await collection.canTransfer(bob.address, carol.address, tokenId)).toBe(false);
+      // ERC-7943: ownership is the base standard's check, not a compliance rule of canTransfer.
+      expect(await collection.canTransfer(bob.address, carol.address, tokenId)).toBe(true);
       expect(await collection.canTransfer(alice.address, bob.address, 99)).toBe(false);
       expect(await collection.canTransact(alice.address)).toBe(true);
       expect(await collection.canTransact(stranger.address)).toBe(false);
@@ -256,7 +257,7 @@ describe("Collection", () => {
       await expectRevert(
         collection.connect(alice).transferFrom(alice.address, stranger.address, tokenId),
         collection,
-        "CollectionUnverifiedAccount",
+        "ERC7943CannotReceive",
         [stranger.address],
       );
     });
@@ -267,14 +268,14 @@ describe("Collection", () => {
       await expectRevert(
         collection.connect(alice).transferFrom(alice.address, bob.address, tokenId),
         collection,
-        "CollectionUnverifiedAccount",
+        "ERC7943CannotReceive",
         [bob.address],
       );
       await registry.freeze(alice.address, 3);
       await expectRevert(
         collection.connect(alice).transferFrom(alice.address, carol.address, tokenId),
         collection,
-        "CollectionUnverifiedAccount",
+        "ERC7943CannotSend",
         [alice.address],
       );
     });
@@ -286,7 +287,7 @@ describe("Collection", () => {
       await expectRevert(
         collection.connect(alice).transferFrom(alice.address, bob.address, tokenId),
         collection,
-        "CollectionUnverifiedAccount",
+        "ERC7943CannotSend",
         [alice.address],
       );
     });
@@ -346,7 +347,7 @@ describe("Collection", () => {
       await expectRevert(
         collection.connect(operator).transferFrom(alice.address, stranger.address, tokenId),
         collection,
-        "CollectionUnverifiedAccount",
+        "ERC7943CannotReceive",
       );
       await registry.setOperatorAllowed(operator.address, false);
       await expectRevert(
@@ -394,8 +395,8 @@ describe("Collection", () => {
       await expectRevert(
         collection.connect(alice).transferFrom(alice.address, bob.address, tokenId),
         collection,
-        "CollectionTokenFrozen",
-        [tokenId],
+        "ERC7943InsufficientUnfrozenBalance",
+        [alice.address, tokenId],
       );
       await expectRevert(asCompliance().freezeToken(tokenId, 11), collection, "CollectionTokenFrozen", [tokenId]);
       await asCompliance().unfreezeToken(tokenId, 12);
@@ -419,28 +420,38 @@ describe("Collection", () => {
       await collection.connect(alice).transferFrom(alice.address, bob.address, tokenId);
     });
 
-    it("recovers a locked, frozen token in a paused collection to a verified recipient, restarting the mint lock", async () => {
+    it("force-transfers a locked, frozen token in a paused collection to another person: unfrozen first, re-gift lock", async () => {
       await asCompliance().freezeToken(tokenId, 1);
       await asCompliance().pause(1);
       const receipt = await (await asCompliance().forceTransfer(tokenId, bob.address, 77)).wait();
       const events = receipt!.logs.map((log) => collection.interface.parseLog(log)!);
+      expect(events.map((e) => e.name)).toEqual([
+        "Frozen",
+        "TokenUnfrozen",
+        "Transfer",
+        "Locked",
+        "ForcedTransfer",
+        "ForcedTransferReason",
+      ]);
+      expect(events[0]!.args.toArray()).toEqual([alice.address, tokenId, false]);
       expect(events.find((e) => e.name === "ForcedTransfer")!.args.toArray()).toEqual([
-        tokenId,
         alice.address,
         bob.address,
-        77n,
+        tokenId,
       ]);
+      expect(events.find((e) => e.name === "ForcedTransferReason")!.args.toArray()).toEqual([tokenId, 77n, false]);
       const block = await platform.ethers.provider.getBlock(receipt!.blockNumber);
       expect(await collection.ownerOf(tokenId)).toBe(bob.address);
+      expect(await collection.isTokenFrozen(tokenId)).toBe(false);
       expect(await collection.acquisitionOf(tokenId)).toEqual([2n, BigInt(block!.timestamp)]);
-      expect(await collection.unlocksAt(tokenId)).toBe(BigInt(block!.timestamp) + LOCK);
+      expect(await collection.unlocksAt(tokenId)).toBe(BigInt(block!.timestamp) + REGIFT);
     });
 
     it("still requires a verified recipient for a forced recovery", async () => {
       await expectRevert(
         asCompliance().forceTransfer(tokenId, stranger.address, 1),
         collection,
-        "CollectionUnverifiedAccount",
+        "ERC7943CannotReceive",
         [stranger.address],
       );
     });
@@ -514,7 +525,7 @@ describe("Collection", () => {
       await expectRevert(collection.ownerOf(0), collection, "ERC721NonexistentToken", [0n]);
       await expectRevert(collection.getApproved(2), collection, "ERC721NonexistentToken", [2n]);
       await expectRevert(collection.balanceOf(ZeroAddress), collection, "ERC721InvalidOwner", [ZeroAddress]);
-      for (const interfaceId of ["0x01ffc9a7", "0x80ac58cd", "0x5b5e139f", "0xb45a3c0e"]) {
+      for (const interfaceId of ["0x01ffc9a7", "0x80ac58cd", "0x5b5e139f", "0xb45a3c0e", "0xbf1ef5fe"]) {
         expect(await collection.supportsInterface(interfaceId)).toBe(true);
       }
       expect(await collection.supportsInterface("0xffffffff")).toBe(false);

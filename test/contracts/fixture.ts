@@ -8,8 +8,11 @@ export const DAY = 24n * 60n * 60n;
 export const LOCK = 180n * DAY;
 export const REGIFT = 730n * DAY;
 
-/** A fresh in-process chain with the platform deployed through its own Ignition module. */
-export async function deployPlatform() {
+/**
+ * A fresh in-process chain with the platform deployed through its own Ignition module;
+ * `adminExecutionDelay` is 0 unless given (the production default is two days).
+ */
+export async function deployPlatform(options: { adminExecutionDelay?: bigint } = {}) {
   const connection = await network.create();
   const { ethers, ignition } = connection;
   const signers = await ethers.getSigners();
@@ -30,6 +33,7 @@ export async function deployPlatform() {
         publisher: publisher.address,
         platformAdmin: platformAdmin.address,
         minter: minter.address,
+        adminExecutionDelay: options.adminExecutionDelay ?? 0n,
       },
     },
   });

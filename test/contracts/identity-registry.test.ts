@@ -22,16 +22,18 @@ describe("IdentityRegistry", () => {
       const receipt = await (await kyc().bind(person(0), commitment, 2, expiresAt)).wait();
       const event = platform.registry.interface.parseLog(receipt!.logs[0]!);
       expect(event?.name).toBe("AddressBound");
-      expect(event?.args.toArray()).toEqual([person(0), commitment, 1n, 2n, expiresAt]);
+      expect(event?.args.toArray()).toEqual([person(0), commitment, 1n, 2n, expiresAt, 0n]);
       expect(await platform.registry.isVerified(person(0))).toBe(true);
       const binding = await platform.registry.bindingOf(person(0));
-      expect([binding.commitment, binding.expiresAt, binding.level, binding.frozen, binding.holderId]).toEqual([
-        commitment,
-        expiresAt,
-        2n,
-        false,
-        1n,
-      ]);
+      expect([
+        binding.commitment,
+        binding.expiresAt,
+        binding.level,
+        binding.frozen,
+        binding.holderId,
+        binding.identityFrozen,
+        binding.active,
+      ]).toEqual([commitment, expiresAt, 2n, false, 1n, false, true]);
       expect(await platform.registry.addressCountOf(commitment)).toBe(1n);
     });
 
@@ -147,11 +149,15 @@ describe("IdentityRegistry", () => {
     it("revokes a binding, frees the identity's slot and refuses an unbound address", async () => {
       const commitment = commitmentOf("a");
       await kyc().bind(person(0), commitment, 1, expiresAt);
-      const receipt = await (await kyc().revoke(person(0))).wait();
-      expect(platform.registry.interface.parseLog(receipt!.logs[0]!)?.args.toArray()).toEqual([person(0), commitment]);
+      const receipt = await (await kyc().revoke(person(0), 9)).wait();
+      expect(platform.registry.interface.parseLog(receipt!.logs[0]!)?.args.toArray()).toEqual([
+        person(0),
+        commitment,
+        9n,
+      ]);
       expect(await platform.registry.isVerified(person(0))).toBe(false);
       expect(await platform.registry.addressCountOf(commitment)).toBe(0n);
-      await expectRevert(kyc().revoke(person(0)), platform.registry, "IdentityRegistryNotBound", [person(0)]);
+      await expectRevert(kyc().revoke(person(0), 9), platform.registry, "IdentityRegistryNotBound", [person(0)]);
     });
   });
 
@@ -167,7 +173,7 @@ describe("IdentityRegistry", () => {
     it("keeps a freeze through revocation and rebinding", async () => {
       await kyc().bind(person(0), commitmentOf("a"), 1, expiresAt);
       await compliance().freeze(person(0), 7);
-      await kyc().revoke(person(0));
+      await kyc().revoke(person(0), 1);
       await kyc().bind(person(0), commitmentOf("a"), 1, expiresAt);
       expect(await platform.registry.isVerified(person(0))).toBe(false);
     });
@@ -192,8 +198,8 @@ describe("IdentityRegistry", () => {
       expect(await platform.registry.holderOf(person(0))).toEqual([1n, true]);
       expect(await platform.registry.holderOf(person(1))).toEqual([2n, true]);
       expect(await platform.registry.accountOf(2)).toBe(person(1));
-      await kyc().revoke(person(0));
-      await kyc().bind(person(0), commitmentOf("c"), 1, expiresAt);
+      await kyc().revoke(person(0), 1);
+      await kyc().bind(person(0), commitmentOf("a"), 1, expiresAt);
       expect(await platform.registry.holderOf(person(0))).toEqual([1n, true]);
     });
 

@@ -3,6 +3,15 @@ pragma solidity ^0.8.28;
 
 /// @notice The cheatcodes these tests use, as Hardhat's Solidity test runner exposes them at the standard address.
 interface Cheats {
+    /// @notice A log captured by {recordLogs}.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function warp(uint256 timestamp) external;
     function prank(address sender) external;
     function expectRevert(bytes4 revertData) external;

@@ -7,6 +7,7 @@ import {Collection} from "../../contracts/Collection.sol";
 import {CollectionFactory} from "../../contracts/CollectionFactory.sol";
 import {IdentityRegistry} from "../../contracts/IdentityRegistry.sol";
 import {ICollection} from "../../contracts/interfaces/ICollection.sol";
+import {IERC7943NonFungible} from "../../contracts/interfaces/IERC7943.sol";
 import {CheatsTest} from "./Cheats.sol";
 
 /// @notice Property tests of the lock arithmetic and of the rule that no path
@@ -37,8 +38,11 @@ contract CollectionRulesTest is CheatsTest {
             address(this)
         );
         // The test contract is the deployer, hence the AccessManager admin: it may call every restricted function.
-        bytes4[] memory compliance = new bytes4[](1);
+        bytes4[] memory compliance = new bytes4[](4);
         compliance[0] = Collection.forceTransfer.selector;
+        compliance[1] = Collection.freezeToken.selector;
+        compliance[2] = Collection.takedown.selector;
+        compliance[3] = Collection.forcedTransfer.selector;
         factory.setCollectionFunctionRole(compliance, 0);
 
         _collection = Collection(
@@ -108,7 +112,7 @@ contract CollectionRulesTest is CheatsTest {
         VM.prank(ALICE);
         _collection.setApprovalForAll(OPERATOR, true);
         VM.warp(START + uint256(REGIFT_DAYS) * 1 days);
-        VM.expectRevert(abi.encodeWithSelector(ICollection.CollectionUnverifiedAccount.selector, to));
+        VM.expectRevert(abi.encodeWithSelector(IERC7943NonFungible.ERC7943CannotReceive.selector, to));
         _transferBy(path, ALICE, to, 1);
     }
 
