@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 
 import hardhatEthers from "@nomicfoundation/hardhat-ethers";
 import hardhatIgnitionEthers from "@nomicfoundation/hardhat-ignition-ethers";
+import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
 import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
 import { configVariable, defineConfig } from "hardhat/config";
 
@@ -25,7 +26,9 @@ const localChain = {
 } as const;
 
 export default defineConfig({
-  plugins: [hardhatEthers, hardhatIgnitionEthers, hardhatTypechain],
+  // hardhat-keystore: `npx hardhat keystore set DEPLOYER_PRIVATE_KEY` keeps the deploy key encrypted;
+  // configVariable() below reads it from there when the environment does not set it.
+  plugins: [hardhatEthers, hardhatIgnitionEthers, hardhatKeystore, hardhatTypechain],
   solidity: {
     version: solcVersion,
     path: solcPath,

@@ -4,11 +4,25 @@
  * a purchase through the sandbox cashier, and the minted token verified from
  * the chain. SMOKE_ORIGIN (default http://127.0.0.1:3000) and DATA_DIR (where
  * the console SMS keeps its outbox) say which platform.
+ *
+ * `npm run smoke -- --origin URL --read-only`: checks a production server
+ * without changing anything and without an account: liveness (/healthz),
+ * readiness (/readyz: database and chain), the public catalog, and one
+ * contract call through the public API (`verify.token`, which asks the
+ * factory on chain; the first published collection's token #1 when there is
+ * one). No login, no purchase, no cookie is needed.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { parseArgs } from "node:util";
 
-const origin = process.env.SMOKE_ORIGIN ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+const { values: flags } = parseArgs({
+  options: { origin: { type: "string" }, "read-only": { type: "boolean", default: false } },
+});
+const origin = (flags.origin ?? process.env.SMOKE_ORIGIN ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(
+  /\/$/,
+  "",
+);
 const dataDir = process.env.DATA_DIR ?? ".data";
 const phone = process.env.SMOKE_PHONE ?? "13800000003";
 const cookies = new Map<string, string>();
@@ -35,6 +49,17 @@ function cookieHeader() {
 }
 
 async function call<T>(kind: "query" | "mutation", procedure: string, input?: unknown): Promise<T> {
+  const answer = await request<T>(kind, procedure, input);
+  if ("error" in answer) fail(`${procedure} refused: ${answer.error}`);
+  return answer.data;
+}
+
+/** One tRPC call; a refusal comes back as its error code instead of ending the run. */
+async function request<T>(
+  kind: "query" | "mutation",
+  procedure: string,
+  input?: unknown,
+): Promise<{ data: T } | { error: string }> {
   const url =
     kind === "query"
       ? `${origin}/trpc/${procedure}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
@@ -49,9 +74,14 @@ async function call<T>(kind: "query" | "mutation", procedure: string, input?: un
     ...(kind === "mutation" ? { body: JSON.stringify(input ?? null) } : {}),
   });
   remember(response);
-  const body = (await response.json()) as { result?: { data: T }; error?: { message: string } };
-  if (body.error !== undefined) fail(`${procedure} refused: ${body.error.message}`);
-  return body.result!.data;
+  let body: { result?: { data: T }; error?: { message: string } };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    fail(`${procedure} answered HTTP ${response.status} without JSON (is ${origin} the platform's server?)`);
+  }
+  if (body.error !== undefined) return { error: body.error.message };
+  return { data: body.result!.data };
 }
 
 function latestCode(): string | null {
@@ -66,13 +96,61 @@ function latestCode(): string | null {
   return /(\d{6})/.exec(lines.at(-1) ?? "")?.[1] ?? null;
 }
 
-async function main() {
-  const health = await fetch(`${origin}/healthz`).catch(() =>
-    fail(`nothing answers at ${origin} (is npm start running?)`),
+async function health() {
+  const answer = await fetch(`${origin}/healthz`).catch(() =>
+    fail(`nothing answers at ${origin} (${flags["read-only"] ? "is the server running?" : "is npm start running?"})`),
   );
-  remember(health);
-  if (!health.ok) fail(`/healthz answered ${health.status}`);
+  remember(answer);
+  if (!answer.ok) fail(`/healthz answered ${answer.status}`);
   step(`${origin}/healthz answers`);
+}
+
+/** --read-only: nothing is changed, no account is used; works against a production server. */
+async function readOnly() {
+  await health();
+  const ready = await fetch(`${origin}/readyz`);
+  const readiness = (await ready.json().catch(() => ({}))) as { database?: boolean; chain?: boolean };
+  if (!ready.ok) {
+    fail(`/readyz answered ${ready.status}: database ${readiness.database ?? "?"}, chain ${readiness.chain ?? "?"}`);
+  }
+  step("/readyz: the database and the chain answer");
+
+  const collections = await call<{ id: number; title: string; contractAddress: string | null }[]>(
+    "query",
+    "catalog.list",
+  );
+  step(
+    collections.length === 0
+      ? "the catalog answers (no collection published yet)"
+      : `the catalog lists ${collections.length} collections: ${collections.map((c) => c.title).join("、")}`,
+  );
+
+  // A contract call through the public API: the server asks the factory whether the address is one of its
+  // collections (and, if so, the token's facts). An address that is none answers collectible.notFound.
+  const published = collections.find((c) => c.contractAddress !== null);
+  const contractAddress = published?.contractAddress ?? "0x0000000000000000000000000000000000000001";
+  const answer = await request<{ edition: string; ownerMasked: string }>("query", "verify.token", {
+    contractAddress,
+    tokenId: 1,
+  });
+  if ("data" in answer) {
+    step(
+      `the chain confirms ${published?.title ?? contractAddress} edition ${answer.data.edition}, held by ${answer.data.ownerMasked}`,
+    );
+  } else if (answer.error === "collectible.notFound") {
+    step(
+      published === undefined
+        ? `the chain answers through the API: ${contractAddress} is no collection of the factory`
+        : `the chain answers through the API: ${published.title} has no token #1 yet`,
+    );
+  } else {
+    fail(`verify.token refused: ${answer.error} (the server could not read the chain)`);
+  }
+  console.log("smoke (read-only): all checks passed");
+}
+
+async function main() {
+  await health();
 
   const collections = await call<{ id: number; title: string; saleState: string }[]>("query", "catalog.list");
   if (collections.length < 3) fail(`expected the 3 demo collections, found ${collections.length}`);
@@ -140,4 +218,4 @@ async function main() {
   console.log("smoke: all checks passed");
 }
 
-await main();
+await (flags["read-only"] ? readOnly() : main());

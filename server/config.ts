@@ -36,6 +36,21 @@ const piiKeys = z.string().transform((value, ctx) => {
 
 const secret = z.string().min(32, "must be at least 32 characters");
 
+/** A 20-byte account address, `0x` and 40 hex digits (any case). */
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an account address (0x and 40 hex digits)");
+
+/**
+ * The setting naming each role's account when the role keys are remote, by
+ * platform role (the names of server/modules/wallets/custody.ts `PlatformRole`).
+ */
+export const ROLE_ACCOUNT_VARIABLES = {
+  kycOperator: "ROLE_ACCOUNT_KYC_OPERATOR",
+  compliance: "ROLE_ACCOUNT_COMPLIANCE",
+  publisher: "ROLE_ACCOUNT_PUBLISHER",
+  platformAdmin: "ROLE_ACCOUNT_PLATFORM_ADMIN",
+  minter: "ROLE_ACCOUNT_MINTER",
+} as const;
+
 /** PEM text of a key; an env var may carry the line breaks as literal `\\n`. */
 const pemText = (label: "PRIVATE KEY" | "PUBLIC KEY") =>
   z
@@ -264,6 +279,30 @@ export const environmentSchema = z.object({
     .refine((value) => Mnemonic.isValidMnemonic(value), "must be a valid BIP-39 mnemonic")
     .optional(),
 
+  /**
+   * Where the role keys are (the accounts holding the AccessManager roles): `mnemonic` derives them from
+   * WALLET_MNEMONIC in this process, `web3signer` asks a Web3Signer (WEB3SIGNER_URL) that holds them.
+   * Production refuses `mnemonic` unless ALLOW_MNEMONIC_ROLE_KEYS=true. Collector keys always come from
+   * WALLET_MNEMONIC.
+   */
+  ROLE_SIGNER: z.enum(["mnemonic", "web3signer"]).default("mnemonic"),
+  /** Production accepts role keys derived from WALLET_MNEMONIC only with this set to `true`. */
+  ALLOW_MNEMONIC_ROLE_KEYS: booleanFromEnv.default(false),
+  /** Web3Signer's Ethereum JSON-RPC endpoint (`eth_accounts`, `eth_signTransaction`); required for web3signer. */
+  WEB3SIGNER_URL: z.url().optional(),
+  /** Each request to the remote signer gives up after this long. */
+  WEB3SIGNER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(10000),
+  /** The kycOperator role's account at the remote signer (required for web3signer). */
+  ROLE_ACCOUNT_KYC_OPERATOR: address.optional(),
+  /** The compliance role's account at the remote signer (required for web3signer). */
+  ROLE_ACCOUNT_COMPLIANCE: address.optional(),
+  /** The publisher role's account at the remote signer (required for web3signer). */
+  ROLE_ACCOUNT_PUBLISHER: address.optional(),
+  /** The platformAdmin role's account at the remote signer (required for web3signer). */
+  ROLE_ACCOUNT_PLATFORM_ADMIN: address.optional(),
+  /** The minter's account at the remote signer (required for web3signer). */
+  ROLE_ACCOUNT_MINTER: address.optional(),
+
   /** `false` runs without a chain (registry writes wait). */
   CHAIN_ENABLED: booleanFromEnv.default(true),
   /** JSON-RPC of the chain. */
@@ -435,6 +474,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       if (env[name] === undefined) problems.push(`${name}: required when PAYMENT_PROVIDER=wechatpay`);
     }
   }
+  problems.push(...roleSignerProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
   env.DATABASE_MIGRATIONS ??= env.NODE_ENV === "production" ? "verify" : "apply";
 
@@ -454,6 +494,34 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       walletMnemonic: env.WALLET_MNEMONIC ?? fallback.WALLET_MNEMONIC!,
     },
   };
+}
+
+/** What is wrong with the role-key settings (ROLE_SIGNER and its companions), one line per problem. */
+function roleSignerProblems(env: Environment): string[] {
+  const problems: string[] = [];
+  if (env.ROLE_SIGNER === "mnemonic" && env.NODE_ENV === "production" && !env.ALLOW_MNEMONIC_ROLE_KEYS) {
+    problems.push(
+      "ROLE_SIGNER: production keeps the role keys out of the server; set ROLE_SIGNER=web3signer " +
+        "(with WEB3SIGNER_URL and ROLE_ACCOUNT_*), or ALLOW_MNEMONIC_ROLE_KEYS=true to accept role keys " +
+        "derived from WALLET_MNEMONIC",
+    );
+  }
+  if (env.ROLE_SIGNER !== "web3signer") return problems;
+  if (env.WEB3SIGNER_URL === undefined) problems.push("WEB3SIGNER_URL: required when ROLE_SIGNER=web3signer");
+  const seen = new Map<string, string>();
+  for (const name of Object.values(ROLE_ACCOUNT_VARIABLES)) {
+    const value = env[name];
+    if (value === undefined) {
+      problems.push(`${name}: required when ROLE_SIGNER=web3signer`);
+      continue;
+    }
+    const other = seen.get(value.toLowerCase());
+    if (other !== undefined) {
+      problems.push(`${name}: the same account as ${other}; each role needs its own account (its own nonces)`);
+    }
+    seen.set(value.toLowerCase(), name);
+  }
+  return problems;
 }
 
 /** Development-only secrets, generated once and kept beside the embedded database. */

@@ -20,7 +20,8 @@ import { type OpsService, createOpsService } from "./modules/ops/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
-import { type KeyCustody, createSeedCustody } from "./modules/wallets/custody.js";
+import { type KeyCustody } from "./modules/wallets/custody.js";
+import { openCustody } from "./modules/wallets/remote-signer.js";
 import { type WalletService, createWalletService } from "./modules/wallets/service.js";
 import { createHttpKycProvider } from "./providers/kyc/http.js";
 import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
@@ -183,7 +184,7 @@ async function openInfrastructure(config: Config, overrides: PlatformOverrides):
       poolSize: env.DATABASE_POOL_SIZE,
       ...(env.DATABASE_MIGRATIONS === undefined ? {} : { migrations: env.DATABASE_MIGRATIONS }),
     }));
-  const custody = overrides.custody ?? createSeedCustody(config.secrets.walletMnemonic);
+  const custody = overrides.custody ?? (await openCustody(config));
   let chain: Chain | null = null;
   if (overrides.chain !== undefined) {
     chain = overrides.chain;

@@ -11,9 +11,18 @@ import {
 
 /**
  * Key custody: where the platform's private keys live. Everything else gets
- * addresses and signers; no key ever leaves this file, reaches a log, an
- * error or the database. A KMS or HSM adapter implements the same
- * interface (its signer calls the device instead of holding a key).
+ * addresses and signers; no key ever leaves custody, reaches a log, an error
+ * or the database.
+ *
+ * Two kinds of keys, from two separate sources:
+ * - collector keys (custodial addresses of verified collectors, and issuer
+ *   addresses): derived from WALLET_MNEMONIC, in this process;
+ * - role keys (the accounts holding the AccessManager roles, which bind
+ *   identities, freeze, publish and mint): a {@link RoleSigners} source, either
+ *   the same HD wallet (`ROLE_SIGNER=mnemonic`: development, tests, and
+ *   production only when ALLOW_MNEMONIC_ROLE_KEYS=true) or a remote signer
+ *   that holds the keys in its own vault or HSM (`ROLE_SIGNER=web3signer`,
+ *   `remote-signer.ts`).
  */
 export type PlatformRole = "kycOperator" | "compliance" | "publisher" | "platformAdmin" | "minter";
 
@@ -35,6 +44,18 @@ export interface KeyCustody {
   /** The address the platform uses for `role`. */
   platformAddress(role: PlatformRole): string;
   platformSigner(role: PlatformRole, provider: Provider): AbstractSigner;
+}
+
+/**
+ * Where the role keys are: the address of each role and a signer for it. The
+ * local HD wallet ({@link createMnemonicRoleSigners}) and the Web3Signer
+ * client (`createWeb3SignerRoleSigners` in remote-signer.ts) implement it.
+ */
+export interface RoleSigners {
+  /** `mnemonic` or `web3signer`: shown at start and by `npm run deploy:params`. */
+  readonly kind: "mnemonic" | "web3signer";
+  address(role: PlatformRole): string;
+  signer(role: PlatformRole, provider: Provider): AbstractSigner;
 }
 
 /** BIP-44 paths: collectors on account 0, platform roles on account 1, issuers on account 2. */
@@ -84,10 +105,27 @@ class CustodySigner extends AbstractSigner {
   }
 }
 
-/** In-process custody from one BIP-39 seed (development and tests). */
-export function createSeedCustody(mnemonic: string): KeyCustody {
-  const collectors = HDNodeWallet.fromPhrase(mnemonic, undefined, COLLECTOR_PATH);
+/** The role keys held in this process, derived from a BIP-39 seed on {@link PLATFORM_PATH}. */
+export function createMnemonicRoleSigners(mnemonic: string): RoleSigners {
   const platform = HDNodeWallet.fromPhrase(mnemonic, undefined, PLATFORM_PATH);
+  const platformWallet = (role: PlatformRole) => {
+    const index = PLATFORM_ROLES.indexOf(role);
+    if (index < 0) throw new Error(`unknown platform role ${String(role)}`);
+    return new Wallet(platform.deriveChild(index).privateKey);
+  };
+  return {
+    kind: "mnemonic",
+    address: (role) => platformWallet(role).address,
+    signer: (role, provider) => new CustodySigner(platformWallet(role), provider),
+  };
+}
+
+/**
+ * Custody with collector and issuer keys from `mnemonic` (in this process) and
+ * role keys from `roles` (the same seed when omitted).
+ */
+export function createCustody(mnemonic: string, roles: RoleSigners = createMnemonicRoleSigners(mnemonic)): KeyCustody {
+  const collectors = HDNodeWallet.fromPhrase(mnemonic, undefined, COLLECTOR_PATH);
   const issuers = HDNodeWallet.fromPhrase(mnemonic, undefined, ISSUER_PATH);
   const addresses = new Map<number, string>();
 
@@ -96,8 +134,6 @@ export function createSeedCustody(mnemonic: string): KeyCustody {
     const node = collectors.deriveChild(index);
     return new Wallet(node.privateKey);
   };
-  const platformWallet = (role: PlatformRole) =>
-    new Wallet(platform.deriveChild(PLATFORM_ROLES.indexOf(role)).privateKey);
 
   return {
     collectorAddress(index) {
@@ -110,7 +146,17 @@ export function createSeedCustody(mnemonic: string): KeyCustody {
     },
     collectorSigner: (index, provider) => new CustodySigner(collectorWallet(index), provider),
     issuerAddress: (issuerId) => issuers.deriveChild(issuerId).address,
-    platformAddress: (role) => platformWallet(role).address,
-    platformSigner: (role, provider) => new CustodySigner(platformWallet(role), provider),
+    platformAddress: (role) => roles.address(role),
+    platformSigner: (role, provider) => roles.signer(role, provider),
   };
+}
+
+/**
+ * Every key from one BIP-39 seed, held in this process: collectors, issuers
+ * and the role keys. What `npm start`, `npm run dev` and the tests run; in
+ * production the server uses it only with ALLOW_MNEMONIC_ROLE_KEYS=true
+ * (otherwise the role keys come from a remote signer, {@link createCustody}).
+ */
+export function createSeedCustody(mnemonic: string): KeyCustody {
+  return createCustody(mnemonic);
 }
