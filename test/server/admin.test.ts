@@ -67,7 +67,8 @@ describe("admin: issuer sales and operator controls", () => {
 
     await ops.ops.freezeAccount({ userId: owner.buyer.user.id, frozen: true, reason: "疑似场外交易" });
     const registry = world.chain.registry;
-    expect((await registry.bindingOf(owner.address)).frozen).toBe(true);
+    // The person is frozen (their identity), not only this wallet.
+    expect((await registry.bindingOf(owner.address)).identityFrozen).toBe(true);
     expect(await registry.isVerified(owner.address)).toBe(false);
     const second = await verifiedCollector(world.test);
     await world.test.platform.registrySync!.runOnce();
@@ -78,7 +79,8 @@ describe("admin: issuer sales and operator controls", () => {
     ).toBe(false);
 
     await ops.ops.freezeAccount({ userId: owner.buyer.user.id, frozen: false, reason: "核实无误" });
-    expect((await registry.bindingOf(owner.address)).frozen).toBe(false);
+    expect((await registry.bindingOf(owner.address)).identityFrozen).toBe(false);
+    expect(await registry.isVerified(owner.address)).toBe(true);
     const actions = (await ops.audit.recent({ limit: 10 })).map((entry) => entry.action);
     expect(actions).toEqual(expect.arrayContaining(["account.frozen", "account.unfrozen"]));
   });

@@ -1,3 +1,5 @@
+import { ZeroHash } from "ethers";
+
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { listOrders } from "../drops/reports.js";
@@ -48,10 +50,17 @@ export function createOpsService(deps: OpsDependencies) {
       if ((await deps.identity.findAccountById(db, input.userId)) === null) throw new AppError("ops.accountNotFound");
       const address = await deps.wallets.addressOf(db, input.userId);
       if (address === null) throw new AppError("ops.noCustodialAddress");
+      // The person is frozen, not one wallet: every address of their identity, now and bound later.
+      const commitment = await chainOrRefuse()
+        .registry.identityOf(address)
+        .catch(() => {
+          throw new AppError("ops.chainUnavailable");
+        });
+      if (commitment === ZeroHash) throw new AppError("ops.chainRefused");
       const receipt = await sendCompliance(({ registry }, overrides) =>
         input.frozen
-          ? registry.freeze(address, REASON_OPERATOR, overrides)
-          : registry.unfreeze(address, REASON_OPERATOR, overrides),
+          ? registry.freezeIdentity(commitment, REASON_OPERATOR, overrides)
+          : registry.unfreezeIdentity(commitment, REASON_OPERATOR, overrides),
       );
       await appendAudit(
         db,
