@@ -20,6 +20,8 @@ import { type OpsService, createOpsService } from "./modules/ops/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
+import type { CredentialsService } from "./modules/credentials/service.js";
+import { credentialsFor } from "./modules/credentials/setup.js";
 import { type KeyCustody, createSeedCustody } from "./modules/wallets/custody.js";
 import { type WalletService, createWalletService } from "./modules/wallets/service.js";
 import { createHttpKycProvider } from "./providers/kyc/http.js";
@@ -50,6 +52,8 @@ export interface Platform {
   custody: KeyCustody;
   identity: IdentityService;
   kyc: KycService;
+  /** Real-name credentials: the platform as an SD-JWT VC issuer, and verification by trusted issuers' credentials. */
+  credentials: CredentialsService;
   wallets: WalletService;
   catalog: CatalogService;
   drops: DropsService;
@@ -234,6 +238,7 @@ function createServices(
     retentionYears: env.PII_RETENTION_YEARS,
     clock,
   });
+  const credentials = credentialsFor(config, { kyc, clock });
   // The catalog tells the drops module when a collection is published; the drops module reads the catalog.
   const catalog = createCatalogService({
     identity,
@@ -298,6 +303,7 @@ function createServices(
   return {
     identity,
     kyc,
+    credentials,
     wallets,
     catalog,
     drops,

@@ -16,6 +16,7 @@ import { createStockFeed } from "../modules/drops/stock-feed.js";
 import type { Platform } from "../platform.js";
 import { randomToken, sameSecret } from "../security/crypto.js";
 import { reserveDoor } from "./reserve-door.js";
+import { credentialRoutes } from "./credentials.js";
 import type { Context } from "../trpc/init.js";
 import { type AppRouter, appRouter } from "../trpc/router.js";
 
@@ -136,6 +137,7 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
+  await app.register(credentialRoutes, { platform });
 
   // Prometheus scrape endpoint: behind the scraper's bearer token when METRICS_TOKEN is set; keep it on the
   // internal network either way.

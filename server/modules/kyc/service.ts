@@ -70,6 +70,15 @@ export interface KycService {
   /** Deletes the ciphertexts whose retention period has ended. Returns how many identities were purged. */
   purgeExpired(db: Db): Promise<number>;
   commitmentFor(idNumber: string): string;
+  /**
+   * Verifies an account on a trusted issuer's word (a credential checked by the credentials module): the same
+   * per-person rules (one identity, one account), no name or ID number kept. `issuer` is the issuer's DID.
+   */
+  acceptAttestation(
+    db: Db,
+    userId: number,
+    attestation: { commitment: string; issuer: string; level: number; expiresAt: Date },
+  ): Promise<KycStatus>;
 }
 
 /** The commitment written on chain: HMAC-SHA256 of the normalised ID number under the platform's pepper. */
@@ -302,6 +311,45 @@ export function createKycService(deps: KycDependencies): KycService {
           now,
         );
       });
+      return status(db, userId);
+    },
+
+    async acceptAttestation(db, userId, { commitment, issuer, level, expiresAt }) {
+      const now = deps.clock();
+      const existing = await readIdentity(db, userId);
+      if (existing !== undefined && existing.purgedAt === null && existing.expiresAt > now) {
+        throw new AppError("kyc.alreadyVerified");
+      }
+      const values = {
+        ...{ nameCipher: null, idNumberCipher: null, nameMasked: "", idNumberMasked: "", commitment, level },
+        ...{ provider: `credential:${issuer}`, providerReference: "", verifiedAt: now, expiresAt },
+        ...{ retainUntil: null, purgedAt: null },
+      };
+      await db
+        .transaction(async (tx) => {
+          await tx
+            .insert(kycIdentities)
+            .values({ userId, ...values })
+            .onConflictDoUpdate({ target: kycIdentities.userId, set: values });
+          const address = await deps.wallets.ensureWallet(tx, userId);
+          await tx.insert(registryBindings).values({ userId, address, commitment, level, expiresAt, nextAttemptAt: now });
+          await tx.insert(kycAttempts).values({ userId, outcome: "verified", reason: "credential" });
+          await appendAudit(
+            tx,
+            {
+              actor: { userId, role: "collector" },
+              action: "kyc.verified",
+              subject: { type: "user", id: userId },
+              details: { provider: "credential", issuer, level, expiresAt: expiresAt.toISOString() },
+            },
+            now,
+          );
+        })
+        .catch((error: unknown) => {
+          if (violatedUniqueConstraint(error) === "kyc_identities_commitment_key")
+            throw new AppError("kyc.identityInUse");
+          throw error;
+        });
       return status(db, userId);
     },
 
