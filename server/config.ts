@@ -46,7 +46,10 @@ const credentialKeys = z.string().transform((value, ctx) => {
       key = null;
     }
     if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key?.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
-      ctx.addIssue({ code: "custom", message: "each entry must be <key id>:<P-256 private key, PKCS#8 DER in base64>" });
+      ctx.addIssue({
+        code: "custom",
+        message: "each entry must be <key id>:<P-256 private key, PKCS#8 DER in base64>",
+      });
       return z.NEVER;
     }
     keys.set(id, key);
@@ -68,7 +71,13 @@ const didWebList = z
       .map((d) => d.trim())
       .filter((d) => d !== ""),
   )
-  .pipe(z.array(z.string().regex(/^did:web:[A-Za-z0-9.%_-]+(:[A-Za-z0-9.%_-]+)*$/, "must be did:web identifiers, comma-separated")));
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^did:web:[A-Za-z0-9.%_-]+(:[A-Za-z0-9.%_-]+)*$/, "must be did:web identifiers, comma-separated"),
+    ),
+  );
 
 /** PEM text of a key; an env var may carry the line breaks as literal `\\n`. */
 const pemText = (label: "PRIVATE KEY" | "PUBLIC KEY") =>

@@ -70,7 +70,9 @@ export function didWebDocumentUrl(did: string): string {
 
 /** Reads a did:web document over HTTP(S). */
 export async function fetchDidDocument(did: string, fetcher: typeof fetch = fetch): Promise<DidDocument> {
-  const response = await fetcher(didWebDocumentUrl(did), { headers: { accept: "application/did+json, application/json" } });
+  const response = await fetcher(didWebDocumentUrl(did), {
+    headers: { accept: "application/did+json, application/json" },
+  });
   if (!response.ok) throw new Error(`did document: HTTP ${response.status}`);
   const document = (await response.json()) as DidDocument;
   if (document.id !== did) throw new Error("did document names another DID");

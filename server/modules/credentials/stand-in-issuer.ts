@@ -51,10 +51,7 @@ export function createStandInIssuer(did: string, clock: () => Date): StandInIssu
     keys,
     issue,
     async present(binding, subject) {
-      const holder = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
-        "sign",
-        "verify",
-      ]);
+      const holder = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
       const { kty, crv, x, y } = (await crypto.subtle.exportKey("jwk", holder.publicKey)) as JWK;
       const credential = await issue({ kty, crv, x, y }, subject);
       return createPresentation(

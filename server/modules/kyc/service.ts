@@ -332,7 +332,9 @@ export function createKycService(deps: KycDependencies): KycService {
             .values({ userId, ...values })
             .onConflictDoUpdate({ target: kycIdentities.userId, set: values });
           const address = await deps.wallets.ensureWallet(tx, userId);
-          await tx.insert(registryBindings).values({ userId, address, commitment, level, expiresAt, nextAttemptAt: now });
+          await tx
+            .insert(registryBindings)
+            .values({ userId, address, commitment, level, expiresAt, nextAttemptAt: now });
           await tx.insert(kycAttempts).values({ userId, outcome: "verified", reason: "credential" });
           await appendAudit(
             tx,
