@@ -39,7 +39,7 @@ const credentialKeys = z.string().transform((value, ctx) => {
   const keys = new Map<string, KeyObject>();
   for (const part of value.split(",").filter(Boolean)) {
     const [id, encoded] = part.split(":");
-    let key: KeyObject | null = null;
+    let key: KeyObject | null;
     try {
       key = createPrivateKey({ key: Buffer.from(encoded ?? "", "base64"), format: "der", type: "pkcs8" });
     } catch {

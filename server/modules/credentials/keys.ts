@@ -2,7 +2,7 @@ import { type KeyObject, sign } from "node:crypto";
 
 import { type JWK, base64url } from "jose";
 
-import type { DidDocument } from "./presentation.js";
+import type { DidDocument } from "../../../shared/credentials/presentation.js";
 
 /**
  * An issuer's signing keys as a did:web document: every configured key is published (so credentials signed

@@ -18,7 +18,7 @@ import {
   fetchDidDocument,
   issueSdJwtVc,
   verifyPresentation,
-} from "./presentation.js";
+} from "../../../shared/credentials/presentation.js";
 import type { StandInIssuer } from "./stand-in-issuer.js";
 import { credentialNonces, credentials } from "./tables.js";
 
@@ -58,7 +58,6 @@ export function createCredentialsService(deps: CredentialsDependencies) {
   const fetcher = deps.fetcher ?? fetch;
   const now = () => deps.clock();
   const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
-  const statusUri = (listId: number) => `${deps.publicOrigin}/credentials/status/${listId}`;
 
   /** The platform's own and the stand-in's documents are known here; any other did:web is fetched. */
   async function resolveDid(target: string): Promise<DidDocument> {
@@ -73,136 +72,14 @@ export function createCredentialsService(deps: CredentialsDependencies) {
     return response.text();
   }
 
-  /** Spends a challenge once: only its owner, for its purpose, before it expires. */
-  async function spendNonce(db: Db, userId: number, nonce: string, purpose: "issue" | "present") {
-    const spent = await db
-      .update(credentialNonces)
-      .set({ usedAt: now() })
-      .where(
-        and(
-          eq(credentialNonces.nonce, nonce),
-          eq(credentialNonces.userId, userId),
-          eq(credentialNonces.purpose, purpose),
-          isNull(credentialNonces.usedAt),
-          gt(credentialNonces.expiresAt, now()),
-        ),
-      )
-      .returning({ nonce: credentialNonces.nonce });
-    if (spent.length === 0) throw new AppError("credential.replayed");
-  }
-
-  /** The holder's proof of possession (OpenID4VCI-style proof JWT): its key, over our nonce and DID. */
-  async function holderKeyFrom(db: Db, userId: number, proof: string): Promise<JWK> {
-    let verified;
-    try {
-      verified = await jwtVerify(proof, EmbeddedJWK, {
-        audience: did,
-        typ: "openid4vci-proof+jwt",
-        algorithms: ["ES256"],
-        currentDate: now(),
-        maxTokenAge: "5m",
-      });
-    } catch {
-      throw new AppError("credential.proofInvalid");
-    }
-    const jwk = verified.protectedHeader.jwk!;
-    if (jwk.kty !== "EC" || jwk.crv !== "P-256" || "d" in jwk || typeof verified.payload.nonce !== "string")
-      throw new AppError("credential.proofInvalid");
-    await spendNonce(db, userId, verified.payload.nonce, "issue");
-    return { kty: jwk.kty, crv: jwk.crv, x: jwk.x!, y: jwk.y! };
-  }
-
-  /** A free slot: the newest list until it is half full, at a random index. */
-  async function allocateSlot(db: Db, row: Omit<typeof credentials.$inferInsert, "listId" | "idx">) {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const [latest] = await db.select({ listId: max(credentials.listId) }).from(credentials);
-      let listId = latest?.listId ?? 1;
-      const [used] = await db.select({ n: count() }).from(credentials).where(eq(credentials.listId, listId));
-      if ((used?.n ?? 0) >= STATUS_LIST_SIZE / 2) listId++;
-      const idx = randomInt(STATUS_LIST_SIZE);
-      try {
-        await db.insert(credentials).values({ ...row, listId, idx });
-        return { listId, idx };
-      } catch (error) {
-        if (violatedUniqueConstraint(error) !== "credentials_list_idx_key") throw error;
-      }
-    }
-    throw new Error("no free status list slot");
-  }
-
-  async function issue(db: Db, userId: number, proof: string) {
-    const holderJwk = await holderKeyFrom(db, userId, proof);
-    const [status, commitment] = await Promise.all([deps.kyc.status(db, userId), deps.kyc.commitmentOf(db, userId)]);
-    if (status.state !== "verified" || status.address === undefined || commitment === null)
-      throw new AppError("kyc.notVerified");
-    const issuedAt = now();
-    const limit = issuedAt.getTime() + deps.validityDays * 86_400_000;
-    const expiresAt = new Date(Math.min(limit, status.expiresAt!.getTime()));
-    const slot = await allocateSlot(db, {
-      userId,
-      holderThumbprint: await calculateJwkThumbprint(holderJwk),
-      keyId: deps.keys.activeKeyId,
-      issuedAt,
-      expiresAt,
-    });
-    const credential = await issueSdJwtVc(
-      {
-        iss: did,
-        vct: `${deps.publicOrigin}${CREDENTIAL_VCT_PATH}`,
-        iat: seconds(issuedAt),
-        exp: seconds(expiresAt),
-        sub: `did:pkh:eip155:${deps.chainId}:${status.address}`,
-        cnf: { jwk: holderJwk },
-        status: { status_list: { idx: slot.idx, uri: statusUri(slot.listId) } },
-        verification_level: status.level ?? 1,
-        age_over_18: deps.adultAtVerification,
-        identity_commitment: commitment,
-        holder_status: status.onChain === true ? "bound_on_chain" : "binding_pending",
-      },
-      SELECTIVELY_DISCLOSABLE,
-      { kid: deps.keys.activeKid, sign: deps.keys.sign },
-    );
-    await appendAudit(
-      db,
-      {
-        actor: { userId, role: "collector" },
-        action: "credential.issued",
-        subject: { type: "user", id: userId },
-        details: { listId: slot.listId, keyId: deps.keys.activeKeyId, expiresAt: expiresAt.toISOString() },
-      },
-      issuedAt,
-    );
-    return { credential, expiresAt };
-  }
-
-  /** The Token Status List JWT of one list: a bit per slot, set when revoked or the owner is not verified now. */
-  async function statusListJwt(db: Db, listId: number): Promise<string> {
-    const rows = await db
-      .select({ idx: credentials.idx, userId: credentials.userId, revokedAt: credentials.revokedAt })
-      .from(credentials)
-      .where(eq(credentials.listId, listId));
-    const verified = await deps.kyc.verifiedCommitments(db, [...new Set(rows.map((r) => r.userId))]);
-    const list = new StatusList(new Array<number>(STATUS_LIST_SIZE).fill(0), 1);
-    for (const row of rows) {
-      if (row.revokedAt !== null || !verified.has(row.userId)) list.setStatus(row.idx, 1);
-    }
-    const iat = seconds(now());
-    const { header, payload } = createHeaderAndPayload(
-      list,
-      { iss: did, sub: statusUri(listId), iat, exp: iat + 300, ttl: 60 },
-      { alg: "ES256", typ: "statuslist+jwt", kid: deps.keys.activeKid },
-    );
-    return new SignJWT(payload).setProtectedHeader(header).sign(deps.keys.activeKey);
-  }
-
   return {
     did,
     standIn: deps.standIn,
     didDocument: () => deps.keys.document,
     resolveDid,
     fetchStatusList,
-    issue,
-    statusListJwt,
+    issue: (db: Db, userId: number, proof: string) => issueCredential(deps, db, userId, proof),
+    statusListJwt: (db: Db, listId: number) => statusListJwt(deps, db, listId),
 
     /** A one-time challenge for the caller: a proof at issuance, or a presentation to the platform. */
     async challenge(db: Db, userId: number, purpose: "issue" | "present") {
@@ -263,7 +140,7 @@ export function createCredentialsService(deps: CredentialsDependencies) {
         if (error instanceof CredentialCheckFailed) throw new AppError(`credential.${error.check}` as ErrorCode);
         throw error;
       }
-      await spendNonce(db, userId, result.keyBinding.nonce, "present");
+      await spendNonce(deps, db, userId, result.keyBinding.nonce, "present");
       const adult = result.disclosed.age_over_18 ?? result.signed.age_over_18;
       const subject = result.disclosed.sub ?? result.signed.sub;
       if (typeof adult !== "boolean" || typeof subject !== "string" || subject === "")
@@ -279,6 +156,136 @@ export function createCredentialsService(deps: CredentialsDependencies) {
       });
     },
   };
+}
+
+/** A free slot: the newest list until it is half full, at a random index. */
+/** Spends a challenge once: only its owner, for its purpose, before it expires. */
+export async function spendNonce(
+  deps: CredentialsDependencies,
+  db: Db,
+  userId: number,
+  nonce: string,
+  purpose: "issue" | "present",
+) {
+  const spent = await db
+    .update(credentialNonces)
+    .set({ usedAt: deps.clock() })
+    .where(
+      and(
+        eq(credentialNonces.nonce, nonce),
+        eq(credentialNonces.userId, userId),
+        eq(credentialNonces.purpose, purpose),
+        isNull(credentialNonces.usedAt),
+        gt(credentialNonces.expiresAt, deps.clock()),
+      ),
+    )
+    .returning({ nonce: credentialNonces.nonce });
+  if (spent.length === 0) throw new AppError("credential.replayed");
+}
+
+/** The holder's proof of possession (OpenID4VCI-style proof JWT): its key, over our nonce and DID. */
+async function holderKeyFrom(deps: CredentialsDependencies, db: Db, userId: number, proof: string): Promise<JWK> {
+  let verified;
+  try {
+    verified = await jwtVerify(proof, EmbeddedJWK, {
+      audience: deps.keys.did,
+      typ: "openid4vci-proof+jwt",
+      algorithms: ["ES256"],
+      currentDate: deps.clock(),
+      maxTokenAge: "5m",
+    });
+  } catch {
+    throw new AppError("credential.proofInvalid");
+  }
+  const jwk = verified.protectedHeader.jwk!;
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256" || "d" in jwk || typeof verified.payload.nonce !== "string")
+    throw new AppError("credential.proofInvalid");
+  await spendNonce(deps, db, userId, verified.payload.nonce, "issue");
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x!, y: jwk.y! };
+}
+
+/** A credential for a verified collector, bound to the key their proof names. */
+async function issueCredential(deps: CredentialsDependencies, db: Db, userId: number, proof: string) {
+  const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+  const holderJwk = await holderKeyFrom(deps, db, userId, proof);
+  const [status, commitment] = await Promise.all([deps.kyc.status(db, userId), deps.kyc.commitmentOf(db, userId)]);
+  if (status.state !== "verified" || status.address === undefined || commitment === null)
+    throw new AppError("kyc.notVerified");
+  const issuedAt = deps.clock();
+  const limit = issuedAt.getTime() + deps.validityDays * 86_400_000;
+  const expiresAt = new Date(Math.min(limit, status.expiresAt!.getTime()));
+  const slot = await allocateSlot(db, {
+    userId,
+    holderThumbprint: await calculateJwkThumbprint(holderJwk),
+    keyId: deps.keys.activeKeyId,
+    issuedAt,
+    expiresAt,
+  });
+  const credential = await issueSdJwtVc(
+    {
+      iss: deps.keys.did,
+      vct: `${deps.publicOrigin}${CREDENTIAL_VCT_PATH}`,
+      iat: seconds(issuedAt),
+      exp: seconds(expiresAt),
+      sub: `did:pkh:eip155:${deps.chainId}:${status.address}`,
+      cnf: { jwk: holderJwk },
+      status: { status_list: { idx: slot.idx, uri: `${deps.publicOrigin}/credentials/status/${slot.listId}` } },
+      verification_level: status.level ?? 1,
+      age_over_18: deps.adultAtVerification,
+      identity_commitment: commitment,
+      holder_status: status.onChain === true ? "bound_on_chain" : "binding_pending",
+    },
+    SELECTIVELY_DISCLOSABLE,
+    { kid: deps.keys.activeKid, sign: deps.keys.sign },
+  );
+  await appendAudit(
+    db,
+    {
+      actor: { userId, role: "collector" },
+      action: "credential.issued",
+      subject: { type: "user", id: userId },
+      details: { listId: slot.listId, keyId: deps.keys.activeKeyId, expiresAt: expiresAt.toISOString() },
+    },
+    issuedAt,
+  );
+  return { credential, expiresAt };
+}
+
+async function allocateSlot(db: Db, row: Omit<typeof credentials.$inferInsert, "listId" | "idx">) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const [latest] = await db.select({ listId: max(credentials.listId) }).from(credentials);
+    let listId = latest?.listId ?? 1;
+    const [used] = await db.select({ n: count() }).from(credentials).where(eq(credentials.listId, listId));
+    if ((used?.n ?? 0) >= STATUS_LIST_SIZE / 2) listId++;
+    const idx = randomInt(STATUS_LIST_SIZE);
+    try {
+      await db.insert(credentials).values({ ...row, listId, idx });
+      return { listId, idx };
+    } catch (error) {
+      if (violatedUniqueConstraint(error) !== "credentials_list_idx_key") throw error;
+    }
+  }
+  throw new Error("no free status list slot");
+}
+
+/** The Token Status List JWT of one list: a bit per slot, set when revoked or the owner is not verified now. */
+async function statusListJwt(deps: CredentialsDependencies, db: Db, listId: number): Promise<string> {
+  const rows = await db
+    .select({ idx: credentials.idx, userId: credentials.userId, revokedAt: credentials.revokedAt })
+    .from(credentials)
+    .where(eq(credentials.listId, listId));
+  const verified = await deps.kyc.verifiedCommitments(db, [...new Set(rows.map((r) => r.userId))]);
+  const list = new StatusList(new Array<number>(STATUS_LIST_SIZE).fill(0), 1);
+  for (const row of rows) {
+    if (row.revokedAt !== null || !verified.has(row.userId)) list.setStatus(row.idx, 1);
+  }
+  const iat = Math.floor(deps.clock().getTime() / 1000);
+  const { header, payload } = createHeaderAndPayload(
+    list,
+    { iss: deps.keys.did, sub: `${deps.publicOrigin}/credentials/status/${listId}`, iat, exp: iat + 300, ttl: 60 },
+    { alg: "ES256", typ: "statuslist+jwt", kid: deps.keys.activeKid },
+  );
+  return new SignJWT(payload).setProtectedHeader(header).sign(deps.keys.activeKey);
 }
 
 export type CredentialsService = ReturnType<typeof createCredentialsService>;

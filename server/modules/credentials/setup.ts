@@ -1,7 +1,7 @@
 import type { Config } from "../../config.js";
 import type { KycService } from "../kyc/service.js";
 import { issuerKeys } from "./keys.js";
-import { didWebFor } from "./presentation.js";
+import { didWebFor } from "../../../shared/credentials/presentation.js";
 import { type CredentialsService, createCredentialsService } from "./service.js";
 import { createStandInIssuer } from "./stand-in-issuer.js";
 

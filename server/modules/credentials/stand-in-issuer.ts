@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import type { JWK } from "jose";
 
 import { type IssuerKeys, issuerKeys } from "./keys.js";
-import { createPresentation, issueSdJwtVc, webCryptoSigner } from "./presentation.js";
+import { createPresentation, issueSdJwtVc, webCryptoSigner } from "../../../shared/credentials/presentation.js";
 
 /**
  * A stand-in for a trusted identity issuer (another licensed platform, a government app) and the person's
