@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
+import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -50,6 +50,51 @@ export const ROLE_ACCOUNT_VARIABLES = {
   platformAdmin: "ROLE_ACCOUNT_PLATFORM_ADMIN",
   minter: "ROLE_ACCOUNT_MINTER",
 } as const;
+
+/** `kid:base64 PKCS#8 DER,…` — the P-256 (ES256) keys the platform signs credentials with, by key id. */
+const credentialKeys = z.string().transform((value, ctx) => {
+  const keys = new Map<string, KeyObject>();
+  for (const part of value.split(",").filter(Boolean)) {
+    const [id, encoded] = part.split(":");
+    let key: KeyObject | null;
+    try {
+      key = createPrivateKey({ key: Buffer.from(encoded ?? "", "base64"), format: "der", type: "pkcs8" });
+    } catch {
+      key = null;
+    }
+    if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key?.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+      ctx.addIssue({
+        code: "custom",
+        message: "each entry must be <key id>:<P-256 private key, PKCS#8 DER in base64>",
+      });
+      return z.NEVER;
+    }
+    keys.set(id, key);
+  }
+  if (keys.size === 0) {
+    ctx.addIssue({ code: "custom", message: "at least one key is needed" });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+/** A comma-separated list of `did:web` identifiers. */
+const didWebList = z
+  .string()
+  .default("")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((d) => d.trim())
+      .filter((d) => d !== ""),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^did:web:[A-Za-z0-9.%_-]+(:[A-Za-z0-9.%_-]+)*$/, "must be did:web identifiers, comma-separated"),
+    ),
+  );
 
 /** PEM text of a key; an env var may carry the line breaks as literal `\\n`. */
 const pemText = (label: "PRIVATE KEY" | "PUBLIC KEY") =>
@@ -278,6 +323,22 @@ export const environmentSchema = z.object({
     .string()
     .refine((value) => Mnemonic.isValidMnemonic(value), "must be a valid BIP-39 mnemonic")
     .optional(),
+  /**
+   * Keys of the platform's credential issuer (did:web of PUBLIC_ORIGIN); all are published, the active one signs.
+   * @default (development file)
+   */
+  CREDENTIAL_SIGNING_KEYS: credentialKeys.optional(),
+  /**
+   * The key id (in CREDENTIAL_SIGNING_KEYS) new credentials are signed with.
+   * @default (development file)
+   */
+  CREDENTIAL_ACTIVE_KEY_ID: z.string().optional(),
+  /** Longest life of a real-name credential (it never outlives the verification behind it). */
+  CREDENTIAL_VALIDITY_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Issuers whose SD-JWT VCs are accepted for real-name verification instead of an ID number. */
+  TRUSTED_CREDENTIAL_ISSUERS: didWebList,
+  /** The built-in stand-in issuer (did:web of PUBLIC_ORIGIN + `:demo-issuer`), trusted; never in production. */
+  CREDENTIAL_DEMO_ISSUER: booleanFromEnv.optional(),
 
   /**
    * Where the role keys are (the accounts holding the AccessManager roles): `mnemonic` derives them from
@@ -316,8 +377,9 @@ export const environmentSchema = z.object({
   /** Gas price in wei (0 on gas-free consortium chains). */
   CHAIN_GAS_PRICE: z.coerce.bigint().min(0n).default(0n),
   /**
-   * The chain's id; required in production, and readiness fails while the chain answers another.
-   * @default (none; required in production)
+   * The chain's EIP-155 id: required in production; readiness fails while the chain answers another, and holders'
+   * did:pkh in credentials name it.
+   * @default (none; required in production; credentials then name 31337, the local chain)
    */
   CHAIN_ID: z.coerce.number().int().positive().optional(),
   /** Where Ignition recorded the contract addresses. */
@@ -387,6 +449,9 @@ export interface Secrets {
   lookupPepper: string;
   /** The seed of every custodial and platform account. */
   walletMnemonic: string;
+  /** P-256 keys of the credential issuer by key id, and the one that signs new credentials. */
+  credentialKeys: Map<string, KeyObject>;
+  credentialActiveKeyId: string;
 }
 
 export interface Config {
@@ -409,6 +474,7 @@ const SECRET_VARIABLES = [
   "IDENTITY_PEPPER",
   "LOOKUP_PEPPER",
   "WALLET_MNEMONIC",
+  "CREDENTIAL_SIGNING_KEYS",
 ] as const;
 
 /**
@@ -475,6 +541,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }
   }
   problems.push(...roleSignerProblems(env));
+
+  if (env.CREDENTIAL_DEMO_ISSUER === true && env.NODE_ENV === "production")
+    problems.push("CREDENTIAL_DEMO_ISSUER: the stand-in issuer vouches for anyone; it is refused in production");
   if (problems.length > 0) throw new ConfigError(problems);
   env.DATABASE_MIGRATIONS ??= env.NODE_ENV === "production" ? "verify" : "apply";
 
@@ -482,6 +551,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const piiActiveKeyId = env.PII_ACTIVE_KEY_ID ?? fallback.PII_ACTIVE_KEY_ID ?? [...keys.keys()][0]!;
   if (!keys.has(piiActiveKeyId)) {
     throw new ConfigError([`PII_ACTIVE_KEY_ID: no key "${piiActiveKeyId}" in PII_KEYS`]);
+  }
+  const credentialKeyMap = env.CREDENTIAL_SIGNING_KEYS ?? credentialKeys.parse(fallback.CREDENTIAL_SIGNING_KEYS);
+  const credentialActiveKeyId = env.CREDENTIAL_ACTIVE_KEY_ID ?? [...credentialKeyMap.keys()].at(-1)!;
+  if (!credentialKeyMap.has(credentialActiveKeyId)) {
+    throw new ConfigError([`CREDENTIAL_ACTIVE_KEY_ID: no key "${credentialActiveKeyId}" in CREDENTIAL_SIGNING_KEYS`]);
   }
   return {
     env,
@@ -492,6 +566,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       identityPepper: env.IDENTITY_PEPPER ?? fallback.IDENTITY_PEPPER!,
       lookupPepper: env.LOOKUP_PEPPER ?? fallback.LOOKUP_PEPPER!,
       walletMnemonic: env.WALLET_MNEMONIC ?? fallback.WALLET_MNEMONIC!,
+      credentialKeys: credentialKeyMap,
+      credentialActiveKeyId,
     },
   };
 }
@@ -527,13 +603,19 @@ function roleSignerProblems(env: Environment): string[] {
 /** Development-only secrets, generated once and kept beside the embedded database. */
 function developmentSecrets(dataDir: string): Record<(typeof SECRET_VARIABLES)[number], string> {
   const file = path.join(dataDir, "dev-secrets.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const kept: Partial<Record<(typeof SECRET_VARIABLES)[number], string>> = existsSync(file)
+    ? JSON.parse(readFileSync(file, "utf8"))
+    : {};
+  // A file from before a secret existed gets only the missing ones added.
+  if (SECRET_VARIABLES.every((name) => kept[name] !== undefined)) return kept as Record<string, string>;
   const generated = {
     PII_KEYS: `dev1:${randomBytes(32).toString("base64")}`,
     PII_ACTIVE_KEY_ID: "dev1",
     IDENTITY_PEPPER: randomBytes(32).toString("hex"),
     LOOKUP_PEPPER: randomBytes(32).toString("hex"),
     WALLET_MNEMONIC: Mnemonic.fromEntropy(randomBytes(16)).phrase,
+    CREDENTIAL_SIGNING_KEYS: `dev1:${generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "der", type: "pkcs8" }).toString("base64")}`,
+    ...kept,
   };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });

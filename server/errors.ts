@@ -1,3 +1,5 @@
+import { credentialCheckMessages } from "../shared/credentials/messages.js";
+
 /**
  * Every refusal the platform can give, with its HTTP-ish class and its
  * message in Chinese and English. Services throw {@link AppError} with a
@@ -111,6 +113,8 @@ export const errorCatalog = {
     zh: "认证有效期充足，暂不需要重新认证",
     en: "Your verification is not close to expiry yet",
   },
+
+  ...credentialCheckMessages,
 
   "issuer.name.invalid": {
     kind: "BAD_REQUEST",

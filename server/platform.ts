@@ -22,6 +22,8 @@ import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sy
 import { type KycService, createKycService } from "./modules/kyc/service.js";
 import { type KeyCustody } from "./modules/wallets/custody.js";
 import { openCustody } from "./modules/wallets/remote-signer.js";
+import type { CredentialsService } from "./modules/credentials/service.js";
+import { credentialsFor } from "./modules/credentials/setup.js";
 import { type WalletService, createWalletService } from "./modules/wallets/service.js";
 import { createHttpKycProvider } from "./providers/kyc/http.js";
 import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
@@ -51,6 +53,8 @@ export interface Platform {
   custody: KeyCustody;
   identity: IdentityService;
   kyc: KycService;
+  /** Real-name credentials: the platform as an SD-JWT VC issuer, and verification by trusted issuers' credentials. */
+  credentials: CredentialsService;
   wallets: WalletService;
   catalog: CatalogService;
   drops: DropsService;
@@ -263,6 +267,7 @@ function createServices(
     retentionYears: env.PII_RETENTION_YEARS,
     clock,
   });
+  const credentials = credentialsFor(config, { kyc, clock });
   // The catalog tells the drops module when a collection is published; the drops module reads the catalog.
   const catalog = createCatalogService({
     identity,
@@ -326,6 +331,7 @@ function createServices(
   return {
     identity,
     kyc,
+    credentials,
     wallets,
     catalog,
     drops,

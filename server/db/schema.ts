@@ -14,3 +14,4 @@ export * from "../modules/drops/tables.js";
 export * from "../modules/payments/tables.js";
 export * from "../modules/minting/tables.js";
 export * from "../modules/collectibles/tables.js";
+export * from "../modules/credentials/tables.js";

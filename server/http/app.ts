@@ -12,6 +12,7 @@ import { CSRF_HEADER, security } from "./security.js";
 import { webApp } from "./static.js";
 import { stockStream } from "./stock-stream.js";
 import { trpc } from "./trpc.js";
+import { credentialRoutes } from "./credentials.js";
 
 export { refusal } from "./refusal.js";
 export { CSRF_COOKIE, CSRF_HEADER, staticSecurityHeaders } from "./security.js";
@@ -67,6 +68,7 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
   await app.register(security, { platform });
   await app.register(load, { platform });
   await app.register(health, { platform });
+  await app.register(credentialRoutes, { platform });
   await app.register(stockStream, { platform });
   await app.register(media, { platform });
   await app.register(notifications, { platform });

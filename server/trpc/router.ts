@@ -1,4 +1,5 @@
 import { auditRouter } from "../modules/audit/router.js";
+import { credentialsRouter } from "../modules/credentials/router.js";
 import { collectiblesRouter, giftsRouter, verifyRouter } from "../modules/collectibles/router.js";
 import { catalogRouter, issuerRouter, reviewRouter, studioRouter } from "../modules/catalog/router.js";
 import { dropsRouter, lotteryRouter, ordersRouter } from "../modules/drops/router.js";
@@ -27,6 +28,7 @@ export const appRouter = router({
   verify: verifyRouter,
   site: siteRouter,
   ops: opsRouter,
+  credentials: credentialsRouter,
 });
 
 export type AppRouter = typeof appRouter;

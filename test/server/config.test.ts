@@ -86,6 +86,7 @@ describe("configuration", () => {
         "IDENTITY_PEPPER: required in production",
         "LOOKUP_PEPPER: required in production",
         "WALLET_MNEMONIC: required in production",
+        "CREDENTIAL_SIGNING_KEYS: required in production",
         "CHAIN_ID: required in production (the permissioned chain's id)",
         "CHAIN_DEPLOYMENT_FILE: required in production (the Ignition deployment of your chain)",
         "KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production",
@@ -111,5 +112,7 @@ describe("configuration", () => {
     expect(first.secretsSource).toBe("development-file");
     expect(second.secrets.walletMnemonic).toBe(first.secrets.walletMnemonic);
     expect(second.secrets.identityPepper).toBe(first.secrets.identityPepper);
+    expect([...second.secrets.credentialKeys.keys()]).toEqual(["dev1"]);
+    expect(second.secrets.credentialKeys.get("dev1")!.equals(first.secrets.credentialKeys.get("dev1")!)).toBe(true);
   });
 });

@@ -47,6 +47,7 @@ export const privacyRouter = router({
       await platform.identity.markErasureRequested(tx, user.id);
       await platform.kyc.scheduleErasure(tx, user.id);
       await platform.identity.revokeAllSessions(tx, user.id);
+      await platform.credentials.revokeForAccount(tx, user.id, "erasure");
       await appendAudit(
         tx,
         {

@@ -2,6 +2,7 @@ import type { Db } from "../../db/client.js";
 import type { KycProvider } from "../../providers/kyc/types.js";
 import type { Sealer } from "../../security/crypto.js";
 import type { WalletService } from "../wallets/service.js";
+import { acceptAttestation } from "./attestation.js";
 import { createVerifiedLookups } from "./lookups.js";
 import { exportIdentity, purgeExpired, scheduleErasure } from "./privacy.js";
 import { identityCommitment, reverify, statusOf, submit } from "./verification.js";
@@ -67,6 +68,15 @@ export interface KycService {
   /** Deletes the ciphertexts whose retention period has ended. Returns how many identities were purged. */
   purgeExpired(db: Db): Promise<number>;
   commitmentFor(idNumber: string): string;
+  /**
+   * Verifies an account on a trusted issuer's word (a credential checked by the credentials module): the same
+   * per-person rules (one identity, one account), no name or ID number kept. `issuer` is the issuer's DID.
+   */
+  acceptAttestation(
+    db: Db,
+    userId: number,
+    attestation: { commitment: string; issuer: string; level: number; expiresAt: Date },
+  ): Promise<KycStatus>;
 }
 
 export function createKycService(deps: KycDependencies): KycService {
@@ -80,5 +90,6 @@ export function createKycService(deps: KycDependencies): KycService {
     exportIdentity: (db, userId) => exportIdentity(deps, db, userId),
     scheduleErasure: (db, userId) => scheduleErasure(deps, db, userId),
     purgeExpired: (db) => purgeExpired(deps, db),
+    acceptAttestation: (db, userId, attestation) => acceptAttestation(deps, db, userId, attestation),
   };
 }

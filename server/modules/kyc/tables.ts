@@ -33,7 +33,8 @@ export const kycIdentities = pgTable(
     check("kyc_level_check", sql`${t.level} between 1 and 255`),
     check(
       "kyc_pii_present_unless_purged",
-      sql`(${t.purgedAt} is null) = (${t.nameCipher} is not null and ${t.idNumberCipher} is not null)`,
+      // An identity attested by a trusted credential issuer (provider `credential:<did>`) never holds PII.
+      sql`case when ${t.provider} like 'credential:%' then ${t.nameCipher} is null and ${t.idNumberCipher} is null else (${t.purgedAt} is null) = (${t.nameCipher} is not null and ${t.idNumberCipher} is not null) end`,
     ),
   ],
 );

@@ -9,7 +9,11 @@ export const opsRouter = router({
   /** Freezes or unfreezes an account's address in the on-chain identity registry (audited). */
   freezeAccount: operatorProcedure
     .input(z.object({ userId: z.number().int().positive(), frozen: z.boolean(), reason }))
-    .mutation(({ ctx, input }) => ctx.platform.ops.freezeAccount(ctx.platform.db, ctx.user, input)),
+    .mutation(async ({ ctx, input }) => {
+      // Credentials go first: a freeze that then fails on chain leaves them revoked, never the other way.
+      if (input.frozen) await ctx.platform.credentials.revokeForAccount(ctx.platform.db, input.userId, "frozen");
+      return ctx.platform.ops.freezeAccount(ctx.platform.db, ctx.user, input);
+    }),
 
   /** Freezes or unfreezes one token in its collection contract (audited). */
   freezeToken: operatorProcedure

@@ -43,6 +43,16 @@ export const router = createBrowserRouter([
         lazy: async () => ({ Component: (await import("../features/verify/VerifyPage")).VerifyPage }),
       },
       {
+        path: "me/credential",
+        lazy: async () => ({ Component: (await import("../features/credentials/CredentialPage")).CredentialPage }),
+      },
+      {
+        path: "credential/verify",
+        lazy: async () => ({
+          Component: (await import("../features/credentials/VerifyCredentialPage")).VerifyCredentialPage,
+        }),
+      },
+      {
         path: "studio/*",
         lazy: async () => ({ Component: (await import("../features/studio/StudioApp")).StudioApp }),
       },

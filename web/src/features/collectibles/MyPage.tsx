@@ -188,6 +188,11 @@ function Account() {
         <Link to="/me/verify">{t("account.kycLink")}</Link>
       </div>
       <div className="card">
+        <h2>{t("credential.title")}</h2>
+        <p className="muted">{t("credential.intro")}</p>
+        <Link to="/me/credential">{t("account.credentialLink")}</Link>
+      </div>
+      <div className="card">
         <h2>{t("account.myData")}</h2>
         <p className="muted">{t("account.exportHelp")}</p>
         <button type="button" className="button secondary" onClick={() => exportData.mutate()}>

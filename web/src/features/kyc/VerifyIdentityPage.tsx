@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate } from "react-router";
 
 import { RequireRole } from "../../components/RequireRole";
+import { CredentialKycPanel } from "../credentials/CredentialKycPanel";
 import { FormError, Loading } from "../../components/States";
 import { formatDate } from "../../lib/format";
 import { idNumberHint } from "../../lib/id-number";
@@ -66,7 +67,12 @@ function VerifyIdentity() {
       </section>
     );
   }
-  return <KycForm refusedAsUnderage={s?.refusedAsUnderage === true} />;
+  return (
+    <>
+      <KycForm refusedAsUnderage={s?.refusedAsUnderage === true} />
+      <CredentialKycPanel />
+    </>
+  );
 }
 
 export function KycForm({ refusedAsUnderage }: { refusedAsUnderage: boolean }) {
