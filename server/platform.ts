@@ -303,6 +303,7 @@ function createServices(
     onReservations: (path, attempts) => metrics.reservations.inc({ path }, attempts),
     paymentWindowMinutes: env.PAYMENT_WINDOW_MINUTES,
     reserveAttemptsPerMinute: env.RESERVE_ATTEMPTS_PER_MINUTE,
+    limiters,
   });
   const paymentProvider = overrides.paymentProvider ?? paymentProviderFor(config, clock);
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;

@@ -1,4 +1,6 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
+
+import { memoryLimiters } from "../../security/rate-limits.js";
 
 import { type ItemOutcome, createBatcher } from "../../batching.js";
 import type { Db } from "../../db/client.js";
@@ -232,7 +234,11 @@ function withoutMarker({ repeated: _repeated, ...order }: Reserved) {
 /** The reservation door: the per-account rate limit, the admission gate, then the group commit or a lone one. */
 export function createReservations(ctx: ReservationContext) {
   const { deps } = ctx;
-  const attempts = new RateLimiterMemory({ keyPrefix: "reserve", points: deps.reserveAttemptsPerMinute, duration: 60 });
+  const attempts = (deps.limiters ?? memoryLimiters)({
+    keyPrefix: "reserve",
+    points: deps.reserveAttemptsPerMinute,
+    duration: 60,
+  });
 
   /** One group-commit queue per collection. */
   const groups = new Map<number, (attempt: ReserveAttempt) => Promise<Reserved>>();

@@ -1,6 +1,7 @@
 import type { SQL } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
+import type { Limiters } from "../../security/rate-limits.js";
 import type { CatalogService } from "../catalog/service.js";
 import type { KycService } from "../kyc/service.js";
 import type { AdmissionGate } from "./gate.js";
@@ -32,6 +33,8 @@ export interface DropsDependencies {
   paymentWindowMinutes: number;
   /** Reservation attempts one account may make per minute (retries of the same key included). */
   reserveAttemptsPerMinute: number;
+  /** Where that limit counts: Redis when configured, so that every instance counts against one limit. */
+  limiters?: Limiters;
   /** The flash-sale admission gate (Redis when REDIS_URL is set, in memory otherwise). */
   gate: AdmissionGate;
   /**
