@@ -6,7 +6,7 @@
  * ROLE_ACCOUNT_* addresses, with ROLE_SIGNER=mnemonic the accounts derived from
  * WALLET_MNEMONIC. Run it with the server's production environment. Other
  * parameters already in the file (maxAddressesPerIdentity, the lock minimums,
- * AdminHandover) are kept; `--admin` sets `AdminHandover.admin`, the account
+ * AdminHandover) are kept; `--admin` sets `Platform.admin`, the account
  * that takes over AccessManager role 0 (ignition/modules/AdminHandover.ts).
  * Prints what it wrote.
  */
@@ -55,7 +55,7 @@ if (values.admin !== undefined) {
     console.error(`✖ --admin ${admin} is one of the server's role accounts; role 0 belongs to another account`);
     process.exit(1);
   }
-  parameters.AdminHandover = { ...parameters.AdminHandover, admin };
+  parameters.Platform = { ...parameters.Platform, admin };
 }
 
 mkdirSync(path.dirname(file), { recursive: true });

@@ -12,6 +12,8 @@ import { Roles, collectionFunctionRoles, factoryFunctionRoles, registryFunctionR
  *   server's accounts for each role;
  * - `maxAddressesPerIdentity` (3), `minLockDays` (180, the floor no
  *   collection can go below) and `minRegiftDays` (730, two years);
+ * - `admin`: the account that holds AccessManager role 0 (the operator's, a multisig or an HSM-held
+ *   account; the deployer by default); `AdminHandover` then renounces the deployer's role 0;
  * - `adminExecutionDelay` (seconds, default {@link DEFAULT_ADMIN_EXECUTION_DELAY}, two days): the
  *   brake on the most powerful actions. Once everything is wired, the AccessManager admin (the
  *   deployer) holds its role with this execution delay, so granting any role (admin, compliance,
@@ -33,6 +35,7 @@ export default buildModule("Platform", (m) => {
   const minLockDays = m.getParameter("minLockDays", 180n);
   const minRegiftDays = m.getParameter("minRegiftDays", 730n);
   const adminExecutionDelay = m.getParameter("adminExecutionDelay", DEFAULT_ADMIN_EXECUTION_DELAY);
+  const admin = m.getParameter("admin", deployer);
 
   const accessManager = m.contract("AccessManager", [deployer]);
   const identityRegistry = m.contract("IdentityRegistry", [accessManager, maxAddressesPerIdentity]);
@@ -93,8 +96,10 @@ export default buildModule("Platform", (m) => {
     );
   }
 
-  // The brake, last: from here on every admin action is scheduled and waits `adminExecutionDelay`.
-  m.call(accessManager, "grantRole", [Roles.ADMIN, deployer, adminExecutionDelay], {
+  // The brake, last: from here on every admin action of the admin account (the operator's; the deployer by
+  // default) is scheduled and waits `adminExecutionDelay`. A deployer that is not the admin keeps its role 0
+  // only until AdminHandover, run right after, renounces it.
+  m.call(accessManager, "grantRole", [Roles.ADMIN, admin, adminExecutionDelay], {
     id: "brake_admin",
     after: wiring,
   });

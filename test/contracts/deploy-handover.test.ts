@@ -32,8 +32,9 @@ describe("AdminHandover (Ignition module)", () => {
           publisher: publisher.address,
           platformAdmin: platformAdmin.address,
           minter: minter.address,
+          admin: operator.address,
+          adminExecutionDelay: 0n,
         },
-        AdminHandover: { admin: operator.address },
       },
     });
     const manager = await ethers.getContractAt("AccessManager", await accessManager.getAddress());

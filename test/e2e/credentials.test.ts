@@ -2,9 +2,12 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { type RunningPlatform, launchBrowser, logInThroughPage, startPlatform } from "./platform.js";
+
+// A browser journey on a loaded 2-core machine: each step may take long.
+vi.setConfig({ testTimeout: 240_000 });
 
 /**
  * Real-name credentials in Chromium against `npm start`: a verified demo collector gets a credential into
@@ -41,12 +44,15 @@ async function cli(origin: string, nonce: string, presentation: string) {
 describe("a real-name credential", () => {
   it("is issued, presented with chosen claims, accepted in the browser and the CLI, and refused after erasure", async () => {
     const context = await browser.newContext({ locale: "zh-CN" });
+    context.setDefaultTimeout(60_000);
     const holder = await context.newPage();
     await logInThroughPage(holder, platform, "13800000003", "/me/credential");
     await holder.getByRole("button", { name: "领取实名凭证" }).click();
     await holder.getByTestId("credential-held").waitFor();
 
-    const verifier = await (await browser.newContext({ locale: "zh-CN" })).newPage();
+    const verifierContext = await browser.newContext({ locale: "zh-CN" });
+    verifierContext.setDefaultTimeout(60_000);
+    const verifier = await verifierContext.newPage();
     await verifier.goto(`${platform.origin}/credential/verify`);
     const nonce = (await verifier.getByTestId("verify-nonce").textContent())!.trim();
 
@@ -64,7 +70,7 @@ describe("a real-name credential", () => {
     await verifier.getByLabel("粘贴出示内容").fill(presentation);
     await verifier.getByRole("button", { name: "验证", exact: true }).click();
     const outcome = verifier.getByTestId("verify-outcome");
-    await expect.poll(() => outcome.textContent(), { timeout: 15_000 }).toContain("有效");
+    await expect.poll(() => outcome.textContent(), { timeout: 45_000 }).toContain("有效");
     const disclosed = await verifier.getByTestId("disclosed-claims").textContent();
     expect(disclosed).toContain("平台持有人状态");
     expect(disclosed).not.toContain("链上身份承诺值");
@@ -87,7 +93,7 @@ describe("a real-name credential", () => {
 
     await verifier.getByRole("button", { name: "验证", exact: true }).click();
     await expect
-      .poll(() => verifier.getByTestId("verify-refusal").getAttribute("data-code"), { timeout: 15_000 })
+      .poll(() => verifier.getByTestId("verify-refusal").getAttribute("data-code"), { timeout: 45_000 })
       .toBe("credential.revoked");
     await expect.poll(() => verifier.getByTestId("verify-refusal").textContent()).toBe("凭证已被撤销");
     const refused = await cli(platform.origin, nonce, presentation);
@@ -100,6 +106,7 @@ describe("a real-name credential", () => {
 describe("verification by a trusted issuer's credential", () => {
   it("verifies a new user through the stand-in issuer without an ID number", async () => {
     const context = await browser.newContext({ locale: "zh-CN" });
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     await logInThroughPage(page, platform, "13912340077", "/me/verify");
     const panel = page.getByTestId("credential-kyc");
@@ -110,7 +117,7 @@ describe("verification by a trusted issuer's credential", () => {
     await page.getByRole("link", { name: /返回数藏完成认证/ }).click();
     await page.waitForURL(/\/me\/verify/);
     await page.getByRole("button", { name: "用凭证完成认证" }).click();
-    await expect.poll(() => page.getByText("已认证").count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText("已认证").count(), { timeout: 45_000 }).toBeGreaterThan(0);
     await context.close();
   });
 });
