@@ -138,9 +138,11 @@ export const environmentSchema = z.object({
     }),
   /**
    * Load shedding: while the event loop lags more than this, requests (but health and metrics) are answered 503
-   * with Retry-After before they queue up; 0 turns it off.
+   * with Retry-After before they queue up; 0 turns it off. Off outside production, where the embedded PGlite
+   * runs its queries on the event loop.
+   * @default `1000` in production, `0` otherwise
    */
-  SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60000).default(1000),
+  SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60000).optional(),
   /** The site's origin; `https://` makes cookies `Secure`. */
   PUBLIC_ORIGIN: z.url().default("http://127.0.0.1:3000"),
   /** Log level (pino); request logs at `info`. */
@@ -546,6 +548,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push("CREDENTIAL_DEMO_ISSUER: the stand-in issuer vouches for anyone; it is refused in production");
   if (problems.length > 0) throw new ConfigError(problems);
   env.DATABASE_MIGRATIONS ??= env.NODE_ENV === "production" ? "verify" : "apply";
+  env.SHED_EVENT_LOOP_DELAY_MS ??= env.NODE_ENV === "production" ? 1000 : 0;
 
   const keys = env.PII_KEYS ?? piiKeys.parse(fallback.PII_KEYS);
   const piiActiveKeyId = env.PII_ACTIVE_KEY_ID ?? fallback.PII_ACTIVE_KEY_ID ?? [...keys.keys()][0]!;

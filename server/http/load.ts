@@ -14,11 +14,13 @@ const ALWAYS_ANSWERED = ["/healthz", "/readyz", "/metrics"];
  * every answer is counted by route and status class, with its duration.
  */
 export const load = unencapsulated<{ platform: Platform }>(async (app, { platform }) => {
-  const maxDelay = platform.config.env.SHED_EVENT_LOOP_DELAY_MS;
+  const maxDelay = platform.config.env.SHED_EVENT_LOOP_DELAY_MS ?? 0;
   if (maxDelay > 0) {
     await app.register(underPressure, {
       maxEventLoopDelay: maxDelay,
-      sampleInterval: 100,
+      // A sample window no shorter than the threshold: a window with no sample at all (the loop was blocked
+      // throughout) counts as overloaded, which must mean "blocked longer than the threshold".
+      sampleInterval: Math.max(100, maxDelay),
       retryAfter: 2,
       pressureHandler: (request, reply) => {
         if (ALWAYS_ANSWERED.includes(request.url.split("?")[0]!)) return;
