@@ -53,7 +53,11 @@ export function databasesUnderTest(): DatabaseUnderTest[] {
 }
 
 /** A new, empty PostgreSQL database next to `adminUrl`'s, migrated; closing it drops it. */
-export async function freshPostgresDatabase(adminUrl: string, prefix: string, poolSize = 5): Promise<Database> {
+export async function freshPostgresDatabase(
+  adminUrl: string,
+  prefix: string,
+  poolSize = 5,
+): Promise<Database & { url: string }> {
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -64,6 +68,7 @@ export async function freshPostgresDatabase(adminUrl: string, prefix: string, po
   const database = await openDatabase({ url: url.toString(), poolSize });
   return {
     ...database,
+    url: url.toString(),
     async close() {
       await database.close();
       const dropper = new pg.Client({ connectionString: adminUrl });
