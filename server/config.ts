@@ -397,6 +397,15 @@ export const environmentSchema = z.object({
   PAYMENT_PROVIDER: z.enum(["sandbox", "alipay", "wechatpay"]).default("sandbox"),
   /** The Alipay app id (required when `PAYMENT_PROVIDER=alipay`). */
   ALIPAY_APP_ID: z.string().min(1).optional(),
+  /**
+   * The merchant's Alipay seller id (the PID, `2088` + 12 digits): a notification whose `seller_id` is another
+   * is refused, as Alipay's rules require. Required in production when `PAYMENT_PROVIDER=alipay`.
+   * @default (none; notifications' seller_id unchecked outside production)
+   */
+  ALIPAY_SELLER_ID: z
+    .string()
+    .regex(/^2088\d{12}$/, "must be the Alipay seller id (2088 and 12 digits)")
+    .optional(),
   /** The merchant's application private key (required when `PAYMENT_PROVIDER=alipay`). */
   ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),
   /** Alipay's public key (required when `alipay`). */
@@ -526,6 +535,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"] as const) {
       if (env[name] === undefined) problems.push(`${name}: required when PAYMENT_PROVIDER=alipay`);
     }
+    if (env.ALIPAY_SELLER_ID === undefined && env.NODE_ENV === "production")
+      problems.push("ALIPAY_SELLER_ID: required in production when PAYMENT_PROVIDER=alipay (notifications' seller_id)");
   }
   if (env.PAYMENT_PROVIDER === "wechatpay") {
     for (const name of [

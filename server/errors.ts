@@ -259,6 +259,16 @@ export const errorCatalog = {
     en: "The order's current state does not allow this",
   },
 
+  "payments.freeOrder": {
+    kind: "PRECONDITION_FAILED",
+    zh: "免费订单（含空投）无需支付",
+    en: "A free order (an airdrop's included) has nothing to pay",
+  },
+  "payments.nothingToRefund": {
+    kind: "PRECONDITION_FAILED",
+    zh: "免费订单（含空投）没有可退的款项",
+    en: "A free order (an airdrop's included) has no money to refund",
+  },
   "payments.statementUnavailable": {
     kind: "PRECONDITION_FAILED",
     zh: "当前支付渠道暂不支持自动对账",

@@ -15,6 +15,8 @@ export interface Metrics {
   mintedTokens: Counter;
   mintFailures: Counter;
   paymentNotifications: Counter<"outcome">;
+  /** Payment events an operator must look at (partial or foreign refunds, signed notices not for our amount…). */
+  paymentAlerts: Counter<"reason">;
   reservations: Counter<"path">;
   /** Every HTTP answer by method, route (tRPC: procedure) and status class, with its duration. */
   httpRequests: Histogram<"method" | "route" | "status">;
@@ -49,6 +51,12 @@ export function createMetrics(
     name: "shuzang_payment_notifications_total",
     help: "Payment notifications received, by outcome",
     labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const paymentAlerts = new Counter({
+    name: "shuzang_payment_alerts_total",
+    help: "Payment events that need an operator (each also in the audit log as payments.alert), by reason",
+    labelNames: ["reason"],
     registers: [registry],
   });
 
@@ -140,7 +148,16 @@ export function createMetrics(
     });
   }
 
-  return { registry, mintedTokens, mintFailures, paymentNotifications, reservations, httpRequests, shedRequests };
+  return {
+    registry,
+    mintedTokens,
+    mintFailures,
+    paymentNotifications,
+    paymentAlerts,
+    reservations,
+    httpRequests,
+    shedRequests,
+  };
 }
 
 /** What each periodic job did last on this instance: when it ran, when it last succeeded, how often it failed. */

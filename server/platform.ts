@@ -315,6 +315,7 @@ function createServices(
     minting,
     clock,
     publicOrigin: env.PUBLIC_ORIGIN,
+    onAlert: (reason) => metrics.paymentAlerts.inc({ reason }),
   });
 
   const collectibles = createCollectiblesService({
@@ -353,6 +354,7 @@ export function paymentProviderFor(config: Config, clock: () => Date): PaymentPr
   return env.PAYMENT_PROVIDER === "alipay"
     ? createAlipayPaymentProvider({
         appId: env.ALIPAY_APP_ID!,
+        ...(env.ALIPAY_SELLER_ID === undefined ? {} : { sellerId: env.ALIPAY_SELLER_ID }),
         privateKey: env.ALIPAY_PRIVATE_KEY!,
         alipayPublicKey: env.ALIPAY_PUBLIC_KEY!,
         ...(env.ALIPAY_GATEWAY ? { gateway: env.ALIPAY_GATEWAY } : {}),
