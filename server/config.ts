@@ -169,8 +169,14 @@ export const environmentSchema = z.object({
    */
   SERVER_ROLE: z.enum(["all", "api", "worker"]).default("all"),
 
-  /** Session lifetime. */
-  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** A collector's session: its absolute lifetime in days from login, however active. */
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /** A collector's session ends after this many minutes without a request (checked within 5 minutes). */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(43_200).default(1440),
+  /** An issuer staff member's or an operator's session: its absolute lifetime in hours from login. */
+  SESSION_STAFF_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+  /** An issuer staff member's or an operator's session ends after this many idle minutes. */
+  SESSION_STAFF_IDLE_MINUTES: z.coerce.number().int().min(5).max(1440).default(30),
   /** Login code lifetime. */
   OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   /** Wrong codes for one number before its logins are locked. */

@@ -253,7 +253,10 @@ function createServices(
     otpHourlyLimitPerIp: env.OTP_HOURLY_LIMIT_PER_IP,
     loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
     limiters,
-    sessionTtlDays: env.SESSION_TTL_DAYS,
+    sessionPolicy: {
+      collector: { lifetimeMs: env.SESSION_TTL_DAYS * 86_400_000, idleMs: env.SESSION_IDLE_MINUTES * 60_000 },
+      staff: { lifetimeMs: env.SESSION_STAFF_TTL_HOURS * 3_600_000, idleMs: env.SESSION_STAFF_IDLE_MINUTES * 60_000 },
+    },
   });
 
   const kyc = createKycService({

@@ -14,6 +14,7 @@ import {
   PHONE_PATTERN,
   type Role,
   type SessionUser,
+  sessionLimitsOf,
 } from "./model.js";
 import { otpChallenges, sessions } from "./tables.js";
 
@@ -148,7 +149,9 @@ export function createLogin(deps: IdentityDependencies, keys: IdentityKeys, ensu
         id: keys.sessionIdOf(token),
         userId: user.id,
         userAgent: userAgent.slice(0, 300),
-        expiresAt: new Date(now.getTime() + deps.sessionTtlDays * 86_400_000),
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: new Date(now.getTime() + sessionLimitsOf(deps.sessionPolicy, user.role).lifetimeMs),
       });
       return { token, user };
     },
