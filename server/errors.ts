@@ -147,6 +147,11 @@ export const errorCatalog = {
     zh: "该申请已处理",
     en: "This application has already been decided",
   },
+  "review.ownSubmission": {
+    kind: "FORBIDDEN",
+    zh: "不能审核本人提交的申请或藏品",
+    en: "Nobody reviews their own application or collection",
+  },
   "review.reasonRequired": {
     kind: "BAD_REQUEST",
     zh: "驳回时请填写原因",
