@@ -177,6 +177,13 @@ export const environmentSchema = z.object({
   SESSION_STAFF_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(12),
   /** An issuer staff member's or an operator's session ends after this many idle minutes. */
   SESSION_STAFF_IDLE_MINUTES: z.coerce.number().int().min(5).max(1440).default(30),
+  /** Airdrop list checks (and airdrops) one issuer staff account may run per hour. */
+  AIRDROP_CHECKS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(30),
+  /**
+   * Airdrop list entries that "cannot receive" one issuer may be answered per day; past it, lists with such
+   * entries are refused unanswered (a list of guessed phone numbers is mostly such entries).
+   */
+  AIRDROP_REFUSED_ENTRIES_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(200),
   /** Login code lifetime. */
   OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   /** Wrong codes for one number before its logins are locked. */

@@ -310,7 +310,17 @@ function createServices(
   const paymentProvider = overrides.paymentProvider ?? paymentProviderFor(config, clock);
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
   const minting = createMintingService();
-  const airdrops = createAirdropService({ catalog, identity, kyc, wallets, minting, clock });
+  const airdrops = createAirdropService({
+    catalog,
+    identity,
+    kyc,
+    wallets,
+    minting,
+    clock,
+    limiters,
+    checksPerHour: env.AIRDROP_CHECKS_PER_HOUR,
+    refusedEntriesPerDay: env.AIRDROP_REFUSED_ENTRIES_PER_DAY,
+  });
   const payments = createPaymentsService({
     provider: paymentProvider,
     drops,
