@@ -198,8 +198,24 @@ export const environmentSchema = z.object({
   OTP_HOURLY_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
   /** Login attempts per IP per 15 minutes. */
   LOGIN_ATTEMPTS_PER_IP_15MIN: z.coerce.number().int().min(1).max(100000).default(50),
-  /** `console` prints codes with the masked number. */
-  SMS_PROVIDER: z.enum(["console"]).default("console"),
+  /**
+   * `console` prints codes with the masked number (development only: production refuses it); `aliyun` sends
+   * them through Alibaba Cloud SMS `SendSms` (signed requests; the ALIYUN_SMS_* settings).
+   */
+  SMS_PROVIDER: z.enum(["console", "aliyun"]).default("console"),
+  /** The RAM AccessKey id allowed to call Alibaba Cloud SMS `SendSms` (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  /** Its AccessKey secret, which signs every request (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  /** The approved SMS signature (签名) shown in each message (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_SIGN_NAME: z.string().min(1).optional(),
+  /** The approved login-code template, `SMS_…`, with a `${code}` variable (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_TEMPLATE_CODE: z.string().min(1).optional(),
+  /**
+   * The SMS API's base URL.
+   * @default `https://dysmsapi.aliyuncs.com`
+   */
+  ALIYUN_SMS_ENDPOINT: z.url().optional(),
 
   /** Age gate. */
   KYC_MIN_AGE: z.coerce.number().int().min(14).max(30).default(18),
@@ -544,6 +560,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push("KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production");
   if (env.PAYMENT_PROVIDER === "sandbox" && env.NODE_ENV === "production")
     problems.push("PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production");
+  if (env.SMS_PROVIDER === "console" && env.NODE_ENV === "production")
+    problems.push("SMS_PROVIDER: the console prints every login code; set SMS_PROVIDER=aliyun in production");
+  if (env.SMS_PROVIDER === "aliyun") {
+    for (const name of [
+      "ALIYUN_SMS_ACCESS_KEY_ID",
+      "ALIYUN_SMS_ACCESS_KEY_SECRET",
+      "ALIYUN_SMS_SIGN_NAME",
+      "ALIYUN_SMS_TEMPLATE_CODE",
+    ] as const) {
+      if (env[name] === undefined) problems.push(`${name}: required when SMS_PROVIDER=aliyun`);
+    }
+  }
   if (env.PAYMENT_PROVIDER === "alipay") {
     for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"] as const) {
       if (env[name] === undefined) problems.push(`${name}: required when PAYMENT_PROVIDER=alipay`);

@@ -29,6 +29,11 @@ export const errorCatalog = {
     zh: "操作过于频繁，请稍后再试",
     en: "Too many requests; try again later",
   },
+  "auth.smsUnavailable": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "短信暂时无法发送，请稍后再试",
+    en: "The text message could not be sent; try again later",
+  },
   "auth.required": { kind: "UNAUTHORIZED", zh: "请先登录", en: "Please log in" },
   "server.busy": {
     kind: "SERVICE_UNAVAILABLE",

@@ -29,6 +29,7 @@ import { createHttpKycProvider } from "./providers/kyc/http.js";
 import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
 import type { KycProvider } from "./providers/kyc/types.js";
 import { createAlipayPaymentProvider } from "./providers/payments/alipay.js";
+import { createAliyunSmsProvider } from "./providers/sms/aliyun.js";
 import { createWechatpayPaymentProvider } from "./providers/payments/wechatpay.js";
 import { type SandboxPaymentProvider, createSandboxPaymentProvider } from "./providers/payments/sandbox.js";
 import type { PaymentProvider } from "./providers/payments/types.js";
@@ -238,10 +239,18 @@ function createServices(
   const identity = createIdentityService({
     sms:
       overrides.sms ??
-      createConsoleSmsProvider({
-        // Outside production the console SMS also keeps an outbox file for local scripts.
-        ...(env.NODE_ENV === "production" ? {} : { outboxFile: path.join(env.DATA_DIR, "sms-outbox.log") }),
-      }),
+      (env.SMS_PROVIDER === "aliyun"
+        ? createAliyunSmsProvider({
+            accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID!,
+            accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET!,
+            signName: env.ALIYUN_SMS_SIGN_NAME!,
+            templateCode: env.ALIYUN_SMS_TEMPLATE_CODE!,
+            ...(env.ALIYUN_SMS_ENDPOINT ? { endpoint: env.ALIYUN_SMS_ENDPOINT } : {}),
+          })
+        : createConsoleSmsProvider({
+            // Outside production the console SMS also keeps an outbox file for local scripts.
+            ...(env.NODE_ENV === "production" ? {} : { outboxFile: path.join(env.DATA_DIR, "sms-outbox.log") }),
+          })),
     sealer,
     lookupPepper: config.secrets.lookupPepper,
     clock,

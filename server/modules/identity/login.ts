@@ -112,7 +112,10 @@ export function createLogin(deps: IdentityDependencies, keys: IdentityKeys, ensu
         .insert(otpChallenges)
         .values({ phoneHash: hash, ...values })
         .onConflictDoUpdate({ target: otpChallenges.phoneHash, set: values });
-      await deps.sms.sendLoginCode(phone, code, Math.round(deps.otpTtlSeconds / 60));
+      // A provider that refuses or does not answer is a clear "try again later", never a 500 (nor the code in a log).
+      await deps.sms.sendLoginCode(phone, code, Math.round(deps.otpTtlSeconds / 60)).catch(() => {
+        throw new AppError("auth.smsUnavailable");
+      });
       return { resendAfterSeconds: deps.otpResendSeconds, ttlSeconds: deps.otpTtlSeconds };
     },
 
