@@ -224,6 +224,23 @@ type Services = Omit<
   "config" | "database" | "db" | "clock" | "custody" | "chain" | "redisPing" | "metrics" | keyof Background
 >;
 
+/** The SMS provider the settings name: Alibaba Cloud SMS, or the console (refused in production). */
+function smsProviderFor(config: Config): SmsProvider {
+  const env = config.env;
+  if (env.SMS_PROVIDER === "aliyun")
+    return createAliyunSmsProvider({
+      accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID!,
+      accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET!,
+      signName: env.ALIYUN_SMS_SIGN_NAME!,
+      templateCode: env.ALIYUN_SMS_TEMPLATE_CODE!,
+      ...(env.ALIYUN_SMS_ENDPOINT ? { endpoint: env.ALIYUN_SMS_ENDPOINT } : {}),
+    });
+  return createConsoleSmsProvider({
+    // Outside production the console SMS also keeps an outbox file for local scripts.
+    ...(env.NODE_ENV === "production" ? {} : { outboxFile: path.join(env.DATA_DIR, "sms-outbox.log") }),
+  });
+}
+
 /** Every domain module, each handed only the other modules' services it talks to. */
 function createServices(
   config: Config,
@@ -237,20 +254,7 @@ function createServices(
   const wallets = createWalletService(custody);
   const limiters = redis === null ? memoryLimiters : redisLimiters(redis);
   const identity = createIdentityService({
-    sms:
-      overrides.sms ??
-      (env.SMS_PROVIDER === "aliyun"
-        ? createAliyunSmsProvider({
-            accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID!,
-            accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET!,
-            signName: env.ALIYUN_SMS_SIGN_NAME!,
-            templateCode: env.ALIYUN_SMS_TEMPLATE_CODE!,
-            ...(env.ALIYUN_SMS_ENDPOINT ? { endpoint: env.ALIYUN_SMS_ENDPOINT } : {}),
-          })
-        : createConsoleSmsProvider({
-            // Outside production the console SMS also keeps an outbox file for local scripts.
-            ...(env.NODE_ENV === "production" ? {} : { outboxFile: path.join(env.DATA_DIR, "sms-outbox.log") }),
-          })),
+    sms: overrides.sms ?? smsProviderFor(config),
     sealer,
     lookupPepper: config.secrets.lookupPepper,
     clock,
