@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
 import { type MediaStore, createLocalMediaStore, createS3MediaStore } from "./modules/catalog/media.js";
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
-import { type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
+import { type AirdropDependencies, type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
 import { type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type CollectiblesService, createCollectiblesService } from "./modules/collectibles/service.js";
@@ -241,6 +241,26 @@ function smsProviderFor(config: Config): SmsProvider {
   });
 }
 
+/** Session lifetimes by role: collectors long, issuer staff and operators short (absolute and idle). */
+function sessionPolicyOf(env: Config["env"]) {
+  return {
+    collector: { lifetimeMs: env.SESSION_TTL_DAYS * 86_400_000, idleMs: env.SESSION_IDLE_MINUTES * 60_000 },
+    staff: { lifetimeMs: env.SESSION_STAFF_TTL_HOURS * 3_600_000, idleMs: env.SESSION_STAFF_IDLE_MINUTES * 60_000 },
+  };
+}
+
+/** Airdrops, with their list-check limits from the settings. */
+function createAirdrops(
+  env: Config["env"],
+  parts: Omit<AirdropDependencies, "checksPerHour" | "refusedEntriesPerDay">,
+): AirdropService {
+  return createAirdropService({
+    ...parts,
+    checksPerHour: env.AIRDROP_CHECKS_PER_HOUR,
+    refusedEntriesPerDay: env.AIRDROP_REFUSED_ENTRIES_PER_DAY,
+  });
+}
+
 /** Every domain module, each handed only the other modules' services it talks to. */
 function createServices(
   config: Config,
@@ -266,10 +286,7 @@ function createServices(
     otpHourlyLimitPerIp: env.OTP_HOURLY_LIMIT_PER_IP,
     loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
     limiters,
-    sessionPolicy: {
-      collector: { lifetimeMs: env.SESSION_TTL_DAYS * 86_400_000, idleMs: env.SESSION_IDLE_MINUTES * 60_000 },
-      staff: { lifetimeMs: env.SESSION_STAFF_TTL_HOURS * 3_600_000, idleMs: env.SESSION_STAFF_IDLE_MINUTES * 60_000 },
-    },
+    sessionPolicy: sessionPolicyOf(env),
   });
 
   const kyc = createKycService({
@@ -323,17 +340,7 @@ function createServices(
   const paymentProvider = overrides.paymentProvider ?? paymentProviderFor(config, clock);
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
   const minting = createMintingService();
-  const airdrops = createAirdropService({
-    catalog,
-    identity,
-    kyc,
-    wallets,
-    minting,
-    clock,
-    limiters,
-    checksPerHour: env.AIRDROP_CHECKS_PER_HOUR,
-    refusedEntriesPerDay: env.AIRDROP_REFUSED_ENTRIES_PER_DAY,
-  });
+  const airdrops = createAirdrops(env, { catalog, identity, kyc, wallets, minting, clock, limiters });
   const payments = createPaymentsService({
     provider: paymentProvider,
     drops,
