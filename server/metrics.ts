@@ -24,6 +24,24 @@ export interface Metrics {
   shedRequests: Counter;
 }
 
+/** Payment notifications by outcome, and the payment events an operator must look at, by reason. */
+function paymentCounters(registry: Registry) {
+  return {
+    paymentNotifications: new Counter({
+      name: "shuzang_payment_notifications_total",
+      help: "Payment notifications received, by outcome",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    paymentAlerts: new Counter({
+      name: "shuzang_payment_alerts_total",
+      help: "Payment events that need an operator (each also in the audit log as payments.alert), by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+  };
+}
+
 export function createMetrics(
   db: Db,
   queues: {
@@ -47,18 +65,7 @@ export function createMetrics(
     help: "Failed mint rounds of this instance",
     registers: [registry],
   });
-  const paymentNotifications = new Counter({
-    name: "shuzang_payment_notifications_total",
-    help: "Payment notifications received, by outcome",
-    labelNames: ["outcome"],
-    registers: [registry],
-  });
-  const paymentAlerts = new Counter({
-    name: "shuzang_payment_alerts_total",
-    help: "Payment events that need an operator (each also in the audit log as payments.alert), by reason",
-    labelNames: ["reason"],
-    registers: [registry],
-  });
+  const { paymentNotifications, paymentAlerts } = paymentCounters(registry);
 
   const reservations = new Counter({
     name: "shuzang_reservation_attempts_total",
