@@ -29,6 +29,11 @@ export const errorCatalog = {
     zh: "操作过于频繁，请稍后再试",
     en: "Too many requests; try again later",
   },
+  "auth.smsUnavailable": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "短信暂时无法发送，请稍后再试",
+    en: "The text message could not be sent; try again later",
+  },
   "auth.required": { kind: "UNAUTHORIZED", zh: "请先登录", en: "Please log in" },
   "server.busy": {
     kind: "SERVICE_UNAVAILABLE",
@@ -147,6 +152,11 @@ export const errorCatalog = {
     zh: "该申请已处理",
     en: "This application has already been decided",
   },
+  "review.ownSubmission": {
+    kind: "FORBIDDEN",
+    zh: "不能审核本人提交的申请或藏品",
+    en: "Nobody reviews their own application or collection",
+  },
   "review.reasonRequired": {
     kind: "BAD_REQUEST",
     zh: "驳回时请填写原因",
@@ -259,6 +269,16 @@ export const errorCatalog = {
     en: "The order's current state does not allow this",
   },
 
+  "payments.freeOrder": {
+    kind: "PRECONDITION_FAILED",
+    zh: "免费订单（含空投）无需支付",
+    en: "A free order (an airdrop's included) has nothing to pay",
+  },
+  "payments.nothingToRefund": {
+    kind: "PRECONDITION_FAILED",
+    zh: "免费订单（含空投）没有可退的款项",
+    en: "A free order (an airdrop's included) has no money to refund",
+  },
   "payments.statementUnavailable": {
     kind: "PRECONDITION_FAILED",
     zh: "当前支付渠道暂不支持自动对账",

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 
-import { asc, desc, gt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { auditLog } from "./tables.js";
@@ -141,4 +141,26 @@ export async function recentAudit(db: Db, limit: number, beforeSeq?: number): Pr
     .orderBy(desc(auditLog.seq))
     .limit(limit);
   return rows;
+}
+
+/** Whether `userId` did any of `actions` to a subject: e.g. drafted or submitted the collection under review. */
+export async function actedOn(
+  db: Db,
+  userId: number,
+  subject: { type: string; id: number | string },
+  actions: readonly string[],
+): Promise<boolean> {
+  const [row] = await db
+    .select({ seq: auditLog.seq })
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.actorUserId, userId),
+        eq(auditLog.subjectType, subject.type),
+        eq(auditLog.subjectId, String(subject.id)),
+        inArray(auditLog.action, [...actions]),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }

@@ -2,9 +2,13 @@ import { and, eq, inArray } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { AppError } from "../../errors.js";
+import { actedOn } from "../audit/service.js";
 import { type Actor, type CatalogDependencies, type DraftInput, auditCatalog } from "./context.js";
 import { issuerCollection } from "./reads.js";
 import { collections, media } from "./tables.js";
+
+/** The audit actions that make someone a collection's author. */
+const AUTHORING = ["collection.drafted", "collection.edited", "collection.submitted"] as const;
 
 type DraftDependencies = Pick<CatalogDependencies, "clock" | "minLockDays" | "minRegiftDays">;
 
@@ -71,11 +75,22 @@ export function createDraftWorkflow(deps: DraftDependencies) {
 
     async review(
       db: Db,
-      operator: Actor,
+      operator: Actor & { issuerId?: number | null },
       input: { collectionId: number; approve: boolean; reason?: string | undefined },
     ) {
       if (!input.approve && !input.reason?.trim()) throw new AppError("review.reasonRequired");
       return db.transaction(async (tx) => {
+        // Four eyes: nobody reviews a collection of their own issuer, or one they drafted, edited or submitted.
+        const [own] = await tx
+          .select({ issuerId: collections.issuerId })
+          .from(collections)
+          .where(eq(collections.id, input.collectionId));
+        if (
+          own !== undefined &&
+          ((operator.issuerId != null && operator.issuerId === own.issuerId) ||
+            (await actedOn(tx, operator.id, { type: "collection", id: input.collectionId }, AUTHORING)))
+        )
+          throw new AppError("review.ownSubmission");
         const status = input.approve ? "approved" : "rejected";
         const [updated] = await tx
           .update(collections)

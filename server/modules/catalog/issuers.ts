@@ -45,6 +45,8 @@ export function createIssuers(deps: Pick<CatalogDependencies, "identity" | "cloc
         const [row] = await tx.select().from(issuers).where(eq(issuers.id, input.issuerId)).for("update");
         if (row === undefined) throw new AppError("issuer.notFound");
         if (row.status !== "pending") throw new AppError("issuer.notPending");
+        // Four eyes: whoever filed an application never decides it.
+        if (row.applicantUserId === operator.id) throw new AppError("review.ownSubmission");
         const status = input.approve ? "approved" : "rejected";
         const [updated] = await tx
           .update(issuers)

@@ -113,7 +113,7 @@ export const studioRouter = router({
   airdropCheck: issuerProcedure
     .input(z.object({ collectionId: id, recipients: z.array(z.string().max(20)).min(1).max(10_000) }))
     .mutation(({ ctx, input }) =>
-      ctx.platform.airdrops.check(ctx.platform.db, ctx.issuerId, input.collectionId, input.recipients),
+      ctx.platform.airdrops.check(ctx.platform.db, ctx.user.id, ctx.issuerId, input.collectionId, input.recipients),
     ),
 
   /** Gives one edition to each person on a clean list, free; each becomes a mint job. */

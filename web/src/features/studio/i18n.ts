@@ -82,9 +82,7 @@ const zh = {
       progress: "空投进度：已铸造 {{minted}} / {{total}}",
       problem: {
         malformed: "格式不对",
-        unknown: "未注册或已注销",
-        notCollector: "不是收藏者账户",
-        notVerified: "未实名认证",
+        cannotReceive: "无法接收（需为已实名认证的收藏者账户）",
         duplicate: "同一身份重复",
       },
     },
@@ -173,9 +171,7 @@ const en: typeof zh = {
       progress: "Progress: {{minted}} of {{total}} minted",
       problem: {
         malformed: "not a phone number or collector id",
-        unknown: "no such account, or closed",
-        notCollector: "not a collector account",
-        notVerified: "not verified",
+        cannotReceive: "cannot receive (a verified collector account is needed)",
         duplicate: "same person twice",
       },
     },
