@@ -244,20 +244,20 @@ for (const database of databasesUnderTest()) {
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 200, lockDays: 365 })),
-        "collection.invalidTerms",
+        "collection.regiftBelowLock",
       );
       await expectAppError(
         staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 365 })),
-        "collection.invalidTerms",
+        "collection.regiftBelowFloor",
         "BAD_REQUEST",
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { saleEndsAt: new Date(test.clock.now().getTime()) })),
-        "collection.invalidTerms",
+        "collection.endBeforeStart",
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { perPersonLimit: 5, editionSize: 3 })),
-        "collection.invalidTerms",
+        "collection.limitAboveEdition",
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { priceFen: 19.9 })),

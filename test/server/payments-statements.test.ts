@@ -445,6 +445,7 @@ describe("payments.reconcile with PAYMENT_PROVIDER=wechatpay (pglite)", () => {
     await promote(test.platform, operator.user.id, "operator");
     const { caller: ops } = await callerFor(test.platform, { token: operator.token });
     const day = formatChinaTime(test.clock.now()).slice(0, 10);
+    test.clock.advance(86_400_000);
 
     expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 3, payments: 3, refunds: 0, mismatches: [] });
 

@@ -42,6 +42,7 @@ export const EXPECTED: Record<string, Base> = {
   "audit.verify": "operator",
   "audit.recent": "operator",
   "issuer.submitApplication": "authed",
+  "issuer.myApplication": "authed",
   "issuer.mine": "issuer",
   "issuer.applications": "operator",
   "issuer.review": "operator",
@@ -83,6 +84,7 @@ export const EXPECTED: Record<string, Base> = {
   "site.info": "public",
   "ops.freezeAccount": "operator",
   "ops.freezeToken": "operator",
+  "ops.findAccount": "operator",
   "ops.kycExceptions": "operator",
   "ops.orders": "operator",
 };
