@@ -33,6 +33,19 @@ const REASON_OPERATOR = 1;
 
 type Operator = Pick<SessionUser, "id" | "role">;
 
+/** Whether the person behind an account is frozen in the identity registry; null when unknown (no address, no chain). */
+async function frozenState(deps: OpsDependencies, db: Db, userId: number): Promise<boolean | null> {
+  const address = await deps.wallets.addressOf(db, userId);
+  if (address === null || deps.chain === null) return null;
+  try {
+    const commitment = await deps.chain.registry.identityOf(address);
+    if (commitment === ZeroHash) return null;
+    return await deps.chain.registry.isIdentityFrozen(commitment);
+  } catch {
+    return null;
+  }
+}
+
 export function createOpsService(deps: OpsDependencies) {
   function chainOrRefuse(): Chain {
     if (deps.chain === null) throw new AppError("ops.chainUnavailable");
@@ -46,19 +59,6 @@ export function createOpsService(deps: OpsDependencies) {
       if (error instanceof AppError) throw error;
       const reverted = /revert|CALL_EXCEPTION/i.test(String((error as Error).message ?? error));
       throw new AppError(reverted ? "ops.chainRefused" : "ops.chainUnavailable");
-    }
-  }
-
-  /** Whether the person behind an account is frozen in the identity registry; null when unknown (no address, no chain). */
-  async function frozenState(db: Db, userId: number): Promise<boolean | null> {
-    const address = await deps.wallets.addressOf(db, userId);
-    if (address === null || deps.chain === null) return null;
-    try {
-      const commitment = await deps.chain.registry.identityOf(address);
-      if (commitment === ZeroHash) return null;
-      return await deps.chain.registry.isIdentityFrozen(commitment);
-    } catch {
-      return null;
     }
   }
 
@@ -155,7 +155,7 @@ export function createOpsService(deps: OpsDependencies) {
           idNumberMasked: kyc.idNumberMasked ?? null,
           expiresAt: kyc.expiresAt ?? null,
         },
-        frozen: await frozenState(db, account.id),
+        frozen: await frozenState(deps, db, account.id),
         orders: await this.orders(db, { userId: account.id, limit: 20 }),
         collectibles: (await deps.collectibles.mine(db, account.id)).map((token) => ({
           collectionId: token.collectionId,
