@@ -11,6 +11,12 @@ const zh = {
       creditCodeHelp: "18 位，按 GB 32100 校验",
       submit: "提交申请",
       submitted: "申请已提交，等待平台审核。审核通过后请重新登录。",
+      state: {
+        pending: "「{{name}}」的入驻申请正在审核中。",
+        approved: "「{{name}}」的入驻申请已通过，请重新登录以进入发行工作台。",
+        rejected: "「{{name}}」的入驻申请未通过，可修改后重新申请。",
+      },
+      reason: "驳回原因：{{reason}}",
     },
     notForRole: "运营账户请前往运营后台。",
     list: {
@@ -28,6 +34,7 @@ const zh = {
     },
     editor: {
       newTitle: "新建藏品",
+      startInPast: "开售时间不能早于现在",
       editTitle: "编辑草稿",
       title: "作品名称",
       description: "简介",
@@ -102,6 +109,12 @@ const en: typeof zh = {
       creditCodeHelp: "18 characters, checked per GB 32100",
       submit: "Apply",
       submitted: "Application sent; awaiting review. Log in again once approved.",
+      state: {
+        pending: "The application for “{{name}}” is awaiting review.",
+        approved: "The application for “{{name}}” was approved; log in again to open the studio.",
+        rejected: "The application for “{{name}}” was rejected; you may correct it and apply again.",
+      },
+      reason: "Reason: {{reason}}",
     },
     notForRole: "Operators use the operator console.",
     list: {
@@ -119,6 +132,7 @@ const en: typeof zh = {
     },
     editor: {
       newTitle: "New collection",
+      startInPast: "The sale cannot start in the past",
       editTitle: "Edit draft",
       title: "Title",
       description: "Summary",
