@@ -425,5 +425,6 @@ describe("settling and reconciling payments", () => {
     expect((await ops.payments.reconcile({ day })).mismatches).toEqual([
       { outTradeNo: order.orderNo, problem: "refund-missing-here", theirFen: 1990 },
     ]);
+    test.clock.set(paidAt);
   });
 });

@@ -148,10 +148,10 @@ export async function reconcile(
  */
 export async function reconcileDay(deps: PaymentsDependencies, db: Db, day: string, actor: ReconcileActor = SYSTEM) {
   const { provider } = deps;
+  if (provider.statement === undefined) throw new AppError("payments.statementUnavailable");
   // A day that has not ended has no final statement: today and later are refused before asking the provider.
   const end = new Date(`${day}T00:00:00+08:00`).getTime() + 86_400_000;
   if (end > deps.clock().getTime()) throw new AppError("payments.dayNotEnded", { day });
-  if (provider.statement === undefined) throw new AppError("payments.statementUnavailable");
   let statement;
   try {
     statement = await provider.statement(day);

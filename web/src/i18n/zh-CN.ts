@@ -24,7 +24,7 @@ export const zhCN = {
     rules: "数字藏品仅供收藏，不具有任何投资属性；平台不提供二级市场交易，严禁炒作。",
     blockchainFiling: "区块链信息服务备案",
   },
-  state: { loading: "加载中…", retry: "重试", checkFields: "输入有误，请按标出的提示修改" },
+  state: { loading: "加载中…", retry: "重试", checkFields: "请按标出的提示修改" },
   common: { cancel: "取消" },
   notFound: { title: "页面不存在", home: "返回首页" },
   countdown: {

@@ -68,7 +68,8 @@ const zh = {
     },
     sales: {
       title: "销售看板",
-      sold: "已售",
+      sold: "已售（不含空投）",
+      airdropped: "已空投",
       reserved: "待支付",
       available: "剩余",
       revenue: "销售额",
@@ -166,7 +167,8 @@ const en: typeof zh = {
     },
     sales: {
       title: "Sales",
-      sold: "Sold",
+      sold: "Sold (not airdrops)",
+      airdropped: "Airdropped",
       reserved: "Awaiting payment",
       available: "Left",
       revenue: "Revenue",
