@@ -41,6 +41,7 @@ export const EXPECTED: Record<string, Base> = {
   "privacy.requestErasure": "authed",
   "audit.verify": "operator",
   "audit.recent": "operator",
+  "audit.actions": "operator",
   "issuer.submitApplication": "authed",
   "issuer.myApplication": "authed",
   "issuer.mine": "issuer",

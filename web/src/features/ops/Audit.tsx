@@ -8,10 +8,6 @@ import { useTRPC } from "../../lib/trpc";
 
 const ROLES = ["system", "operator", "issuer_staff", "collector"] as const;
 
-function chinaDay(at: Date | string): string {
-  return new Date(new Date(at).getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
-
 function detailsText(details: unknown): string {
   if (details === null || typeof details !== "object") return "";
   return Object.entries(details as Record<string, unknown>)
@@ -23,24 +19,27 @@ function detailsText(details: unknown): string {
 export function Audit() {
   const { t, i18n } = useTranslation();
   const trpc = useTRPC();
-  const recent = useQuery(trpc.audit.recent.queryOptions({ limit: 200 }));
-  const verify = useQuery(trpc.audit.verify.queryOptions(undefined, { enabled: false }));
   const [action, setAction] = useState("");
-  const [role, setRole] = useState("");
+  const [role, setRole] = useState<(typeof ROLES)[number] | "">("");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
-  const actions = [...new Set((recent.data ?? []).map((row) => row.action))].sort();
-  const actorOf = (row: { actorRole: string; actorUserId: number | null }) =>
-    `${t(`ops.audit.actorRole.${row.actorRole}`, { defaultValue: row.actorRole })}${row.actorUserId === null ? "" : ` #${row.actorUserId}`}`;
-  const subjectOf = (row: { subjectType: string; subjectId: string }) =>
-    `${t(`ops.audit.subjectType.${row.subjectType}`, { defaultValue: row.subjectType })} ${row.subjectId}`;
-  const rows = (recent.data ?? []).filter(
-    (row) =>
-      (action === "" || row.action === action) &&
-      (role === "" || row.actorRole === role) &&
-      (from === "" || chinaDay(row.at) >= from) &&
-      (to === "" || chinaDay(row.at) <= to),
+  const recent = useQuery(
+    trpc.audit.recent.queryOptions({
+      limit: 200,
+      ...(action === "" ? {} : { action }),
+      ...(role === "" ? {} : { actorRole: role }),
+      ...(from === "" ? {} : { from }),
+      ...(to === "" ? {} : { to }),
+    }),
   );
+  const actionList = useQuery(trpc.audit.actions.queryOptions());
+  const verify = useQuery(trpc.audit.verify.queryOptions(undefined, { enabled: false }));
+  const actions = actionList.data ?? [];
+  const actorOf = (row: { actorRole: string; actorMasked: string | null }) =>
+    `${t(`ops.audit.actorRole.${row.actorRole}`, { defaultValue: row.actorRole })}${row.actorMasked === null ? "" : ` ${row.actorMasked}`}`;
+  const subjectOf = (row: { subjectType: string; subjectId: string; subjectName: string | null }) =>
+    `${t(`ops.audit.subjectType.${row.subjectType}`, { defaultValue: row.subjectType })} ${row.subjectName ?? row.subjectId}`;
+  const rows = recent.data ?? [];
 
   function exportCsv() {
     const quote = (value: string) => `"${value.replace(/"/g, '""')}"`;
@@ -93,14 +92,14 @@ export function Audit() {
             <option value="">{t("ops.audit.any")}</option>
             {actions.map((name) => (
               <option key={name} value={name}>
-                {name}
+                {t(`ops.audit.actionName.${name}`, { defaultValue: name })}
               </option>
             ))}
           </select>
         </div>
         <div className="field">
           <label htmlFor="audit-role">{t("ops.audit.filterActor")}</label>
-          <select id="audit-role" value={role} onChange={(e) => setRole(e.target.value)}>
+          <select id="audit-role" value={role} onChange={(e) => setRole(e.target.value as (typeof ROLES)[number] | "")}>
             <option value="">{t("ops.audit.any")}</option>
             {ROLES.map((name) => (
               <option key={name} value={name}>
@@ -136,8 +135,9 @@ export function Audit() {
             {rows.map((row) => (
               <tr key={row.seq}>
                 <td data-label={t("ops.audit.seq")}>{row.seq}</td>
-                <td className="mono" data-label={t("ops.audit.action")}>
-                  {row.action}
+                <td data-label={t("ops.audit.action")}>
+                  {t(`ops.audit.actionName.${row.action}`, { defaultValue: row.action })}
+                  <div className="mono muted">{row.action}</div>
                 </td>
                 <td data-label={t("ops.audit.actor")}>{actorOf(row)}</td>
                 <td data-label={t("ops.audit.subject")}>{subjectOf(row)}</td>
