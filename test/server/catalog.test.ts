@@ -156,9 +156,16 @@ for (const database of databasesUnderTest()) {
       );
       const ops = await operator();
       const [pending] = await ops.issuer.applications({ status: "pending" });
+      expect(await first.caller.issuer.myApplication()).toMatchObject({ name: "某博物馆", status: "pending" });
+      expect(await second.caller.issuer.myApplication()).toBeNull();
       await expectInputError(ops.issuer.review({ issuerId: pending!.id, approve: false }), "review.reasonRequired");
       await ops.issuer.review({ issuerId: pending!.id, approve: false, reason: "营业执照信息不一致" });
       expect((await ops.issuer.applications({ status: "rejected" }))[0]).toMatchObject({
+        rejectionReason: "营业执照信息不一致",
+      });
+      // The applicant sees the decision and its reason.
+      expect(await first.caller.issuer.myApplication()).toMatchObject({
+        status: "rejected",
         rejectionReason: "营业执照信息不一致",
       });
     });
