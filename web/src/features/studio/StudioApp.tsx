@@ -238,8 +238,7 @@ function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void })
   const create = useMutation(trpc.studio.createDraft.mutationOptions({ onSuccess }));
   const update = useMutation(trpc.studio.updateDraft.mutationOptions({ onSuccess }));
   const mutation = row === undefined ? create : update;
-  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
-  const errors = { ...fieldErrors(mutation.error, i18n.language), ...localErrors };
+  const errors = fieldErrors(mutation.error, i18n.language);
   const set = <K extends keyof DraftFields>(key: K, value: DraftFields[K]) =>
     setFields((f) => ({ ...f, [key]: value }));
 
@@ -259,11 +258,6 @@ function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void })
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    // A sale cannot start in the past: said here, before anything is sent.
-    const startsAt = fromLocalInput(fields.saleStartsAt);
-    const pastStart = new Date(startsAt).getTime() < Date.now();
-    setLocalErrors(pastStart ? { saleStartsAt: t("studio.editor.startInPast") } : {});
-    if (pastStart) return;
     const draft = {
       title: fields.title,
       description: fields.description,

@@ -34,7 +34,6 @@ const zh = {
     },
     editor: {
       newTitle: "新建藏品",
-      startInPast: "开售时间不能早于现在",
       editTitle: "编辑草稿",
       title: "作品名称",
       description: "简介",
@@ -133,7 +132,6 @@ const en: typeof zh = {
     },
     editor: {
       newTitle: "New collection",
-      startInPast: "The sale cannot start in the past",
       editTitle: "Edit draft",
       title: "Title",
       description: "Summary",
