@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { describeIssue, describeIssues } from "../../web/src/lib/field-errors";
+import { type ServerIssue, describeIssue, describeIssues } from "../../web/src/lib/field-errors";
 
 const RAW = /无效输入|期望|实际接收|Too small|expected|Invalid input/;
 
@@ -19,13 +19,13 @@ describe("plain field errors", () => {
   });
 
   it("never shows zod's own words for missing numbers, empty text or too-long text", () => {
-    const cases = [
+    const cases: ServerIssue[] = [
       { path: ["editionSize"], code: "input.invalid_type", params: { expected: "number" } },
       { path: ["title"], code: "input.too_small", params: { minimum: 1, origin: "string" } },
       { path: ["story"], code: "input.too_big", params: { maximum: 5000, origin: "string" } },
       { path: ["priceFen"], code: "input.too_big", params: { maximum: 100_000_000, origin: "number" } },
       { path: ["somethingNew"], code: "input.custom", params: {} },
-    ].map((issue) => ({ ...issue, zh: "无效输入：期望 数字，实际接收 undefined", en: "Invalid input" }));
+    ].map((issue): ServerIssue => ({ ...issue, zh: "无效输入：期望 数字，实际接收 undefined", en: "Invalid input" }));
     const zh = describeIssues(cases, "zh-CN");
     expect(zh).toEqual({
       editionSize: "请为发行量填写一个数字",
