@@ -19,13 +19,20 @@ describe("plain field errors", () => {
   });
 
   it("never shows zod's own words for missing numbers, empty text or too-long text", () => {
-    const cases: ServerIssue[] = [
-      { path: ["editionSize"], code: "input.invalid_type", params: { expected: "number" } },
-      { path: ["title"], code: "input.too_small", params: { minimum: 1, origin: "string" } },
-      { path: ["story"], code: "input.too_big", params: { maximum: 5000, origin: "string" } },
-      { path: ["priceFen"], code: "input.too_big", params: { maximum: 100_000_000, origin: "number" } },
-      { path: ["somethingNew"], code: "input.custom", params: {} },
-    ].map((issue): ServerIssue => ({ ...issue, zh: "无效输入：期望 数字，实际接收 undefined", en: "Invalid input" }));
+    const raw = { zh: "无效输入：期望 数字，实际接收 undefined", en: "Invalid input" };
+    const issue = (field: string, code: string, params: ServerIssue["params"]): ServerIssue => ({
+      path: [field],
+      code,
+      params,
+      ...raw,
+    });
+    const cases = [
+      issue("editionSize", "input.invalid_type", { expected: "number" }),
+      issue("title", "input.too_small", { minimum: 1, origin: "string" }),
+      issue("story", "input.too_big", { maximum: 5000, origin: "string" }),
+      issue("priceFen", "input.too_big", { maximum: 100_000_000, origin: "number" }),
+      issue("somethingNew", "input.custom", {}),
+    ];
     const zh = describeIssues(cases, "zh-CN");
     expect(zh).toEqual({
       editionSize: "请为发行量填写一个数字",
