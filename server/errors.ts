@@ -173,6 +173,31 @@ export const errorCatalog = {
     zh: "发售条款不符合平台规则",
     en: "The sale terms break a platform rule",
   },
+  "collection.endBeforeStart": {
+    kind: "BAD_REQUEST",
+    zh: "结束时间须晚于开售时间",
+    en: "The sale must end after it starts",
+  },
+  "collection.lockBelowFloor": {
+    kind: "BAD_REQUEST",
+    zh: "锁定期短于平台规定的最短天数",
+    en: "The lock period is shorter than the platform's minimum",
+  },
+  "collection.regiftBelowLock": {
+    kind: "BAD_REQUEST",
+    zh: "再次转赠间隔不得短于锁定期",
+    en: "The re-gift period may not be shorter than the lock period",
+  },
+  "collection.regiftBelowFloor": {
+    kind: "BAD_REQUEST",
+    zh: "再次转赠间隔短于平台规定的最短天数",
+    en: "The re-gift period is shorter than the platform's minimum",
+  },
+  "collection.limitAboveEdition": {
+    kind: "BAD_REQUEST",
+    zh: "每人限购数量不得超过发行量",
+    en: "The per-person limit may not exceed the edition size",
+  },
   "collection.chainUnavailable": {
     kind: "SERVICE_UNAVAILABLE",
     zh: "区块链暂时不可用，请稍后再发布",
@@ -293,6 +318,11 @@ export const errorCatalog = {
     kind: "PRECONDITION_FAILED",
     zh: "该日账单尚未生成，请稍后再对账",
     en: "The provider has not produced this day's statement yet; reconcile later",
+  },
+  "payments.dayNotEnded": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该日尚未结束，只能对已结束的日期对账",
+    en: "That day has not ended yet; only finished days can be reconciled",
   },
   "payments.statementFailed": {
     kind: "SERVICE_UNAVAILABLE",

@@ -362,7 +362,7 @@ function createServices(
     databaseKind: database.kind,
     limiters,
   });
-  const ops = createOpsService({ chain, wallets, catalog, identity, clock });
+  const ops = createOpsService({ chain, wallets, catalog, identity, kyc, collectibles, clock });
   return {
     identity,
     kyc,

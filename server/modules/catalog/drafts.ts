@@ -14,15 +14,13 @@ type DraftDependencies = Pick<CatalogDependencies, "clock" | "minLockDays" | "mi
 
 /** The lock terms, sale window and limit of a draft, and its artwork being the issuer's own. */
 async function checkTerms(deps: DraftDependencies, db: Db, issuerId: number, input: DraftInput) {
-  if (input.lockDays < deps.minLockDays || input.regiftDays < Math.max(deps.minRegiftDays, input.lockDays)) {
-    throw new AppError("collection.invalidTerms", {
-      minLockDays: deps.minLockDays,
-      minRegiftDays: deps.minRegiftDays,
-    });
-  }
-  if (input.saleEndsAt <= input.saleStartsAt || input.perPersonLimit > input.editionSize) {
-    throw new AppError("collection.invalidTerms");
-  }
+  // Each rule has its own code, so the studio can say which one failed and where.
+  const limits = { minLockDays: deps.minLockDays, minRegiftDays: deps.minRegiftDays };
+  if (input.lockDays < deps.minLockDays) throw new AppError("collection.lockBelowFloor", limits);
+  if (input.regiftDays < input.lockDays) throw new AppError("collection.regiftBelowLock", limits);
+  if (input.regiftDays < deps.minRegiftDays) throw new AppError("collection.regiftBelowFloor", limits);
+  if (input.saleEndsAt <= input.saleStartsAt) throw new AppError("collection.endBeforeStart");
+  if (input.perPersonLimit > input.editionSize) throw new AppError("collection.limitAboveEdition");
   const [file] = await db.select().from(media).where(eq(media.sha256, input.mediaSha256));
   if (file === undefined || file.issuerId !== issuerId) throw new AppError("media.unknown");
 }

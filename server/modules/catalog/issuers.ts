@@ -73,6 +73,17 @@ export function createIssuers(deps: Pick<CatalogDependencies, "identity" | "cloc
       return (status === undefined ? query : query.where(eq(issuers.status, status))).orderBy(desc(issuers.id));
     },
 
+    /** The newest application an account made (pending, approved or rejected with its reason), or null. */
+    async applicationOf(db: Db, userId: number) {
+      const [row] = await db
+        .select()
+        .from(issuers)
+        .where(eq(issuers.applicantUserId, userId))
+        .orderBy(desc(issuers.id))
+        .limit(1);
+      return row ?? null;
+    },
+
     async issuerOf(db: Db, issuerId: number) {
       const [row] = await db.select().from(issuers).where(eq(issuers.id, issuerId));
       if (row === undefined) throw new AppError("issuer.notFound");

@@ -8,7 +8,7 @@ import { unpaidOrdersDue } from "../drops/sql.js";
 import type { MintingService } from "../minting/service.js";
 import type { WalletService } from "../wallets/service.js";
 import { createNotifications } from "./notifications.js";
-import { reconcile, reconcileDay } from "./reconcile.js";
+import { type ReconcileActor, reconcile, reconcileDay } from "./reconcile.js";
 import { createRefunds } from "./refunds.js";
 import { payments } from "./tables.js";
 
@@ -105,7 +105,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
 
     ...refunds,
 
-    reconcileDay: (db: Db, day: string) => reconcileDay(deps, db, day),
+    reconcileDay: (db: Db, day: string, actor?: ReconcileActor) => reconcileDay(deps, db, day, actor),
   };
 }
 
