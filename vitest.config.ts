@@ -54,8 +54,10 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          // Each file starts its own `npm start` (chain, deployment, build): one at a time, beside the other suites.
+          fileParallelism: false,
           testTimeout: 120_000,
-          hookTimeout: 180_000,
+          hookTimeout: 400_000,
         },
       },
     ],

@@ -171,8 +171,21 @@ export const environmentSchema = z.object({
    */
   SERVER_ROLE: z.enum(["all", "api", "worker"]).default("all"),
 
-  /** Session lifetime. */
-  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** A collector's session: its absolute lifetime in days from login, however active. */
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /** A collector's session ends after this many minutes without a request (checked within 5 minutes). */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(43_200).default(1440),
+  /** An issuer staff member's or an operator's session: its absolute lifetime in hours from login. */
+  SESSION_STAFF_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+  /** An issuer staff member's or an operator's session ends after this many idle minutes. */
+  SESSION_STAFF_IDLE_MINUTES: z.coerce.number().int().min(5).max(1440).default(30),
+  /** Airdrop list checks (and airdrops) one issuer staff account may run per hour. */
+  AIRDROP_CHECKS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(30),
+  /**
+   * Airdrop list entries that "cannot receive" one issuer may be answered per day; past it, lists with such
+   * entries are refused unanswered (a list of guessed phone numbers is mostly such entries).
+   */
+  AIRDROP_REFUSED_ENTRIES_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(200),
   /** Login code lifetime. */
   OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   /** Wrong codes for one number before its logins are locked. */
@@ -187,8 +200,24 @@ export const environmentSchema = z.object({
   OTP_HOURLY_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
   /** Login attempts per IP per 15 minutes. */
   LOGIN_ATTEMPTS_PER_IP_15MIN: z.coerce.number().int().min(1).max(100000).default(50),
-  /** `console` prints codes with the masked number. */
-  SMS_PROVIDER: z.enum(["console"]).default("console"),
+  /**
+   * `console` prints codes with the masked number (development only: production refuses it); `aliyun` sends
+   * them through Alibaba Cloud SMS `SendSms` (signed requests; the ALIYUN_SMS_* settings).
+   */
+  SMS_PROVIDER: z.enum(["console", "aliyun"]).default("console"),
+  /** The RAM AccessKey id allowed to call Alibaba Cloud SMS `SendSms` (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  /** Its AccessKey secret, which signs every request (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  /** The approved SMS signature (签名) shown in each message (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_SIGN_NAME: z.string().min(1).optional(),
+  /** The approved login-code template, `SMS_…`, with a `${code}` variable (required when `SMS_PROVIDER=aliyun`). */
+  ALIYUN_SMS_TEMPLATE_CODE: z.string().min(1).optional(),
+  /**
+   * The SMS API's base URL.
+   * @default `https://dysmsapi.aliyuncs.com`
+   */
+  ALIYUN_SMS_ENDPOINT: z.url().optional(),
 
   /** Age gate. */
   KYC_MIN_AGE: z.coerce.number().int().min(14).max(30).default(18),
@@ -399,6 +428,15 @@ export const environmentSchema = z.object({
   PAYMENT_PROVIDER: z.enum(["sandbox", "alipay", "wechatpay"]).default("sandbox"),
   /** The Alipay app id (required when `PAYMENT_PROVIDER=alipay`). */
   ALIPAY_APP_ID: z.string().min(1).optional(),
+  /**
+   * The merchant's Alipay seller id (the PID, `2088` + 12 digits): a notification whose `seller_id` is another
+   * is refused, as Alipay's rules require. Required in production when `PAYMENT_PROVIDER=alipay`.
+   * @default (none; notifications' seller_id unchecked outside production)
+   */
+  ALIPAY_SELLER_ID: z
+    .string()
+    .regex(/^2088\d{12}$/, "must be the Alipay seller id (2088 and 12 digits)")
+    .optional(),
   /** The merchant's application private key (required when `PAYMENT_PROVIDER=alipay`). */
   ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),
   /** Alipay's public key (required when `alipay`). */
@@ -524,10 +562,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push("KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production");
   if (env.PAYMENT_PROVIDER === "sandbox" && env.NODE_ENV === "production")
     problems.push("PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production");
+  if (env.SMS_PROVIDER === "console" && env.NODE_ENV === "production")
+    problems.push("SMS_PROVIDER: the console prints every login code; set SMS_PROVIDER=aliyun in production");
+  if (env.SMS_PROVIDER === "aliyun") {
+    for (const name of [
+      "ALIYUN_SMS_ACCESS_KEY_ID",
+      "ALIYUN_SMS_ACCESS_KEY_SECRET",
+      "ALIYUN_SMS_SIGN_NAME",
+      "ALIYUN_SMS_TEMPLATE_CODE",
+    ] as const) {
+      if (env[name] === undefined) problems.push(`${name}: required when SMS_PROVIDER=aliyun`);
+    }
+  }
   if (env.PAYMENT_PROVIDER === "alipay") {
     for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"] as const) {
       if (env[name] === undefined) problems.push(`${name}: required when PAYMENT_PROVIDER=alipay`);
     }
+    if (env.ALIPAY_SELLER_ID === undefined && env.NODE_ENV === "production")
+      problems.push("ALIPAY_SELLER_ID: required in production when PAYMENT_PROVIDER=alipay (notifications' seller_id)");
   }
   if (env.PAYMENT_PROVIDER === "wechatpay") {
     for (const name of [

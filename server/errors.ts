@@ -29,6 +29,11 @@ export const errorCatalog = {
     zh: "操作过于频繁，请稍后再试",
     en: "Too many requests; try again later",
   },
+  "auth.smsUnavailable": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "短信暂时无法发送，请稍后再试",
+    en: "The text message could not be sent; try again later",
+  },
   "auth.required": { kind: "UNAUTHORIZED", zh: "请先登录", en: "Please log in" },
   "server.busy": {
     kind: "SERVICE_UNAVAILABLE",
@@ -147,6 +152,11 @@ export const errorCatalog = {
     zh: "该申请已处理",
     en: "This application has already been decided",
   },
+  "review.ownSubmission": {
+    kind: "FORBIDDEN",
+    zh: "不能审核本人提交的申请或藏品",
+    en: "Nobody reviews their own application or collection",
+  },
   "review.reasonRequired": {
     kind: "BAD_REQUEST",
     zh: "驳回时请填写原因",
@@ -162,6 +172,31 @@ export const errorCatalog = {
     kind: "BAD_REQUEST",
     zh: "发售条款不符合平台规则",
     en: "The sale terms break a platform rule",
+  },
+  "collection.endBeforeStart": {
+    kind: "BAD_REQUEST",
+    zh: "结束时间须晚于开售时间",
+    en: "The sale must end after it starts",
+  },
+  "collection.lockBelowFloor": {
+    kind: "BAD_REQUEST",
+    zh: "锁定期短于平台规定的最短天数",
+    en: "The lock period is shorter than the platform's minimum",
+  },
+  "collection.regiftBelowLock": {
+    kind: "BAD_REQUEST",
+    zh: "再次转赠间隔不得短于锁定期",
+    en: "The re-gift period may not be shorter than the lock period",
+  },
+  "collection.regiftBelowFloor": {
+    kind: "BAD_REQUEST",
+    zh: "再次转赠间隔短于平台规定的最短天数",
+    en: "The re-gift period is shorter than the platform's minimum",
+  },
+  "collection.limitAboveEdition": {
+    kind: "BAD_REQUEST",
+    zh: "每人限购数量不得超过发行量",
+    en: "The per-person limit may not exceed the edition size",
   },
   "collection.chainUnavailable": {
     kind: "SERVICE_UNAVAILABLE",
@@ -259,6 +294,16 @@ export const errorCatalog = {
     en: "The order's current state does not allow this",
   },
 
+  "payments.freeOrder": {
+    kind: "PRECONDITION_FAILED",
+    zh: "免费订单（含空投）无需支付",
+    en: "A free order (an airdrop's included) has nothing to pay",
+  },
+  "payments.nothingToRefund": {
+    kind: "PRECONDITION_FAILED",
+    zh: "免费订单（含空投）没有可退的款项",
+    en: "A free order (an airdrop's included) has no money to refund",
+  },
   "payments.statementUnavailable": {
     kind: "PRECONDITION_FAILED",
     zh: "当前支付渠道暂不支持自动对账",
@@ -273,6 +318,11 @@ export const errorCatalog = {
     kind: "PRECONDITION_FAILED",
     zh: "该日账单尚未生成，请稍后再对账",
     en: "The provider has not produced this day's statement yet; reconcile later",
+  },
+  "payments.dayNotEnded": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该日尚未结束，只能对已结束的日期对账",
+    en: "That day has not ended yet; only finished days can be reconciled",
   },
   "payments.statementFailed": {
     kind: "SERVICE_UNAVAILABLE",

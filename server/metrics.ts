@@ -15,11 +15,31 @@ export interface Metrics {
   mintedTokens: Counter;
   mintFailures: Counter;
   paymentNotifications: Counter<"outcome">;
+  /** Payment events an operator must look at (partial or foreign refunds, signed notices not for our amount…). */
+  paymentAlerts: Counter<"reason">;
   reservations: Counter<"path">;
   /** Every HTTP answer by method, route (tRPC: procedure) and status class, with its duration. */
   httpRequests: Histogram<"method" | "route" | "status">;
   /** Requests answered 503 because the event loop was overloaded. */
   shedRequests: Counter;
+}
+
+/** Payment notifications by outcome, and the payment events an operator must look at, by reason. */
+function paymentCounters(registry: Registry) {
+  return {
+    paymentNotifications: new Counter({
+      name: "shuzang_payment_notifications_total",
+      help: "Payment notifications received, by outcome",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    paymentAlerts: new Counter({
+      name: "shuzang_payment_alerts_total",
+      help: "Payment events that need an operator (each also in the audit log as payments.alert), by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+  };
 }
 
 export function createMetrics(
@@ -45,12 +65,7 @@ export function createMetrics(
     help: "Failed mint rounds of this instance",
     registers: [registry],
   });
-  const paymentNotifications = new Counter({
-    name: "shuzang_payment_notifications_total",
-    help: "Payment notifications received, by outcome",
-    labelNames: ["outcome"],
-    registers: [registry],
-  });
+  const { paymentNotifications, paymentAlerts } = paymentCounters(registry);
 
   const reservations = new Counter({
     name: "shuzang_reservation_attempts_total",
@@ -140,7 +155,16 @@ export function createMetrics(
     });
   }
 
-  return { registry, mintedTokens, mintFailures, paymentNotifications, reservations, httpRequests, shedRequests };
+  return {
+    registry,
+    mintedTokens,
+    mintFailures,
+    paymentNotifications,
+    paymentAlerts,
+    reservations,
+    httpRequests,
+    shedRequests,
+  };
 }
 
 /** What each periodic job did last on this instance: when it ran, when it last succeeded, how often it failed. */

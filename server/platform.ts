@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import { type Database, type Db, openDatabase } from "./db/client.js";
 import { type MediaStore, createLocalMediaStore, createS3MediaStore } from "./modules/catalog/media.js";
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
-import { type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
+import { type AirdropDependencies, type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
 import { type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type CollectiblesService, createCollectiblesService } from "./modules/collectibles/service.js";
@@ -29,6 +29,7 @@ import { createHttpKycProvider } from "./providers/kyc/http.js";
 import { createSandboxKycProvider } from "./providers/kyc/sandbox.js";
 import type { KycProvider } from "./providers/kyc/types.js";
 import { createAlipayPaymentProvider } from "./providers/payments/alipay.js";
+import { createAliyunSmsProvider } from "./providers/sms/aliyun.js";
 import { createWechatpayPaymentProvider } from "./providers/payments/wechatpay.js";
 import { type SandboxPaymentProvider, createSandboxPaymentProvider } from "./providers/payments/sandbox.js";
 import type { PaymentProvider } from "./providers/payments/types.js";
@@ -223,6 +224,43 @@ type Services = Omit<
   "config" | "database" | "db" | "clock" | "custody" | "chain" | "redisPing" | "metrics" | keyof Background
 >;
 
+/** The SMS provider the settings name: Alibaba Cloud SMS, or the console (refused in production). */
+function smsProviderFor(config: Config): SmsProvider {
+  const env = config.env;
+  if (env.SMS_PROVIDER === "aliyun")
+    return createAliyunSmsProvider({
+      accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID!,
+      accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET!,
+      signName: env.ALIYUN_SMS_SIGN_NAME!,
+      templateCode: env.ALIYUN_SMS_TEMPLATE_CODE!,
+      ...(env.ALIYUN_SMS_ENDPOINT ? { endpoint: env.ALIYUN_SMS_ENDPOINT } : {}),
+    });
+  return createConsoleSmsProvider({
+    // Outside production the console SMS also keeps an outbox file for local scripts.
+    ...(env.NODE_ENV === "production" ? {} : { outboxFile: path.join(env.DATA_DIR, "sms-outbox.log") }),
+  });
+}
+
+/** Session lifetimes by role: collectors long, issuer staff and operators short (absolute and idle). */
+function sessionPolicyOf(env: Config["env"]) {
+  return {
+    collector: { lifetimeMs: env.SESSION_TTL_DAYS * 86_400_000, idleMs: env.SESSION_IDLE_MINUTES * 60_000 },
+    staff: { lifetimeMs: env.SESSION_STAFF_TTL_HOURS * 3_600_000, idleMs: env.SESSION_STAFF_IDLE_MINUTES * 60_000 },
+  };
+}
+
+/** Airdrops, with their list-check limits from the settings. */
+function createAirdrops(
+  env: Config["env"],
+  parts: Omit<AirdropDependencies, "checksPerHour" | "refusedEntriesPerDay">,
+): AirdropService {
+  return createAirdropService({
+    ...parts,
+    checksPerHour: env.AIRDROP_CHECKS_PER_HOUR,
+    refusedEntriesPerDay: env.AIRDROP_REFUSED_ENTRIES_PER_DAY,
+  });
+}
+
 /** Every domain module, each handed only the other modules' services it talks to. */
 function createServices(
   config: Config,
@@ -236,12 +274,7 @@ function createServices(
   const wallets = createWalletService(custody);
   const limiters = redis === null ? memoryLimiters : redisLimiters(redis);
   const identity = createIdentityService({
-    sms:
-      overrides.sms ??
-      createConsoleSmsProvider({
-        // Outside production the console SMS also keeps an outbox file for local scripts.
-        ...(env.NODE_ENV === "production" ? {} : { outboxFile: path.join(env.DATA_DIR, "sms-outbox.log") }),
-      }),
+    sms: overrides.sms ?? smsProviderFor(config),
     sealer,
     lookupPepper: config.secrets.lookupPepper,
     clock,
@@ -253,7 +286,7 @@ function createServices(
     otpHourlyLimitPerIp: env.OTP_HOURLY_LIMIT_PER_IP,
     loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
     limiters,
-    sessionTtlDays: env.SESSION_TTL_DAYS,
+    sessionPolicy: sessionPolicyOf(env),
   });
 
   const kyc = createKycService({
@@ -308,7 +341,7 @@ function createServices(
   const paymentProvider = overrides.paymentProvider ?? paymentProviderFor(config, clock);
   const sandboxPayments = paymentProvider.name === "sandbox" ? (paymentProvider as SandboxPaymentProvider) : null;
   const minting = createMintingService();
-  const airdrops = createAirdropService({ catalog, identity, kyc, wallets, minting, clock });
+  const airdrops = createAirdrops(env, { catalog, identity, kyc, wallets, minting, clock, limiters });
   const payments = createPaymentsService({
     provider: paymentProvider,
     drops,
@@ -316,6 +349,7 @@ function createServices(
     minting,
     clock,
     publicOrigin: env.PUBLIC_ORIGIN,
+    onAlert: (reason) => metrics.paymentAlerts.inc({ reason }),
   });
 
   const collectibles = createCollectiblesService({
@@ -328,7 +362,7 @@ function createServices(
     databaseKind: database.kind,
     limiters,
   });
-  const ops = createOpsService({ chain, wallets, catalog, identity, clock });
+  const ops = createOpsService({ chain, wallets, catalog, identity, kyc, collectibles, clock });
   return {
     identity,
     kyc,
@@ -354,6 +388,7 @@ export function paymentProviderFor(config: Config, clock: () => Date): PaymentPr
   return env.PAYMENT_PROVIDER === "alipay"
     ? createAlipayPaymentProvider({
         appId: env.ALIPAY_APP_ID!,
+        ...(env.ALIPAY_SELLER_ID === undefined ? {} : { sellerId: env.ALIPAY_SELLER_ID }),
         privateKey: env.ALIPAY_PRIVATE_KEY!,
         alipayPublicKey: env.ALIPAY_PUBLIC_KEY!,
         ...(env.ALIPAY_GATEWAY ? { gateway: env.ALIPAY_GATEWAY } : {}),

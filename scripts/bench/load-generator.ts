@@ -6,13 +6,15 @@
  * latency percentiles and the answers by status code.
  *
  *   tsx scripts/bench/load-generator.ts <config.json>
- *   config: { url, mode: "ping" | "reserve", total, concurrency, tokensFile?, collectionId? }
+ *   config: { url, urls?, mode: "ping" | "reserve", total, concurrency, tokensFile?, collectionId? }
+ *   (urls: several server instances, taken in turn, as a load balancer would)
  */
 import { Agent, request } from "node:http";
 import { readFileSync } from "node:fs";
 
 interface LoadConfig {
   url: string;
+  urls?: string[];
   mode: "ping" | "reserve";
   total: number;
   concurrency: number;
@@ -24,7 +26,7 @@ interface LoadConfig {
 const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as LoadConfig;
 const tokens: string[] =
   config.tokensFile === undefined ? [] : (JSON.parse(readFileSync(config.tokensFile, "utf8")) as string[]);
-const target = new URL(config.url);
+const targets = (config.urls ?? [config.url]).map((url) => new URL(url));
 const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency });
 const latencies = new Float64Array(config.total);
 /** When each answer came, from the start (ms), and its status, for the figures by kind and by second. */
@@ -45,6 +47,7 @@ function send(index: number): Promise<void> {
       })
     : undefined;
   const token = reserve ? tokens[index % tokens.length]! : "";
+  const target = targets[index % targets.length]!;
   return new Promise((resolve) => {
     const req = request(
       {

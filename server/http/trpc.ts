@@ -16,6 +16,12 @@ export const trpc = unencapsulated<{ platform: Platform }>(async (app, { platfor
   // lighter than the general one, which rebuilds a fetch Request for every call.
   await app.register(reserveDoor, { createContext });
 
+  // Every tRPC answer is for its caller (account, KYC status, data export, orders…): never stored by a
+  // browser or a proxy, so a shared computer or cache does not keep one person's data for the next.
+  app.addHook("onSend", async (request, reply) => {
+    if (request.url.startsWith("/trpc/")) reply.header("cache-control", "no-store");
+  });
+
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: {

@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+
+import { AppError } from "../errors.js";
 
 /**
  * Where the rate limits (login codes per number and per address, login
@@ -26,4 +28,15 @@ export function redisLimiters(client: Redis): Limiters {
       storeClient: client,
       insuranceLimiter: new RateLimiterMemory(options),
     });
+}
+
+/** Takes `points` from `key`'s allowance, or refuses with `auth.rateLimited` and when to come back. */
+export async function consumeOrRateLimited(limiter: RateLimiterAbstract, key: string, points = 1): Promise<void> {
+  try {
+    await limiter.consume(key, points);
+  } catch (error) {
+    if (error instanceof RateLimiterRes)
+      throw new AppError("auth.rateLimited", { retryAfterSeconds: Math.ceil(error.msBeforeNext / 1000) });
+    throw error;
+  }
 }

@@ -31,6 +31,17 @@ export interface Context {
 const zhLocale = z.locales.zhCN();
 const enLocale = z.locales.en();
 
+/** The limits of one issue (a minimum, an expected type…), so a page can say them with the field's own label. */
+function paramsOf(issue: z.core.$ZodIssue): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const key of ["minimum", "maximum", "inclusive", "origin", "expected", "format"] as const) {
+    const value = (issue as unknown as Record<string, unknown>)[key];
+    if (typeof value === "number" || typeof value === "string" || typeof value === "boolean") out[key] = value;
+    if (typeof value === "bigint") out[key] = Number(value);
+  }
+  return out;
+}
+
 /** Both languages of one validation issue: our catalogue for our codes, zod's locales for the rest. */
 function translateIssue(issue: z.core.$ZodIssue): { code: string; zh: string; en: string } {
   if (isErrorCode(issue.message)) {
@@ -43,6 +54,15 @@ function translateIssue(issue: z.core.$ZodIssue): { code: string; zh: string; en
     zh: String(zhLocale.localeError(raw) ?? issue.message),
     en: String(enLocale.localeError(raw) ?? issue.message),
   };
+}
+
+/** Every issue with its full path (a nested `draft.lockDays` too) and its limits. */
+function issuesOf(error: z.ZodError) {
+  return error.issues.map((issue) => ({
+    path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)),
+    ...translateIssue(issue),
+    params: paramsOf(issue),
+  }));
 }
 
 function messagesOf(code: ErrorCode) {
@@ -63,6 +83,7 @@ const t = initTRPC.context<Context>().create({
           messages: messagesOf("input.invalid"),
           fieldErrors: z.flattenError(cause, translateIssue).fieldErrors,
           formErrors: z.flattenError(cause, translateIssue).formErrors,
+          issues: issuesOf(cause),
           stack: undefined,
         },
       };

@@ -45,7 +45,8 @@ export async function startPlatform(): Promise<RunningPlatform> {
   child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
 
-  const deadline = Date.now() + 150_000;
+  // Generous: on a loaded 2-core CI machine the build and the Ignition deployment alone have taken minutes.
+  const deadline = Date.now() + 330_000;
   while (!out.includes("Ready:")) {
     if (child.exitCode !== null || Date.now() > deadline) {
       throw new Error(`npm start did not come up:\n${out.slice(-4000)}`);

@@ -78,11 +78,27 @@ describe("admin: issuer sales and operator controls", () => {
         .canTransfer(owner.address, (await second.caller.kyc.status()).address!, 1),
     ).toBe(false);
 
+    // Found by phone, the person shows frozen, verified, with their order and collectible; the phone masked.
+    const found = await ops.ops.findAccount({ phone: owner.buyer.phone });
+    expect(found).toMatchObject({ id: owner.buyer.user.id, frozen: true, verification: { state: "verified" } });
+    expect(found.phoneMasked).toMatch(/^\d{3}\*{4}\d{4}$/);
+    expect(JSON.stringify(found)).not.toContain(owner.buyer.phone);
+    expect(found.orders).toHaveLength(1);
+    expect(found.orders[0]).toMatchObject({ title: collection.title, buyerMasked: found.phoneMasked });
+    expect(found.collectibles).toHaveLength(1);
+
     await ops.ops.freezeAccount({ userId: owner.buyer.user.id, frozen: false, reason: "核实无误" });
     expect((await registry.bindingOf(owner.address)).identityFrozen).toBe(false);
+    expect((await ops.ops.findAccount({ phone: owner.buyer.phone })).frozen).toBe(false);
     expect(await registry.isVerified(owner.address)).toBe(true);
     const actions = (await ops.audit.recent({ limit: 10 })).map((entry) => entry.action);
     expect(actions).toEqual(expect.arrayContaining(["account.frozen", "account.unfrozen"]));
+    // The log filtered by action, the actor and the subject named but masked.
+    const frozen = await ops.audit.recent({ limit: 10, action: "account.frozen", actorRole: "operator" });
+    expect(frozen).toHaveLength(1);
+    expect(frozen[0]).toMatchObject({ subjectName: found.phoneMasked });
+    expect(frozen[0]!.actorMasked).toMatch(/^\d{3}\*{4}\d{4}$/);
+    expect(await ops.audit.actions()).toEqual(expect.arrayContaining(["account.frozen", "account.unfrozen"]));
   });
 
   it("freezes a single token in its collection contract and unfreezes it", async () => {
@@ -113,6 +129,14 @@ describe("admin: issuer sales and operator controls", () => {
       ops.ops.freezeAccount({ userId: unverified.user.id, frozen: true, reason: "" }),
       "ops.reasonRequired",
     );
+    await expectAppError(ops.ops.findAccount({ phone: "13999999999" }), "ops.accountNotFound", "NOT_FOUND");
+    await expectInputError(ops.ops.findAccount({ phone: "123" }), "auth.phone.invalid");
+    expect(await ops.ops.findAccount({ phone: unverified.phone })).toMatchObject({
+      verification: { state: "unverified" },
+      frozen: null,
+      orders: [],
+      collectibles: [],
+    });
   });
 
   it("lists failed verifications without names or ID numbers, and finds orders by state or number", async () => {

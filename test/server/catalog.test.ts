@@ -156,9 +156,16 @@ for (const database of databasesUnderTest()) {
       );
       const ops = await operator();
       const [pending] = await ops.issuer.applications({ status: "pending" });
+      expect(await first.caller.issuer.myApplication()).toMatchObject({ name: "某博物馆", status: "pending" });
+      expect(await second.caller.issuer.myApplication()).toBeNull();
       await expectInputError(ops.issuer.review({ issuerId: pending!.id, approve: false }), "review.reasonRequired");
       await ops.issuer.review({ issuerId: pending!.id, approve: false, reason: "营业执照信息不一致" });
       expect((await ops.issuer.applications({ status: "rejected" }))[0]).toMatchObject({
+        rejectionReason: "营业执照信息不一致",
+      });
+      // The applicant sees the decision and its reason.
+      expect(await first.caller.issuer.myApplication()).toMatchObject({
+        status: "rejected",
         rejectionReason: "营业执照信息不一致",
       });
     });
@@ -244,20 +251,20 @@ for (const database of databasesUnderTest()) {
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 200, lockDays: 365 })),
-        "collection.invalidTerms",
+        "collection.regiftBelowLock",
       );
       await expectAppError(
         staff.studio.createDraft(draftInput(media.sha256, { regiftDays: 365 })),
-        "collection.invalidTerms",
+        "collection.regiftBelowFloor",
         "BAD_REQUEST",
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { saleEndsAt: new Date(test.clock.now().getTime()) })),
-        "collection.invalidTerms",
+        "collection.endBeforeStart",
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { perPersonLimit: 5, editionSize: 3 })),
-        "collection.invalidTerms",
+        "collection.limitAboveEdition",
       );
       await expectInputError(
         staff.studio.createDraft(draftInput(media.sha256, { priceFen: 19.9 })),

@@ -91,6 +91,7 @@ describe("configuration", () => {
         "CHAIN_DEPLOYMENT_FILE: required in production (the Ignition deployment of your chain)",
         "KYC_PROVIDER: the sandbox verifies every well-formed identity; set KYC_PROVIDER=http in production",
         "PAYMENT_PROVIDER: the sandbox cashier pays any order; set a live provider in production",
+        "SMS_PROVIDER: the console prints every login code; set SMS_PROVIDER=aliyun in production",
         "ROLE_SIGNER: production keeps the role keys out of the server; set ROLE_SIGNER=web3signer " +
           "(with WEB3SIGNER_URL and ROLE_ACCOUNT_*), or ALLOW_MNEMONIC_ROLE_KEYS=true to accept role keys " +
           "derived from WALLET_MNEMONIC",

@@ -52,8 +52,32 @@ export function databasesUnderTest(): DatabaseUnderTest[] {
   return list;
 }
 
+/** A new PostgreSQL database next to `adminUrl`'s with nothing in it (not even migrations), and how to drop it. */
+export async function emptyPostgresDatabase(adminUrl: string, prefix: string) {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const dropper = new pg.Client({ connectionString: adminUrl });
+      await dropper.connect();
+      await dropper.query(`drop database if exists ${name} with (force)`);
+      await dropper.end();
+    },
+  };
+}
+
 /** A new, empty PostgreSQL database next to `adminUrl`'s, migrated; closing it drops it. */
-export async function freshPostgresDatabase(adminUrl: string, prefix: string, poolSize = 5): Promise<Database> {
+export async function freshPostgresDatabase(
+  adminUrl: string,
+  prefix: string,
+  poolSize = 5,
+): Promise<Database & { url: string }> {
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -64,6 +88,7 @@ export async function freshPostgresDatabase(adminUrl: string, prefix: string, po
   const database = await openDatabase({ url: url.toString(), poolSize });
   return {
     ...database,
+    url: url.toString(),
     async close() {
       await database.close();
       const dropper = new pg.Client({ connectionString: adminUrl });

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -6,6 +5,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { SchemaNotMigratedError, openDatabase, pendingMigrations } from "../../server/db/client.js";
+import { emptyPostgresDatabase } from "./helpers.js";
 
 /**
  * Schema changes in production: `npm run db:migrate` applies them under a lock
@@ -16,23 +16,15 @@ const adminUrl = process.env.DATABASE_URL;
 const run = promisify(execFile);
 
 describe.skipIf(adminUrl === undefined || adminUrl === "")("migrations (postgres)", () => {
-  let name = "";
+  let drop = async () => undefined as unknown;
   afterEach(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await drop();
   });
 
   async function emptyDatabase(): Promise<string> {
-    name = `shuzang_migrate_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl!);
-    url.pathname = `/${name}`;
-    return url.toString();
+    const database = await emptyPostgresDatabase(adminUrl!, "shuzang_migrate");
+    drop = database.drop;
+    return database.url;
   }
 
   it("refuses an unmigrated schema in verify mode, naming the command, and opens it once db:migrate has run", async () => {

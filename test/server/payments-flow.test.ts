@@ -390,7 +390,15 @@ describe("settling and reconciling payments", () => {
     const { callerFor } = await import("./helpers.js");
     const { caller: ops } = await callerFor(test.platform, { token: operator.token });
     const day = formatChinaTime(test.clock.now()).slice(0, 10);
+    const paidAt = test.clock.now();
+    // A day that has not ended is refused; the next morning it can be reconciled, with the operator as actor.
+    await expectAppError(ops.payments.reconcile({ day }), "payments.dayNotEnded", "PRECONDITION_FAILED");
+    test.clock.advance(86_400_000);
     expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 1, payments: 1, refunds: 0, mismatches: [] });
+    const audit = (await test.platform.db.execute(
+      sql`select actor_role, actor_user_id from audit_log where action = 'payments.reconciled' order by seq desc limit 1`,
+    )) as unknown as { rows: { actor_role: string; actor_user_id: number }[] };
+    expect(audit.rows[0]).toMatchObject({ actor_role: "operator", actor_user_id: operator.user.id });
 
     // Our record says another amount: the report names the trade.
     await test.platform.db.execute(sql`update payments set amount_fen = 1 where out_trade_no = ${order.orderNo}`);
@@ -402,8 +410,10 @@ describe("settling and reconciling payments", () => {
 
     // A refund the provider confirmed matches its refund line; then each way the two can disagree is named.
     await test.platform.db.execute(sql`update payments set amount_fen = 1990 where out_trade_no = ${order.orderNo}`);
+    test.clock.set(paidAt);
     await ops.payments.refund({ orderNo: order.orderNo, reason: "用户申请退款" });
     await test.platform.sandboxPayments!.whenIdle();
+    test.clock.advance(86_400_000);
     expect(await ops.payments.reconcile({ day })).toMatchObject({ trades: 1, refunds: 1, mismatches: [] });
     await test.platform.db.execute(sql`update refunds set amount_fen = 5`);
     expect((await ops.payments.reconcile({ day })).mismatches).toEqual([
@@ -415,5 +425,6 @@ describe("settling and reconciling payments", () => {
     expect((await ops.payments.reconcile({ day })).mismatches).toEqual([
       { outTradeNo: order.orderNo, problem: "refund-missing-here", theirFen: 1990 },
     ]);
+    test.clock.set(paidAt);
   });
 });

@@ -445,6 +445,8 @@ describe("payments.reconcile with PAYMENT_PROVIDER=wechatpay (pglite)", () => {
     await promote(test.platform, operator.user.id, "operator");
     const { caller: ops } = await callerFor(test.platform, { token: operator.token });
     const day = formatChinaTime(test.clock.now()).slice(0, 10);
+    const paidAt = test.clock.now();
+    test.clock.advance(86_400_000);
 
     expect(await ops.payments.reconcile({ day })).toEqual({ day, trades: 3, payments: 3, refunds: 0, mismatches: [] });
 
@@ -486,6 +488,7 @@ describe("payments.reconcile with PAYMENT_PROVIDER=wechatpay (pglite)", () => {
     gateway.failNext(400, "STATEMENT_CREATING", "账单生成中");
     await expectAppError(ops.payments.reconcile({ day }), "payments.statementNotReady", "PRECONDITION_FAILED");
     await expectAppError(buyer.caller.payments.reconcile({ day }), "auth.forbidden", "FORBIDDEN");
+    test.clock.set(paidAt);
   });
 
   it("refuses a malformed or impossible day before asking WeChat Pay", async () => {

@@ -202,7 +202,7 @@ describe("live WeChat Pay provider against a stand-in API v3", () => {
     expect(await rejection(otherId.queryOrder("W20261202000001"))).toMatchObject({ reason: "signature" });
   });
 
-  it("queries: unpaid or unknown → null, paid → paid, refunded trade → still paid, closed → closed", async () => {
+  it("queries: unpaid or unknown → null, paid → paid, refunded trade → refunded (never paid), closed → closed", async () => {
     await intent("W20261202000003", 1990);
     expect(await provider.queryOrder("W20261202000003")).toBeNull();
     const query = gateway.requests.at(-1)!;
@@ -227,7 +227,12 @@ describe("live WeChat Pay provider against a stand-in API v3", () => {
     };
     expect(await provider.queryOrder("W20261202000003")).toEqual(paid);
     trade.state = "REFUND";
-    expect(await provider.queryOrder("W20261202000003")).toEqual(paid);
+    // Refunded at WeChat Pay: not a payment to deliver.
+    expect(await provider.queryOrder("W20261202000003")).toMatchObject({
+      kind: "refunded",
+      outTradeNo: "W20261202000003",
+      notifyId: "query-W20261202000003-refund",
+    });
 
     await intent("W20261202000004", 100);
     gateway.trades.get("W20261202000004")!.state = "CLOSED";

@@ -41,7 +41,9 @@ export const EXPECTED: Record<string, Base> = {
   "privacy.requestErasure": "authed",
   "audit.verify": "operator",
   "audit.recent": "operator",
+  "audit.actions": "operator",
   "issuer.submitApplication": "authed",
+  "issuer.myApplication": "authed",
   "issuer.mine": "issuer",
   "issuer.applications": "operator",
   "issuer.review": "operator",
@@ -83,6 +85,7 @@ export const EXPECTED: Record<string, Base> = {
   "site.info": "public",
   "ops.freezeAccount": "operator",
   "ops.freezeToken": "operator",
+  "ops.findAccount": "operator",
   "ops.kycExceptions": "operator",
   "ops.orders": "operator",
 };

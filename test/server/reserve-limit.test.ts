@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 
 import { createPlatform } from "../../server/platform.js";
 import { createConsoleSmsProvider } from "../../server/providers/sms/console.js";

@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -11,6 +9,7 @@ import {
   callerFor,
   createTestPlatform,
   databasesUnderTest,
+  emptyPostgresDatabase,
   login,
   makeIdNumber,
 } from "./helpers.js";
@@ -105,24 +104,17 @@ describe("the previous China day", () => {
 
 const adminUrl = process.env.DATABASE_URL;
 describe.skipIf(adminUrl === undefined || adminUrl === "")("scheduler across instances (postgres)", () => {
-  let name = "";
+  let drop = async () => undefined as unknown;
   const open: Database[] = [];
   afterEach(async () => {
     for (const database of open.splice(0)) await database.close();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await drop();
   });
 
   it("runs each round of a job on one instance at a time, and the other takes over when it is free", async () => {
-    name = `shuzang_sched_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl!);
-    url.pathname = `/${name}`;
+    const empty = await emptyPostgresDatabase(adminUrl!, "shuzang_sched");
+    drop = empty.drop;
+    const url = new URL(empty.url);
     const first = await openDatabase({ url: url.toString(), poolSize: 2 });
     open.push(first);
     const second = await openDatabase({ url: url.toString(), poolSize: 2 });

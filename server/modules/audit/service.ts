@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 
-import { asc, desc, gt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { auditLog } from "./tables.js";
@@ -134,11 +134,56 @@ export async function verifyAuditChain(db: Db, pageSize = 1000): Promise<AuditCh
   }
 }
 
-/** The newest events, newest first. */
-export async function recentAudit(db: Db, limit: number, beforeSeq?: number): Promise<AuditRow[]> {
-  const query = db.select().from(auditLog);
-  const rows = await (beforeSeq === undefined ? query : query.where(sql`${auditLog.seq} < ${beforeSeq}`))
+/** Which events to list: by action, actor role and time (all optional). */
+export interface AuditFilter {
+  beforeSeq?: number | undefined;
+  action?: string | undefined;
+  actorRole?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** The newest events matching the filter, newest first. */
+export async function recentAudit(db: Db, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
+  const conditions = [
+    ...(filter.beforeSeq === undefined ? [] : [lt(auditLog.seq, filter.beforeSeq)]),
+    ...(filter.action === undefined ? [] : [eq(auditLog.action, filter.action)]),
+    ...(filter.actorRole === undefined ? [] : [eq(auditLog.actorRole, filter.actorRole)]),
+    ...(filter.from === undefined ? [] : [gte(auditLog.at, filter.from)]),
+    ...(filter.to === undefined ? [] : [lt(auditLog.at, filter.to)]),
+  ];
+  return db
+    .select()
+    .from(auditLog)
+    .where(conditions.length === 0 ? undefined : and(...conditions))
     .orderBy(desc(auditLog.seq))
     .limit(limit);
-  return rows;
+}
+
+/** The distinct actions in the log, for the console's filter. */
+export async function auditActions(db: Db): Promise<string[]> {
+  const rows = await db.selectDistinct({ action: auditLog.action }).from(auditLog).orderBy(asc(auditLog.action));
+  return rows.map((row) => row.action);
+}
+
+/** Whether `userId` did any of `actions` to a subject: e.g. drafted or submitted the collection under review. */
+export async function actedOn(
+  db: Db,
+  userId: number,
+  subject: { type: string; id: number | string },
+  actions: readonly string[],
+): Promise<boolean> {
+  const [row] = await db
+    .select({ seq: auditLog.seq })
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.actorUserId, userId),
+        eq(auditLog.subjectType, subject.type),
+        eq(auditLog.subjectId, String(subject.id)),
+        inArray(auditLog.action, [...actions]),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }

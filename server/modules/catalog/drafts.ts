@@ -2,23 +2,25 @@ import { and, eq, inArray } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { AppError } from "../../errors.js";
+import { actedOn } from "../audit/service.js";
 import { type Actor, type CatalogDependencies, type DraftInput, auditCatalog } from "./context.js";
 import { issuerCollection } from "./reads.js";
 import { collections, media } from "./tables.js";
+
+/** The audit actions that make someone a collection's author. */
+const AUTHORING = ["collection.drafted", "collection.edited", "collection.submitted"] as const;
 
 type DraftDependencies = Pick<CatalogDependencies, "clock" | "minLockDays" | "minRegiftDays">;
 
 /** The lock terms, sale window and limit of a draft, and its artwork being the issuer's own. */
 async function checkTerms(deps: DraftDependencies, db: Db, issuerId: number, input: DraftInput) {
-  if (input.lockDays < deps.minLockDays || input.regiftDays < Math.max(deps.minRegiftDays, input.lockDays)) {
-    throw new AppError("collection.invalidTerms", {
-      minLockDays: deps.minLockDays,
-      minRegiftDays: deps.minRegiftDays,
-    });
-  }
-  if (input.saleEndsAt <= input.saleStartsAt || input.perPersonLimit > input.editionSize) {
-    throw new AppError("collection.invalidTerms");
-  }
+  // Each rule has its own code, so the studio can say which one failed and where.
+  const limits = { minLockDays: deps.minLockDays, minRegiftDays: deps.minRegiftDays };
+  if (input.lockDays < deps.minLockDays) throw new AppError("collection.lockBelowFloor", limits);
+  if (input.regiftDays < input.lockDays) throw new AppError("collection.regiftBelowLock", limits);
+  if (input.regiftDays < deps.minRegiftDays) throw new AppError("collection.regiftBelowFloor", limits);
+  if (input.saleEndsAt <= input.saleStartsAt) throw new AppError("collection.endBeforeStart");
+  if (input.perPersonLimit > input.editionSize) throw new AppError("collection.limitAboveEdition");
   const [file] = await db.select().from(media).where(eq(media.sha256, input.mediaSha256));
   if (file === undefined || file.issuerId !== issuerId) throw new AppError("media.unknown");
 }
@@ -71,11 +73,22 @@ export function createDraftWorkflow(deps: DraftDependencies) {
 
     async review(
       db: Db,
-      operator: Actor,
+      operator: Actor & { issuerId?: number | null },
       input: { collectionId: number; approve: boolean; reason?: string | undefined },
     ) {
       if (!input.approve && !input.reason?.trim()) throw new AppError("review.reasonRequired");
       return db.transaction(async (tx) => {
+        // Four eyes: nobody reviews a collection of their own issuer, or one they drafted, edited or submitted.
+        const [own] = await tx
+          .select({ issuerId: collections.issuerId })
+          .from(collections)
+          .where(eq(collections.id, input.collectionId));
+        if (
+          own !== undefined &&
+          ((operator.issuerId != null && operator.issuerId === own.issuerId) ||
+            (await actedOn(tx, operator.id, { type: "collection", id: input.collectionId }, AUTHORING)))
+        )
+          throw new AppError("review.ownSubmission");
         const status = input.approve ? "approved" : "rejected";
         const [updated] = await tx
           .update(collections)

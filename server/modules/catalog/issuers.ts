@@ -45,6 +45,8 @@ export function createIssuers(deps: Pick<CatalogDependencies, "identity" | "cloc
         const [row] = await tx.select().from(issuers).where(eq(issuers.id, input.issuerId)).for("update");
         if (row === undefined) throw new AppError("issuer.notFound");
         if (row.status !== "pending") throw new AppError("issuer.notPending");
+        // Four eyes: whoever filed an application never decides it.
+        if (row.applicantUserId === operator.id) throw new AppError("review.ownSubmission");
         const status = input.approve ? "approved" : "rejected";
         const [updated] = await tx
           .update(issuers)
@@ -69,6 +71,17 @@ export function createIssuers(deps: Pick<CatalogDependencies, "identity" | "cloc
     async listIssuers(db: Db, status?: "pending" | "approved" | "rejected") {
       const query = db.select().from(issuers);
       return (status === undefined ? query : query.where(eq(issuers.status, status))).orderBy(desc(issuers.id));
+    },
+
+    /** The newest application an account made (pending, approved or rejected with its reason), or null. */
+    async applicationOf(db: Db, userId: number) {
+      const [row] = await db
+        .select()
+        .from(issuers)
+        .where(eq(issuers.applicantUserId, userId))
+        .orderBy(desc(issuers.id))
+        .limit(1);
+      return row ?? null;
     },
 
     async issuerOf(db: Db, issuerId: number) {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { AppError } from "../../errors.js";
@@ -19,6 +19,19 @@ export async function issuerCollection(db: Db, issuerId: number, collectionId: n
 }
 
 export const collectionReads = {
+  /** Titles and issuer names of some collections (for operators' lists), by id. */
+  async titlesOf(db: Db, collectionIds: readonly number[]) {
+    const out = new Map<number, { title: string; issuerName: string }>();
+    if (collectionIds.length === 0) return out;
+    const rows = await db
+      .select({ id: collections.id, title: collections.title, issuerName: issuers.name })
+      .from(collections)
+      .innerJoin(issuers, eq(issuers.id, collections.issuerId))
+      .where(inArray(collections.id, [...new Set(collectionIds)]));
+    for (const row of rows) out.set(row.id, { title: row.title, issuerName: row.issuerName });
+    return out;
+  },
+
   /** The contract of a published collection. */
   async contractOf(db: Db, collectionId: number): Promise<string> {
     const [row] = await db

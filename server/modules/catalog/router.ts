@@ -25,12 +25,15 @@ const draft = z
     regiftDays: z.number().int().min(MIN_LOCK_DAYS).max(36_500),
   })
   .refine((value) => value.saleEndsAt > value.saleStartsAt, {
-    message: "collection.invalidTerms",
+    message: "collection.endBeforeStart",
     path: ["saleEndsAt"],
   })
-  .refine((value) => value.regiftDays >= value.lockDays, { message: "collection.invalidTerms", path: ["regiftDays"] })
+  .refine((value) => value.regiftDays >= value.lockDays, {
+    message: "collection.regiftBelowLock",
+    path: ["regiftDays"],
+  })
   .refine((value) => value.perPersonLimit <= value.editionSize, {
-    message: "collection.invalidTerms",
+    message: "collection.limitAboveEdition",
     path: ["perPersonLimit"],
   });
 
@@ -70,6 +73,19 @@ export const issuerRouter = router({
   submitApplication: authedProcedure.input(z.object({ legalName, creditCode })).mutation(async ({ ctx, input }) => {
     const row = await ctx.platform.catalog.applyIssuer(ctx.platform.db, ctx.user, input);
     return { id: row.id, status: row.status };
+  }),
+
+  /** The caller's own newest application and its decision (a rejection with its reason), or null. */
+  myApplication: authedProcedure.query(async ({ ctx }) => {
+    const row = await ctx.platform.catalog.applicationOf(ctx.platform.db, ctx.user.id);
+    if (row === null) return null;
+    return {
+      id: row.id,
+      name: row.name,
+      status: row.status,
+      rejectionReason: row.rejectionReason,
+      decidedAt: row.decidedAt,
+    };
   }),
 
   mine: issuerProcedure.query(async ({ ctx }) => {
@@ -113,7 +129,7 @@ export const studioRouter = router({
   airdropCheck: issuerProcedure
     .input(z.object({ collectionId: id, recipients: z.array(z.string().max(20)).min(1).max(10_000) }))
     .mutation(({ ctx, input }) =>
-      ctx.platform.airdrops.check(ctx.platform.db, ctx.issuerId, input.collectionId, input.recipients),
+      ctx.platform.airdrops.check(ctx.platform.db, ctx.user.id, ctx.issuerId, input.collectionId, input.recipients),
     ),
 
   /** Gives one edition to each person on a clean list, free; each becomes a mint job. */

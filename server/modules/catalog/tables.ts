@@ -77,7 +77,8 @@ export const collections = pgTable(
       .notNull()
       .references(() => media.sha256),
     editionSize: integer("edition_size").notNull(),
-    priceFen: integer("price_fen").notNull(),
+    /** Integer fen, 64-bit; at most ¥1,000,000 (MAX_PRICE_FEN) an edition, ¥0 for a free collection. */
+    priceFen: bigint("price_fen", { mode: "number" }).notNull(),
     saleStartsAt: timestamp("sale_starts_at", { withTimezone: true }).notNull(),
     saleEndsAt: timestamp("sale_ends_at", { withTimezone: true }).notNull(),
     perPersonLimit: integer("per_person_limit").notNull(),
@@ -96,7 +97,7 @@ export const collections = pgTable(
     uniqueIndex("collections_contract_key").on(t.contractAddress),
     check("collections_status_check", sql`${t.status} in ('draft', 'submitted', 'approved', 'rejected', 'published')`),
     check("collections_edition_size_check", sql`${t.editionSize} between 1 and 16777215`),
-    check("collections_price_check", sql`${t.priceFen} >= 0`),
+    check("collections_price_check", sql`${t.priceFen} between 0 and 100000000`),
     check("collections_limit_check", sql`${t.perPersonLimit} >= 1`),
     check("collections_lock_check", sql`${t.lockDays} >= 180 and ${t.regiftDays} >= ${t.lockDays}`),
     check("collections_window_check", sql`${t.saleEndsAt} > ${t.saleStartsAt}`),

@@ -11,6 +11,7 @@ import type { MintingService } from "../minting/service.js";
 import { createOrderMachine, newOrderNo } from "./orders.js";
 import { ordersOfAirdrop } from "./sql.js";
 import type { WalletService } from "../wallets/service.js";
+import { type Limiters, consumeOrRateLimited, memoryLimiters } from "../../security/rate-limits.js";
 
 /**
  * Airdrops: an issuer gives editions of a published collection to a list of
@@ -20,7 +21,11 @@ import type { WalletService } from "../wallets/service.js";
  * paid), and each becomes a mint job.
  */
 
-export type AirdropProblem = "malformed" | "unknown" | "notCollector" | "notVerified" | "duplicate";
+/**
+ * Why an entry cannot take part. `cannotReceive` covers no such account, a closed one, a staff or operator
+ * account and an unverified one alike: the check must not tell an issuer who holds which role on the platform.
+ */
+export type AirdropProblem = "malformed" | "cannotReceive" | "duplicate";
 
 export interface AirdropDependencies {
   catalog: CatalogService;
@@ -29,6 +34,12 @@ export interface AirdropDependencies {
   wallets: WalletService;
   minting: MintingService;
   clock: () => Date;
+  /** Where the check limits count (memory by default; Redis shares them across instances). */
+  limiters?: Limiters;
+  /** List checks (and airdrops) one staff account may run per hour. */
+  checksPerHour?: number;
+  /** Entries that cannot receive one issuer may be told of per day: a list of guesses runs out of answers. */
+  refusedEntriesPerDay?: number;
 }
 
 type Recipient = { entry: string; userId: number; phoneMasked: string; commitment: string };
@@ -47,12 +58,12 @@ async function checkList(deps: AirdropDependencies, db: Db, entries: readonly st
       problems.push({ entry, problem: "malformed" });
       continue;
     }
-    if (account === null || account.status !== "active") problems.push({ entry, problem: "unknown" });
-    else if (account.role !== "collector") problems.push({ entry, problem: "notCollector" });
+    if (account === null || account.status !== "active" || account.role !== "collector")
+      problems.push({ entry, problem: "cannotReceive" });
     else {
       // Verification implies an adult; frozen people are refused again by the chain at mint time.
       const commitment = (await deps.kyc.verifiedCommitments(db, [account.id])).get(account.id) ?? null;
-      if (commitment === null) problems.push({ entry, problem: "notVerified" });
+      if (commitment === null) problems.push({ entry, problem: "cannotReceive" });
       else if (seen.has(commitment)) problems.push({ entry, problem: "duplicate" });
       else {
         seen.add(commitment);
@@ -132,10 +143,31 @@ export function createAirdropService(deps: AirdropDependencies) {
     return airdrop!.id;
   }
 
+  const limiters = deps.limiters ?? memoryLimiters;
+  const checks = limiters({ keyPrefix: "airdrop-check", points: deps.checksPerHour ?? 30, duration: 3600 });
+  const refusals = limiters({
+    keyPrefix: "airdrop-refused",
+    points: deps.refusedEntriesPerDay ?? 200,
+    duration: 86_400,
+  });
+
+  /**
+   * A list checked within the limits: so many checks per staff account per hour, and so many entries that
+   * cannot receive per issuer per day (a real list has few; a list of guessed numbers has mostly those), past
+   * which the list is refused without an answer.
+   */
+  async function limitedCheck(db: Db, userId: number, issuerId: number, entries: readonly string[]) {
+    await consumeOrRateLimited(checks, `user:${userId}`);
+    const checked = await checkList(deps, db, entries);
+    const refused = checked.report.problems.filter((p) => p.problem === "cannotReceive").length;
+    if (refused > 0) await consumeOrRateLimited(refusals, `issuer:${issuerId}`, refused);
+    return checked;
+  }
+
   return {
-    async check(db: Db, issuerId: number, collectionId: number, entries: readonly string[]) {
+    async check(db: Db, userId: number, issuerId: number, collectionId: number, entries: readonly string[]) {
       await publishedOfIssuer(deps, db, issuerId, collectionId);
-      return (await checkList(deps, db, entries)).report;
+      return (await limitedCheck(db, userId, issuerId, entries)).report;
     },
 
     async execute(
@@ -146,7 +178,7 @@ export function createAirdropService(deps: AirdropDependencies) {
       entries: readonly string[],
     ) {
       await publishedOfIssuer(deps, db, issuerId, collectionId);
-      const { ready, report } = await checkList(deps, db, entries);
+      const { ready, report } = await limitedCheck(db, actor.id, issuerId, entries);
       if (report.problems.length > 0)
         throw new AppError("airdrop.listHasProblems", { problems: report.problems.length });
       if (ready.length === 0) throw new AppError("airdrop.empty");

@@ -190,12 +190,14 @@ export function createOrderMachine(clock: () => Date): OrderMachine {
   };
 }
 
-/** The order a collector made with an idempotency key. */
-export async function findByKey(db: Db, userId: number, idempotencyKey: string) {
+/** The order a collector made with an idempotency key for a collection (a key is scoped to both). */
+export async function findByKey(db: Db, userId: number, collectionId: number, idempotencyKey: string) {
   const [row] = await db
     .select()
     .from(orders)
-    .where(and(eq(orders.userId, userId), eq(orders.idempotencyKey, idempotencyKey)));
+    .where(
+      and(eq(orders.userId, userId), eq(orders.collectionId, collectionId), eq(orders.idempotencyKey, idempotencyKey)),
+    );
   return row;
 }
 

@@ -13,10 +13,11 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 /** Orders by state, newest first, for refunds and follow-up. */
 export function listOrders(
   db: Db,
-  input: { status?: OrderStatus | undefined; orderNo?: string | undefined; limit: number },
+  input: { status?: OrderStatus | undefined; orderNo?: string | undefined; userId?: number | undefined; limit: number },
 ) {
   const conditions = [
     ...(input.status === undefined ? [] : [eq(orders.status, input.status)]),
+    ...(input.userId === undefined ? [] : [eq(orders.userId, input.userId)]),
     ...(input.orderNo === undefined ? [] : [eq(orders.orderNo, input.orderNo)]),
   ];
   return db

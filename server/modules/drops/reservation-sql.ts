@@ -97,11 +97,11 @@ export function reservationStatement(
     created as (
       insert into orders (order_no, user_id, collection_id, commitment, quantity, unit_price_fen, amount_fen,
                           idempotency_key, expires_at, created_at, updated_at)
-      select order_no, user_id, ${collection.id}, commitment, quantity, ${collection.priceFen}::int,
-             quantity * ${collection.priceFen}::int, idempotency_key, ${expiresAt}::timestamptz,
+      select order_no, user_id, ${collection.id}, commitment, quantity, ${collection.priceFen}::bigint,
+             quantity * ${collection.priceFen}::bigint, idempotency_key, ${expiresAt}::timestamptz,
              ${at}::timestamptz, ${at}::timestamptz
       from fits order by position
-      on conflict (user_id, idempotency_key) do nothing
+      on conflict (user_id, collection_id, idempotency_key) do nothing
       returning id, user_id, idempotency_key
     ),
     counted as (

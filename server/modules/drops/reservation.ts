@@ -65,8 +65,8 @@ function newOrder(
 }
 
 /** The first order of a key already used, or undefined. */
-async function repeatedOrder(db: Db, userId: number, idempotencyKey: string): Promise<Reserved | undefined> {
-  const order = await findByKey(db, userId, idempotencyKey);
+async function repeatedOrder(db: Db, userId: number, input: ReserveInput): Promise<Reserved | undefined> {
+  const order = await findByKey(db, userId, input.collectionId, input.idempotencyKey);
   return order === undefined ? undefined : { ...order, editions: await editionsOf(db, order.id), repeated: true };
 }
 
@@ -74,7 +74,7 @@ async function repeatedOrder(db: Db, userId: number, idempotencyKey: string): Pr
 async function reserveAlone(ctx: ReservationContext, db: Db, userId: number, input: ReserveInput): Promise<Reserved> {
   const { deps } = ctx;
   deps.onReservations?.("alone", 1);
-  const retried = await repeatedOrder(db, userId, input.idempotencyKey);
+  const retried = await repeatedOrder(db, userId, input);
   if (retried !== undefined) return retried;
 
   const now = deps.clock();
@@ -99,7 +99,7 @@ async function reserveAlone(ctx: ReservationContext, db: Db, userId: number, inp
   } catch (error) {
     // The same key sent twice at once: the second insert loses the race and answers with the first order.
     if (violatedUniqueConstraint(error) === "orders_idempotency_key") {
-      const first = await repeatedOrder(db, userId, input.idempotencyKey);
+      const first = await repeatedOrder(db, userId, input);
       if (first !== undefined) return first;
     }
     throw error;

@@ -9,11 +9,15 @@ import { orders, purchaseCounts } from "./tables.js";
 
 /** An issuer's view of one collection's sales: stock, revenue, paid orders per hour and orders by state. */
 export async function salesOf(db: Db, collectionId: number) {
-  const paidStates = sql`(${orders.status} in ('paid', 'minting', 'minted'))`;
+  // Airdrops are gifts, not sales: counted apart from sold editions, paid orders and revenue.
+  const paidStates = sql`(${orders.status} in ('paid', 'minting', 'minted') and ${orders.airdropId} is null)`;
+  const airdropStates = sql`(${orders.status} in ('paid', 'minting', 'minted') and ${orders.airdropId} is not null)`;
   const [totals] = await db
     .select({
       revenueFen: sql<number>`coalesce(sum(${orders.amountFen}) filter (where ${paidStates}), 0)::bigint`,
       paidOrders: sql<number>`count(*) filter (where ${paidStates})::int`,
+      soldEditions: sql<number>`coalesce(sum(${orders.quantity}) filter (where ${paidStates}), 0)::int`,
+      airdroppedEditions: sql<number>`coalesce(sum(${orders.quantity}) filter (where ${airdropStates}), 0)::int`,
     })
     .from(orders)
     .where(eq(orders.collectionId, collectionId));
@@ -36,6 +40,8 @@ export async function salesOf(db: Db, collectionId: number) {
     stock: await stock(db, collectionId),
     revenueFen: Number(totals?.revenueFen ?? 0),
     paidOrders: totals?.paidOrders ?? 0,
+    soldEditions: totals?.soldEditions ?? 0,
+    airdroppedEditions: totals?.airdroppedEditions ?? 0,
     series: series.map((row) => ({
       hour: new Date(row.hour),
       editions: row.editions,

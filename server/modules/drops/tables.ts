@@ -81,8 +81,9 @@ export const orders = pgTable(
       .references(() => collections.id),
     commitment: text("commitment").notNull(),
     quantity: integer("quantity").notNull(),
-    unitPriceFen: integer("unit_price_fen").notNull(),
-    amountFen: integer("amount_fen").notNull(),
+    /** Integer fen, 64-bit: at most MAX_PRICE_FEN (catalog) each, MAX_ORDER_FEN in all. */
+    unitPriceFen: bigint("unit_price_fen", { mode: "number" }).notNull(),
+    amountFen: bigint("amount_fen", { mode: "number" }).notNull(),
     status: text("status", { enum: ORDER_STATUSES }).notNull().default("created"),
     idempotencyKey: text("idempotency_key").notNull(),
     /** Set on the free orders of an issuer's airdrop. */
@@ -94,7 +95,8 @@ export const orders = pgTable(
   },
   (t) => [
     uniqueIndex("orders_order_no_key").on(t.orderNo),
-    uniqueIndex("orders_idempotency_key").on(t.userId, t.idempotencyKey),
+    // A key is the caller's, for one collection: the same key on another collection is another order.
+    uniqueIndex("orders_idempotency_key").on(t.userId, t.collectionId, t.idempotencyKey),
     index("orders_user_idx").on(t.userId),
     index("orders_expiry_idx").on(t.status, t.expiresAt),
     check("orders_status_check", sql`${t.status} in ('created', 'paid', 'minting', 'minted', 'expired', 'refunded')`),

@@ -14,6 +14,7 @@ import {
   PHONE_PATTERN,
   type Role,
   type SessionUser,
+  sessionLimitsOf,
 } from "./model.js";
 import { otpChallenges, sessions } from "./tables.js";
 
@@ -111,7 +112,10 @@ export function createLogin(deps: IdentityDependencies, keys: IdentityKeys, ensu
         .insert(otpChallenges)
         .values({ phoneHash: hash, ...values })
         .onConflictDoUpdate({ target: otpChallenges.phoneHash, set: values });
-      await deps.sms.sendLoginCode(phone, code, Math.round(deps.otpTtlSeconds / 60));
+      // A provider that refuses or does not answer is a clear "try again later", never a 500 (nor the code in a log).
+      await deps.sms.sendLoginCode(phone, code, Math.round(deps.otpTtlSeconds / 60)).catch(() => {
+        throw new AppError("auth.smsUnavailable");
+      });
       return { resendAfterSeconds: deps.otpResendSeconds, ttlSeconds: deps.otpTtlSeconds };
     },
 
@@ -148,7 +152,9 @@ export function createLogin(deps: IdentityDependencies, keys: IdentityKeys, ensu
         id: keys.sessionIdOf(token),
         userId: user.id,
         userAgent: userAgent.slice(0, 300),
-        expiresAt: new Date(now.getTime() + deps.sessionTtlDays * 86_400_000),
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: new Date(now.getTime() + sessionLimitsOf(deps.sessionPolicy, user.role).lifetimeMs),
       });
       return { token, user };
     },

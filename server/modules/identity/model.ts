@@ -15,6 +15,20 @@ export interface SessionUser {
   status: "active" | "erasure_requested";
 }
 
+export interface SessionLimits {
+  lifetimeMs: number;
+  idleMs: number;
+}
+
+export interface SessionPolicy {
+  collector: SessionLimits;
+  /** Issuer staff and operators. */
+  staff: SessionLimits;
+}
+
+export const sessionLimitsOf = (policy: SessionPolicy, role: Role): SessionLimits =>
+  role === "collector" ? policy.collector : policy.staff;
+
 export interface ResolvedSession {
   sessionId: string;
   user: SessionUser;
@@ -32,7 +46,11 @@ export interface IdentityDependencies {
   otpDailyLimitPerPhone: number;
   otpHourlyLimitPerIp: number;
   loginAttemptsPerIp15Min: number;
-  sessionTtlDays: number;
+  /**
+   * How long a session lives, from login (absolute) and from its last request (idle), by role: staff and
+   * operators get short ones, collectors longer ones. Checked on every request, with the role held now.
+   */
+  sessionPolicy: SessionPolicy;
   /** Where the login-code and login-attempt limits count (memory by default; Redis shares them across instances). */
   limiters?: Limiters;
 }

@@ -3,14 +3,24 @@ import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { createBatcher, perDatabase } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { AppError } from "../../errors.js";
-import { type IdentityDependencies, type IdentityKeys, type ResolvedSession, toSessionUser } from "./model.js";
+import {
+  type IdentityDependencies,
+  type IdentityKeys,
+  type ResolvedSession,
+  sessionLimitsOf,
+  toSessionUser,
+} from "./model.js";
 import { sessions, users } from "./tables.js";
 
 const SESSION_TOUCH_MS = 5 * 60_000;
 
-/** The live sessions among `tokens`, in one query; touches the ones not seen for a while. */
+/**
+ * The live sessions among `tokens`, in one query; touches the ones not seen for a while. A session past its
+ * absolute lifetime or idle for longer than its role allows (the role held now: a collector promoted to
+ * operator gets the operator's limits at the next request) is ended.
+ */
 async function resolveSessions(
-  deps: Pick<IdentityDependencies, "clock">,
+  deps: Pick<IdentityDependencies, "clock" | "sessionPolicy">,
   keys: IdentityKeys,
   db: Db,
   tokens: readonly string[],
@@ -33,17 +43,33 @@ async function resolveSessions(
       ),
     );
   const stale: string[] = [];
+  const lapsed: string[] = [];
   for (const row of rows) {
     if (row.user.status !== "active") continue;
+    const limits = sessionLimitsOf(deps.sessionPolicy, row.user.role);
+    if (
+      now.getTime() - row.session.createdAt.getTime() >= limits.lifetimeMs ||
+      now.getTime() - row.session.lastSeenAt.getTime() >= limits.idleMs
+    ) {
+      lapsed.push(row.session.id);
+      continue;
+    }
     found.set(byId.get(row.session.id)!, { sessionId: row.session.id, user: toSessionUser(row.user) });
-    if (now.getTime() - row.session.lastSeenAt.getTime() > SESSION_TOUCH_MS) stale.push(row.session.id);
+    // Touched often enough that the idle limit holds to within a sixth of it (at most 5 minutes).
+    const touchMs = Math.min(SESSION_TOUCH_MS, limits.idleMs / 6);
+    if (now.getTime() - row.session.lastSeenAt.getTime() > touchMs) stale.push(row.session.id);
   }
+  if (lapsed.length > 0)
+    await db
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(inArray(sessions.id, lapsed), isNull(sessions.revokedAt)));
   if (stale.length > 0) await db.update(sessions).set({ lastSeenAt: now }).where(inArray(sessions.id, stale));
   return found;
 }
 
 /** Sessions: resolving a request's token, listing and revoking them. */
-export function createSessions(deps: Pick<IdentityDependencies, "clock">, keys: IdentityKeys) {
+export function createSessions(deps: Pick<IdentityDependencies, "clock" | "sessionPolicy">, keys: IdentityKeys) {
   const resolveMany = (db: Db, tokens: readonly string[]) => resolveSessions(deps, keys, db, tokens);
 
   // Every request resolves its session; a crowd's requests share one query per batch (never a cache, so a

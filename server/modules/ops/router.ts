@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { ORDER_STATUSES } from "../drops/reports.js";
 import { operatorProcedure, router } from "../../trpc/init.js";
+import { PHONE_PATTERN } from "../identity/service.js";
 
 const reason = z.string().trim().min(2, "ops.reasonRequired").max(200, "ops.reasonRequired");
 
@@ -26,6 +27,11 @@ export const opsRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => ctx.platform.ops.freezeToken(ctx.platform.db, ctx.user, input)),
+
+  /** Finds an account by its phone number (answered masked) with its verification, freeze state and holdings. */
+  findAccount: operatorProcedure
+    .input(z.object({ phone: z.string().trim().regex(PHONE_PATTERN, "auth.phone.invalid") }))
+    .query(({ ctx, input }) => ctx.platform.ops.findAccount(ctx.platform.db, input.phone)),
 
   kycExceptions: operatorProcedure
     .input(z.object({ limit: z.number().int().min(1).max(500).default(100) }))

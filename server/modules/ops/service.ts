@@ -9,6 +9,8 @@ import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";
 import type { IdentityService, SessionUser } from "../identity/service.js";
 import type { WalletService } from "../wallets/service.js";
+import type { KycService } from "../kyc/service.js";
+import type { CollectiblesService } from "../collectibles/service.js";
 
 /**
  * What platform operators do beyond reviews: freeze an account's address in
@@ -20,7 +22,9 @@ export interface OpsDependencies {
   chain: Chain | null;
   wallets: WalletService;
   catalog: CatalogService;
-  identity: Pick<IdentityService, "findAccountById">;
+  identity: Pick<IdentityService, "findAccountById" | "findAccountByPhone" | "isGiftingSuspended">;
+  kyc: Pick<KycService, "status">;
+  collectibles: Pick<CollectiblesService, "mine">;
   clock: () => Date;
 }
 
@@ -28,6 +32,19 @@ export interface OpsDependencies {
 const REASON_OPERATOR = 1;
 
 type Operator = Pick<SessionUser, "id" | "role">;
+
+/** Whether the person behind an account is frozen in the identity registry; null when unknown (no address, no chain). */
+async function frozenState(deps: OpsDependencies, db: Db, userId: number): Promise<boolean | null> {
+  const address = await deps.wallets.addressOf(db, userId);
+  if (address === null || deps.chain === null) return null;
+  try {
+    const commitment = await deps.chain.registry.identityOf(address);
+    if (commitment === ZeroHash) return null;
+    return await deps.chain.registry.isIdentityFrozen(commitment);
+  } catch {
+    return null;
+  }
+}
 
 export function createOpsService(deps: OpsDependencies) {
   function chainOrRefuse(): Chain {
@@ -102,8 +119,53 @@ export function createOpsService(deps: OpsDependencies) {
     /** Verifications that did not pass (mismatch, provider down, refused): the KYC module's report. */
     kycExceptions: (db: Db, limit: number) => kycExceptions(db, limit),
 
-    /** Orders by state, newest first, for refunds and follow-up (no personal data): the drops module's report. */
-    orders: (db: Db, input: Parameters<typeof listOrders>[1]) => listOrders(db, input),
+    /** Orders by state, newest first, with the collection's title and the buyer's masked phone. */
+    async orders(db: Db, input: Parameters<typeof listOrders>[1]) {
+      const rows = await listOrders(db, input);
+      const titles = await deps.catalog.titlesOf(
+        db,
+        rows.map((row) => row.collectionId),
+      );
+      const buyers = new Map<number, string>();
+      for (const userId of new Set(rows.map((row) => row.userId))) {
+        buyers.set(userId, (await deps.identity.findAccountById(db, userId))?.phoneMasked ?? "—");
+      }
+      return rows.map((row) => ({
+        ...row,
+        title: titles.get(row.collectionId)?.title ?? null,
+        issuerName: titles.get(row.collectionId)?.issuerName ?? null,
+        buyerMasked: buyers.get(row.userId) ?? "—",
+      }));
+    },
+
+    /** One account found by phone: masked phone, verification, freeze state on chain, orders and collectibles. */
+    async findAccount(db: Db, phone: string) {
+      const account = await deps.identity.findAccountByPhone(db, phone);
+      if (account === null) throw new AppError("ops.accountNotFound");
+      const kyc = await deps.kyc.status(db, account.id);
+      return {
+        id: account.id,
+        role: account.role,
+        phoneMasked: account.phoneMasked,
+        status: account.status,
+        giftingSuspended: await deps.identity.isGiftingSuspended(db, account.id),
+        verification: {
+          state: kyc.state,
+          nameMasked: kyc.nameMasked ?? null,
+          idNumberMasked: kyc.idNumberMasked ?? null,
+          expiresAt: kyc.expiresAt ?? null,
+        },
+        frozen: await frozenState(deps, db, account.id),
+        orders: await this.orders(db, { userId: account.id, limit: 20 }),
+        collectibles: (await deps.collectibles.mine(db, account.id)).map((token) => ({
+          collectionId: token.collectionId,
+          tokenId: token.tokenId,
+          title: token.title,
+          issuerName: token.issuerName,
+          acquiredAt: token.acquiredAt,
+        })),
+      };
+    },
   };
 }
 

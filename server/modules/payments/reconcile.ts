@@ -99,7 +99,13 @@ function compareRefunds(
  * trades paid there but not here, paid here but missing there, amounts that
  * differ; and the same for refunds confirmed that day.
  */
-export async function reconcile(deps: PaymentsDependencies, db: Db, statement: ProviderStatement, day: string) {
+export async function reconcile(
+  deps: PaymentsDependencies,
+  db: Db,
+  statement: ProviderStatement,
+  day: string,
+  actor: ReconcileActor = SYSTEM,
+) {
   const start = new Date(`${day}T00:00:00+08:00`);
   const end = new Date(start.getTime() + 86_400_000);
   const ours = await db
@@ -119,7 +125,7 @@ export async function reconcile(deps: PaymentsDependencies, db: Db, statement: P
   await appendAudit(
     db,
     {
-      actor: { userId: null, role: "system" },
+      actor,
       action: "payments.reconciled",
       subject: { type: "statement", id: day },
       details: {
@@ -140,9 +146,12 @@ export async function reconcile(deps: PaymentsDependencies, db: Db, statement: P
  * operator's action and the scheduled job alike). A statement that cannot
  * be had is a clear refusal, with a reason safe to show an operator.
  */
-export async function reconcileDay(deps: PaymentsDependencies, db: Db, day: string) {
+export async function reconcileDay(deps: PaymentsDependencies, db: Db, day: string, actor: ReconcileActor = SYSTEM) {
   const { provider } = deps;
   if (provider.statement === undefined) throw new AppError("payments.statementUnavailable");
+  // A day that has not ended has no final statement: today and later are refused before asking the provider.
+  const end = new Date(`${day}T00:00:00+08:00`).getTime() + 86_400_000;
+  if (end > deps.clock().getTime()) throw new AppError("payments.dayNotEnded", { day });
   let statement;
   try {
     statement = await provider.statement(day);
@@ -154,5 +163,13 @@ export async function reconcileDay(deps: PaymentsDependencies, db: Db, day: stri
     if (error instanceof PaymentOperationError) throw new AppError("payments.statementFailed", { reason: error.code });
     throw new AppError("payments.statementFailed", { reason: "unavailable" });
   }
-  return reconcile(deps, db, statement, day);
+  return reconcile(deps, db, statement, day, actor);
 }
+
+/** Who reconciled: the scheduled job (system) or the operator who asked. */
+export interface ReconcileActor {
+  userId: number | null;
+  role: "system" | "operator";
+}
+
+const SYSTEM: ReconcileActor = { userId: null, role: "system" };

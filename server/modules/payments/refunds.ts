@@ -133,6 +133,8 @@ export function createRefunds(deps: PaymentsDependencies) {
     async refund(db: Db, operator: Pick<SessionUser, "id" | "role">, orderNo: string, reason: string) {
       const order = await deps.drops.orderByNo(db, orderNo);
       if (order === undefined) throw new AppError("order.notFound");
+      // Nothing was paid for a free order (an airdrop's, or a ¥0 collection's): there is nothing to refund.
+      if (order.amountFen <= 0 || order.airdropId !== null) throw new AppError("payments.nothingToRefund");
       if (order.status !== "paid") throw new AppError("order.wrongState", { status: order.status });
       const refund = await db
         .transaction(async (tx) => {

@@ -30,7 +30,9 @@ export const paymentsRouter = router({
   /** Compares a day's provider statement (trade bill) with our payments and lists the mismatches. */
   reconcile: operatorProcedure
     .input(z.object({ day: chinaDay }))
-    .mutation(({ ctx, input }) => ctx.platform.payments.reconcileDay(ctx.platform.db, input.day)),
+    .mutation(({ ctx, input }) =>
+      ctx.platform.payments.reconcileDay(ctx.platform.db, input.day, { userId: ctx.user.id, role: "operator" }),
+    ),
 
   /** An operator refunds a paid order before delivery (audited). */
   refund: operatorProcedure

@@ -8,7 +8,7 @@ import { unpaidOrdersDue } from "../drops/sql.js";
 import type { MintingService } from "../minting/service.js";
 import type { WalletService } from "../wallets/service.js";
 import { createNotifications } from "./notifications.js";
-import { reconcile, reconcileDay } from "./reconcile.js";
+import { type ReconcileActor, reconcile, reconcileDay } from "./reconcile.js";
 import { createRefunds } from "./refunds.js";
 import { payments } from "./tables.js";
 
@@ -28,10 +28,17 @@ export interface PaymentsDependencies {
   minting: MintingService;
   clock: () => Date;
   publicOrigin: string;
+  /** Counts an operator alert (a partial or foreign refund, a signed notice whose amount is not ours, ...). */
+  onAlert?: (reason: PaymentAlert) => void;
 }
 
+/** Why a notification or a provider answer needs an operator's eyes (each also written to the audit log). */
+export type PaymentAlert =
+  "refund-partial" | "refund-foreign" | "amount-mismatch" | "refunded-at-provider" | "merchant-mismatch";
+
 export type NotificationOutcome =
-  { outcome: "applied" | "duplicate"; kind: PaymentNotification["kind"] } | { outcome: "refused"; reason: string };
+  | { outcome: "applied" | "duplicate"; kind: PaymentNotification["kind"] | "refund-partial" }
+  | { outcome: "refused"; reason: string };
 
 export function createPaymentsService(deps: PaymentsDependencies) {
   const { provider } = deps;
@@ -42,6 +49,8 @@ export function createPaymentsService(deps: PaymentsDependencies) {
     /** The cashier for an order the collector holds: created once, then the same intent again. */
     async createIntent(db: Db, userId: number, orderNo: string) {
       const order = await deps.drops.order(db, userId, orderNo);
+      // A free order (an airdrop's, or a ¥0 collection's) never reaches a cashier: providers take no ¥0 trade.
+      if (order.amountFen <= 0 || order.airdropId !== null) throw new AppError("payments.freeOrder");
       if (order.status !== "created" || order.expiresAt <= deps.clock())
         throw new AppError("order.wrongState", { status: order.status });
       const [existing] = await db.select().from(payments).where(eq(payments.orderId, order.id));
@@ -85,7 +94,8 @@ export function createPaymentsService(deps: PaymentsDependencies) {
       let paidLate = 0;
       for (const { orderNo } of due) {
         const found = await notifications.syncWithProvider(db, orderNo).catch(() => null);
-        if (found?.outcome === "applied") paidLate++;
+        // Only a payment the provider reports as made counts; any other state (closed, refunded) is not paid.
+        if (found?.outcome === "applied" && found.kind === "paid") paidLate++;
         else await provider.closeOrder(orderNo).catch(() => undefined);
       }
       return { paidLate, expired: await deps.drops.expireDue(db) };
@@ -95,7 +105,7 @@ export function createPaymentsService(deps: PaymentsDependencies) {
 
     ...refunds,
 
-    reconcileDay: (db: Db, day: string) => reconcileDay(deps, db, day),
+    reconcileDay: (db: Db, day: string, actor?: ReconcileActor) => reconcileDay(deps, db, day, actor),
   };
 }
 

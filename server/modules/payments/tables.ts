@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 import { createdAt } from "../../db/columns.js";
 import { orders } from "../drops/tables.js";
@@ -18,7 +18,8 @@ export const payments = pgTable(
       .references(() => orders.id),
     provider: text("provider").notNull(),
     outTradeNo: text("out_trade_no").notNull(),
-    amountFen: integer("amount_fen").notNull(),
+    /** Integer fen, 64-bit (at most 2^53 - 1 as a JavaScript number). */
+    amountFen: bigint("amount_fen", { mode: "number" }).notNull(),
     status: text("status", { enum: ["pending", "paid", "refunded"] })
       .notNull()
       .default("pending"),
@@ -63,10 +64,17 @@ export const refunds = pgTable(
       .notNull()
       .references(() => orders.id),
     refundNo: text("refund_no").notNull(),
-    amountFen: integer("amount_fen").notNull(),
-    status: text("status", { enum: ["requested", "succeeded"] })
+    /** Integer fen, 64-bit (at most 2^53 - 1 as a JavaScript number). */
+    amountFen: bigint("amount_fen", { mode: "number" }).notNull(),
+    /**
+     * `partial`: the provider reported a refund of less than ours (or under another refund number); the order
+     * stays paid and an operator is alerted. Only a refund of exactly our number and amount is `succeeded`.
+     */
+    status: text("status", { enum: ["requested", "partial", "succeeded"] })
       .notNull()
       .default("requested"),
+    /** What the provider last reported refunded, when it differed from ours. */
+    reportedFen: bigint("reported_fen", { mode: "number" }),
     reason: text("reason").notNull(),
     requestedBy: bigint("requested_by", { mode: "number" }),
     createdAt: createdAt(),
@@ -75,7 +83,7 @@ export const refunds = pgTable(
   (t) => [
     uniqueIndex("refunds_refund_no_key").on(t.refundNo),
     uniqueIndex("refunds_order_key").on(t.orderId),
-    check("refunds_status_check", sql`${t.status} in ('requested', 'succeeded')`),
+    check("refunds_status_check", sql`${t.status} in ('requested', 'partial', 'succeeded')`),
     check("refunds_amount_check", sql`${t.amountFen} > 0`),
   ],
 );

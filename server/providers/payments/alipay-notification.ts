@@ -37,6 +37,7 @@ export interface AlipayNotificationCore {
   gmt_refund?: string;
   out_biz_no?: string;
   buyer_id?: string;
+  seller_id?: string;
 }
 
 /** A notification's fields: the ones above and any other (Alipay sends more; they are signed too). */
@@ -48,6 +49,11 @@ export interface AlipayNotificationExpectation {
   publicKey: AlipayKey;
   /** Our app id; notifications for another app are refused. */
   appId: string;
+  /**
+   * Our seller id (the merchant's Alipay user id, 2088…): Alipay's rules say to check a notification's
+   * `seller_id`; when given, a notification for another seller (or without one) is refused as `seller-id`.
+   */
+  sellerId?: string;
   /** The provider name put in the parsed notification; "alipay" unless told. */
   provider?: string;
 }
@@ -141,7 +147,8 @@ const present = (fields: Record<string, string>, key: string) => (fields[key] ??
 /**
  * Verifies an Alipay asynchronous notification and reads it. Refuses
  * (throws {@link PaymentNotificationError}) when the signature is missing or
- * wrong (`signature`), the app id is not ours (`app-id`), or the content is
+ * wrong (`signature`), the app id is not ours (`app-id`), the seller is not
+ * ours when we know it (`seller-id`), or the content is
  * not a notification we understand (`format`).
  *
  * `trade_status` TRADE_SUCCESS / TRADE_FINISHED → "paid", TRADE_CLOSED →
@@ -162,6 +169,8 @@ export function verifyAlipayNotification(
     throw new PaymentNotificationError("signature", "The signature does not verify with Alipay's public key");
   if (fields.app_id !== expected.appId)
     throw new PaymentNotificationError("app-id", `Notification for app ${JSON.stringify(fields.app_id)}`);
+  if (expected.sellerId !== undefined && fields.seller_id !== expected.sellerId)
+    throw new PaymentNotificationError("seller-id", `Notification for seller ${JSON.stringify(fields.seller_id)}`);
   if (present(fields, "charset") && fields.charset?.toLowerCase() !== "utf-8")
     throw new PaymentNotificationError("format", `Unsupported charset ${fields.charset}`);
 

@@ -15,6 +15,8 @@ import {
 /** The live Alipay provider: 当面付 precreate (a QR code), query, close and refund through the official SDK. */
 export interface AlipayProviderOptions {
   appId: string;
+  /** Our seller id (2088…); when given, notifications for another `seller_id` are refused. */
+  sellerId?: string;
   /** The merchant's application private key (PEM or bare base64). */
   privateKey: string;
   /** Alipay's public key (PEM or bare base64), for responses and notifications. */
@@ -111,7 +113,11 @@ export function createAlipayPaymentProvider(options: AlipayProviderOptions): Pay
     },
 
     parseNotification(_headers, rawBody, _now): PaymentNotification {
-      return verifyAlipayNotification(rawBody, { publicKey: alipayPublicKeyPem, appId: options.appId });
+      return verifyAlipayNotification(rawBody, {
+        publicKey: alipayPublicKeyPem,
+        appId: options.appId,
+        ...(options.sellerId === undefined ? {} : { sellerId: options.sellerId }),
+      });
     },
 
     answer: alipayAnswer,

@@ -109,7 +109,8 @@ export class PaymentStatementError extends Error {
 /** A notification that must be refused (and answered as such, so the provider retries or gives up). */
 export class PaymentNotificationError extends Error {
   constructor(
-    readonly reason: "signature" | "app-id" | "format" | "timestamp",
+    /** `app-id` / `seller-id`: signed by the provider, but for another app, merchant or seller than ours. */
+    readonly reason: "signature" | "app-id" | "seller-id" | "format" | "timestamp",
     message: string,
   ) {
     super(message);

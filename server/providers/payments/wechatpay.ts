@@ -103,8 +103,11 @@ function queriedTrade(
     throw new WechatpayGatewayError("format", answer.status, null, `query: ${state} without an amount`);
   const tradeNo = trade.transaction_id ?? "";
   const base = { provider: "wechatpay", appId, outTradeNo, tradeNo, amountFen };
-  // REFUND: it was paid; the refund itself is reported by its own notification.
-  if (state === "SUCCESS" || state === "REFUND") {
+  // Only SUCCESS is a payment to deliver. REFUND (paid, then refunded at WeChat Pay, perhaps while our
+  // notification was lost) is reported as refunded, never as paid: no mint comes of it.
+  if (state === "REFUND")
+    return { ...base, kind: "refunded", occurredAt: now(), notifyId: `query-${outTradeNo}-refund` };
+  if (state === "SUCCESS") {
     if (tradeNo === "")
       throw new WechatpayGatewayError("format", answer.status, null, "query: paid without transaction_id");
     const occurredAt = trade.success_time ? parseWechatpayTime(trade.success_time) : now();

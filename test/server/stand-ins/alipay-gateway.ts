@@ -63,6 +63,8 @@ export async function startAlipayGateway(input: {
   merchantPublicKey: KeyObject;
   alipayPrivateKey: KeyObject;
   notifyRetryMs?: number;
+  /** The merchant's seller id, put in every notification as `seller_id` when given. */
+  sellerId?: string;
 }): Promise<AlipayGatewayStandIn> {
   const trades = new Map<string, StandInTrade>();
   const requests: AlipayGatewayStandIn["requests"] = [];
@@ -84,6 +86,7 @@ export async function startAlipayGateway(input: {
       notify_time: formatChinaTime(new Date()),
       notify_id: `stand-in-notify-${++notifySequence}`,
       app_id: input.appId,
+      ...(input.sellerId === undefined ? {} : { seller_id: input.sellerId }),
       trade_no: trade.tradeNo,
       out_trade_no: trade.outTradeNo,
       trade_status: trade.status,

@@ -6,6 +6,7 @@ import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { useMe } from "../lib/session";
 import { useTRPC } from "../lib/trpc";
 import { useLocaleStore } from "../stores/locale";
+import { AccountMenu } from "./AccountMenu";
 import { Loading } from "./States";
 
 function LanguageToggle() {
@@ -78,6 +79,7 @@ export function Layout() {
             <NavLink to={`/login?next=${encodeURIComponent(location.pathname)}`}>{t("nav.login")}</NavLink>
           )}
         </nav>
+        {user !== null && <AccountMenu phoneMasked={user.phoneMasked} />}
         <LanguageToggle />
       </header>
       <main id="main" tabIndex={-1}>

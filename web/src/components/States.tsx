@@ -1,6 +1,6 @@
 import { useTranslation } from "react-i18next";
 
-import { appErrorMessage } from "../lib/trpc";
+import { appErrorCode, appErrorMessage, fieldErrors } from "../lib/trpc";
 
 export function Loading({ label }: { label?: string }) {
   const { t } = useTranslation();
@@ -30,10 +30,25 @@ export function Empty({ children }: { children: React.ReactNode }) {
   return <div className="state state-empty">{children}</div>;
 }
 
-/** An inline refusal from the server, in the reader's language. */
-export function FormError({ error }: { error: unknown }) {
-  const { i18n } = useTranslation();
+/**
+ * An inline refusal from the server, in the reader's language. A refused input names each field's problem in plain
+ * words, except the fields the form already shows next to themselves (`shown`).
+ */
+export function FormError({ error, shown = [] }: { error: unknown; shown?: readonly string[] }) {
+  const { t, i18n } = useTranslation();
   if (error === null || error === undefined) return null;
+  if (appErrorCode(error) === "input.invalid") {
+    const fields = Object.entries(fieldErrors(error, i18n.language)).filter(([field]) => !shown.includes(field));
+    return (
+      <div className="form-error" role="alert">
+        {fields.length === 0 ? (
+          <p>{t("state.checkFields")}</p>
+        ) : (
+          fields.map(([field, message]) => <p key={field}>{message}</p>)
+        )}
+      </div>
+    );
+  }
   return (
     <p className="form-error" role="alert">
       {appErrorMessage(error, i18n.language)}

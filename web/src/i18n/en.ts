@@ -13,13 +13,23 @@ export const en: Shape<Messages> = {
     admin: "Admin",
     login: "Log in",
     verify: "Verify a collectible",
+    logout: "Log out",
+    signedInAs: "Signed in as {{phone}}",
+    sessions: "Devices",
+  },
+  sessions: {
+    title: "Signed-in devices",
+    current: "This device",
+    lastSeen: "Last used {{at}}",
+    revoke: "Sign out that device",
+    none: "No other device is signed in",
   },
   footer: {
     rules:
       "Digital collectibles are for collecting only and are not investments; the platform offers no secondary market and forbids speculation.",
     blockchainFiling: "Blockchain service filing",
   },
-  state: { loading: "Loading…", retry: "Retry" },
+  state: { loading: "Loading…", retry: "Retry", checkFields: "Some entries need fixing; see the marked fields" },
   common: { cancel: "Cancel" },
   notFound: { title: "Page not found", home: "Back to the home page" },
   countdown: {

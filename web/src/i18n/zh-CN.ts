@@ -9,12 +9,22 @@ export const zhCN = {
     admin: "管理后台",
     login: "登录",
     verify: "藏品验证",
+    logout: "退出登录",
+    signedInAs: "当前账户 {{phone}}",
+    sessions: "登录设备",
+  },
+  sessions: {
+    title: "登录设备",
+    current: "当前设备",
+    lastSeen: "最近使用：{{at}}",
+    revoke: "退出该设备",
+    none: "没有其他设备登录",
   },
   footer: {
     rules: "数字藏品仅供收藏，不具有任何投资属性；平台不提供二级市场交易，严禁炒作。",
     blockchainFiling: "区块链信息服务备案",
   },
-  state: { loading: "加载中…", retry: "重试" },
+  state: { loading: "加载中…", retry: "重试", checkFields: "请按标出的提示修改" },
   common: { cancel: "取消" },
   notFound: { title: "页面不存在", home: "返回首页" },
   countdown: {

@@ -3,6 +3,7 @@ import { TRPCClientError, createTRPCClient, httpBatchLink, httpLink, splitLink }
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 
 import type { AppRouter } from "../../../server/trpc/router";
+import { type ServerIssue, describeIssue, describeIssues } from "./field-errors";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
@@ -53,6 +54,7 @@ export interface AppErrorData {
   messages?: { zh: string; en: string };
   params?: Record<string, unknown>;
   fieldErrors?: Record<string, { code: string; zh: string; en: string }[] | undefined>;
+  issues?: ServerIssue[];
 }
 
 function dataOf(error: unknown): AppErrorData | undefined {
@@ -98,17 +100,29 @@ function describeParams(params: Record<string, unknown>, language: string): stri
   if (typeof params.retryAfterSeconds === "number") {
     parts.push(zh ? `请 ${params.retryAfterSeconds} 秒后重试` : `retry in ${params.retryAfterSeconds} s`);
   }
+  if (typeof params.minLockDays === "number")
+    parts.push(zh ? `锁定期至少 ${params.minLockDays} 天` : `lock at least ${params.minLockDays} days`);
+  if (typeof params.minRegiftDays === "number")
+    parts.push(
+      zh ? `再次转赠间隔至少 ${params.minRegiftDays} 天` : `re-gift period at least ${params.minRegiftDays} days`,
+    );
+  if (typeof params.day === "string") parts.push(zh ? `日期：${params.day}` : `day ${params.day}`);
   if (typeof params.minAge === "number")
     parts.push(zh ? `须年满 ${params.minAge} 周岁` : `must be ${params.minAge} or older`);
   return parts.join(zh ? "；" : "; ");
 }
 
-/** Per-field messages of a refused input, in the reader's language. */
+/**
+ * Per-field plain messages of a refused input, in the reader's language (web/src/lib/field-errors.ts): keyed by the
+ * field's own name, nested paths included (`draft.lockDays` → `lockDays`).
+ */
 export function fieldErrors(error: unknown, language: string): Record<string, string> {
+  const data = dataOf(error);
+  if (data?.issues !== undefined) return describeIssues(data.issues, language);
   const out: Record<string, string> = {};
-  for (const [field, issues] of Object.entries(dataOf(error)?.fieldErrors ?? {})) {
+  for (const [field, issues] of Object.entries(data?.fieldErrors ?? {})) {
     const first = issues?.[0];
-    if (first !== undefined) out[field] = language.startsWith("zh") ? first.zh : first.en;
+    if (first !== undefined) out[field] = describeIssue(field, { path: [field], ...first }, language);
   }
   return out;
 }

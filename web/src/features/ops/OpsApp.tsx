@@ -7,9 +7,12 @@ import { useSearchParams } from "react-router";
 
 import { MediaView } from "../../components/MediaView";
 import { RequireRole } from "../../components/RequireRole";
+import { SessionsPanel } from "../../components/SessionsPanel";
 import { Empty, ErrorState, FormError, Loading } from "../../components/States";
-import { formatDateTime, formatFen, shortHash } from "../../lib/format";
-import { useTRPC } from "../../lib/trpc";
+import { formatDateTime, formatFen } from "../../lib/format";
+import { fieldErrors, useTRPC } from "../../lib/trpc";
+import { Accounts } from "./Accounts";
+import { Audit } from "./Audit";
 
 const TABS = ["reviews", "accounts", "kyc", "orders", "reconcile", "audit"] as const;
 type Tab = (typeof TABS)[number];
@@ -31,6 +34,7 @@ function Ops() {
   return (
     <section className="page">
       <h1>{t("ops.title")}</h1>
+      <SessionsPanel />
       <div className="tabs" role="tablist" aria-label={t("ops.title")}>
         {TABS.map((name) => (
           <button
@@ -70,16 +74,19 @@ function Decision({
   error: unknown;
   onDecide: (decision: { approve: boolean; reason?: string }) => void;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [reason, setReason] = useState("");
   const [missing, setMissing] = useState(false);
   const id = `reason-${label}`;
   return (
     <div className="page">
       <div className="field">
-        <label htmlFor={id}>{t("ops.reason")}</label>
+        <label htmlFor={id}>{t("ops.reviews.decisionReason")}</label>
         <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
         {missing && <p className="field-error">{t("ops.rejectReasonRequired")}</p>}
+        {!missing && fieldErrors(error, i18n.language).reason !== undefined && (
+          <p className="field-error">{fieldErrors(error, i18n.language).reason}</p>
+        )}
       </div>
       <div className="row">
         <button
@@ -104,16 +111,19 @@ function Decision({
           {t("ops.reject")}
         </button>
       </div>
-      <FormError error={error} />
+      <FormError error={error} shown={["reason"]} />
     </div>
   );
 }
+
+const ISSUER_BADGE: Record<string, string> = { pending: "warn", approved: "ok", rejected: "bad" };
 
 function Reviews() {
   const { t, i18n } = useTranslation();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const issuers = useQuery(trpc.issuer.applications.queryOptions({ status: "pending" }));
+  const allIssuers = useQuery(trpc.issuer.applications.queryOptions({}));
   const collections = useQuery(trpc.review.queue.queryOptions());
   const refresh = () => void queryClient.invalidateQueries();
   const reviewIssuer = useMutation(trpc.issuer.review.mutationOptions({ onSuccess: refresh }));
@@ -139,6 +149,20 @@ function Reviews() {
           />
         </article>
       ))}
+      <details className="card" data-testid="issuer-list">
+        <summary>{t("ops.reviews.allIssuers", { count: allIssuers.data?.length ?? 0 })}</summary>
+        <ul className="list">
+          {allIssuers.data?.map((issuer) => (
+            <li key={issuer.id}>
+              {issuer.name}{" "}
+              <span className={`badge ${ISSUER_BADGE[issuer.status] ?? ""}`}>
+                {t(`ops.reviews.issuerStatus.${issuer.status}`)}
+              </span>
+              {issuer.rejectionReason !== null && <span className="muted"> · {issuer.rejectionReason}</span>}
+            </li>
+          ))}
+        </ul>
+      </details>
       <h2>{t("ops.reviews.collections")}</h2>
       {collections.isLoading && <Loading />}
       {collections.error && <ErrorState error={collections.error} />}
@@ -149,7 +173,11 @@ function Reviews() {
           <div className="page">
             <h3 style={{ margin: 0 }}>{c.title}</h3>
             <p className="muted">
-              {c.creator} · {formatDateTime(c.saleStartsAt, i18n.language)}
+              {c.creator} ·{" "}
+              {t("ops.reviews.window", {
+                start: formatDateTime(c.saleStartsAt, i18n.language),
+                end: formatDateTime(c.saleEndsAt, i18n.language),
+              })}
             </p>
             <p>{c.description}</p>
             <p className="muted">
@@ -158,10 +186,11 @@ function Reviews() {
                 edition: c.editionSize,
                 limit: c.perPersonLimit,
                 lock: c.lockDays,
+                regift: c.regiftDays,
               })}
             </p>
             <details>
-              <summary>{t("ops.reason")}</summary>
+              <summary>{t("ops.reviews.story")}</summary>
               <p style={{ whiteSpace: "pre-line" }}>{c.story}</p>
             </details>
             <Decision
@@ -177,98 +206,6 @@ function Reviews() {
   );
 }
 
-function Accounts() {
-  const { t } = useTranslation();
-  const trpc = useTRPC();
-  const [userId, setUserId] = useState("");
-  const [collectionId, setCollectionId] = useState("");
-  const [tokenId, setTokenId] = useState("");
-  const [reason, setReason] = useState("");
-  const freezeAccount = useMutation(trpc.ops.freezeAccount.mutationOptions());
-  const freezeToken = useMutation(trpc.ops.freezeToken.mutationOptions());
-  const suspend = useMutation(trpc.gifts.suspend.mutationOptions());
-  const last = freezeAccount.data ?? freezeToken.data;
-
-  return (
-    <div className="page">
-      <div className="field">
-        <label htmlFor="ops-reason">{t("ops.reason")}</label>
-        <input id="ops-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={200} />
-      </div>
-      <fieldset className="card page">
-        <legend>{t("ops.accounts.freezeAccount")}</legend>
-        <div className="field">
-          <label htmlFor="ops-user">{t("ops.accounts.userId")}</label>
-          <input id="ops-user" inputMode="numeric" value={userId} onChange={(e) => setUserId(e.target.value)} />
-        </div>
-        <div className="row">
-          {([true, false] as const).map((frozen) => (
-            <button
-              key={String(frozen)}
-              type="button"
-              className={frozen ? "button" : "button secondary"}
-              disabled={freezeAccount.isPending}
-              onClick={() => freezeAccount.mutate({ userId: Number(userId), frozen, reason })}
-            >
-              {t(frozen ? "ops.accounts.freeze" : "ops.accounts.unfreeze")}
-            </button>
-          ))}
-        </div>
-        <div className="row">
-          {([true, false] as const).map((suspended) => (
-            <button
-              key={String(suspended)}
-              type="button"
-              className="button ghost"
-              disabled={suspend.isPending}
-              onClick={() => suspend.mutate({ userId: Number(userId), suspended, reason })}
-            >
-              {t(suspended ? "ops.accounts.suspend" : "ops.accounts.restore")}
-            </button>
-          ))}
-        </div>
-        <FormError error={freezeAccount.error ?? suspend.error} />
-      </fieldset>
-      <fieldset className="card page">
-        <legend>{t("ops.accounts.freezeToken")}</legend>
-        <div className="row">
-          <div className="field">
-            <label htmlFor="ops-collection">{t("ops.accounts.collectionId")}</label>
-            <input
-              id="ops-collection"
-              inputMode="numeric"
-              value={collectionId}
-              onChange={(e) => setCollectionId(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="ops-token">{t("ops.accounts.tokenId")}</label>
-            <input id="ops-token" inputMode="numeric" value={tokenId} onChange={(e) => setTokenId(e.target.value)} />
-          </div>
-        </div>
-        <div className="row">
-          {([true, false] as const).map((frozen) => (
-            <button
-              key={String(frozen)}
-              type="button"
-              className={frozen ? "button" : "button secondary"}
-              disabled={freezeToken.isPending}
-              onClick={() =>
-                freezeToken.mutate({ collectionId: Number(collectionId), tokenId: Number(tokenId), frozen, reason })
-              }
-            >
-              {t(frozen ? "ops.accounts.freeze" : "ops.accounts.unfreeze")}
-            </button>
-          ))}
-        </div>
-        <FormError error={freezeToken.error} />
-      </fieldset>
-      {last !== undefined && <p role="status">{t("ops.accounts.done", { tx: shortHash(last.txHash) })}</p>}
-      {suspend.isSuccess && <p role="status">{t("ops.accounts.doneNoTx")}</p>}
-    </div>
-  );
-}
-
 function KycExceptions() {
   const { t, i18n } = useTranslation();
   const trpc = useTRPC();
@@ -277,7 +214,7 @@ function KycExceptions() {
   if (list.error) return <ErrorState error={list.error} />;
   if (list.data!.length === 0) return <Empty>{t("ops.kyc.none")}</Empty>;
   return (
-    <table className="data">
+    <table className="data cards">
       <thead>
         <tr>
           <th scope="col">{t("ops.kyc.user")}</th>
@@ -305,9 +242,9 @@ const ORDER_STATES = ["created", "paid", "minting", "minted", "expired", "refund
 function Orders() {
   const { t, i18n } = useTranslation();
   const trpc = useTRPC();
-  const [status, setStatus] = useState<(typeof ORDER_STATES)[number] | "">("paid");
+  const [status, setStatus] = useState<(typeof ORDER_STATES)[number] | "">("");
   const [orderNo, setOrderNo] = useState("");
-  const [query, setQuery] = useState<{ status?: (typeof ORDER_STATES)[number]; orderNo?: string }>({ status: "paid" });
+  const [query, setQuery] = useState<{ status?: (typeof ORDER_STATES)[number]; orderNo?: string }>({});
   const [reason, setReason] = useState("");
   const orders = useQuery(trpc.ops.orders.queryOptions(query));
   const refund = useMutation(trpc.payments.refund.mutationOptions({ onSuccess: () => void orders.refetch() }));
@@ -322,7 +259,7 @@ function Orders() {
 
   return (
     <div className="page">
-      <form className="row" onSubmit={onSearch}>
+      <form className="toolbar" onSubmit={onSearch}>
         <div className="field">
           <label htmlFor="ops-order-status">{t("ops.orders.status")}</label>
           <select
@@ -356,10 +293,12 @@ function Orders() {
       {orders.isLoading && <Loading />}
       {orders.data?.length === 0 && <Empty>{t("ops.orders.none")}</Empty>}
       {orders.data !== undefined && orders.data.length > 0 && (
-        <table className="data">
+        <table className="data cards" data-testid="ops-orders">
           <thead>
             <tr>
               <th scope="col">{t("ops.orders.orderNo")}</th>
+              <th scope="col">{t("ops.orders.item")}</th>
+              <th scope="col">{t("ops.orders.buyer")}</th>
               <th scope="col">{t("ops.orders.amount")}</th>
               <th scope="col">{t("ops.orders.status")}</th>
               <th scope="col" />
@@ -368,12 +307,17 @@ function Orders() {
           <tbody>
             {orders.data.map((o) => (
               <tr key={o.orderNo}>
-                <td className="mono">
+                <td className="mono" data-label={t("ops.orders.orderNo")}>
                   {o.orderNo}
                   <div className="muted">{formatDateTime(o.createdAt, i18n.language)}</div>
                 </td>
-                <td>{formatFen(o.amountFen)}</td>
-                <td>{t(`order.status.${o.status}`)}</td>
+                <td data-label={t("ops.orders.item")}>
+                  {o.title ?? `#${o.collectionId}`} × {o.quantity}
+                  {o.issuerName !== null && <div className="muted">{o.issuerName}</div>}
+                </td>
+                <td data-label={t("ops.orders.buyer")}>{o.buyerMasked}</td>
+                <td data-label={t("ops.orders.amount")}>{formatFen(o.amountFen)}</td>
+                <td data-label={t("ops.orders.status")}>{t(`order.status.${o.status}`)}</td>
                 <td>
                   {o.status === "paid" && (
                     <button
@@ -399,8 +343,8 @@ function Orders() {
 function Reconcile() {
   const { t } = useTranslation();
   const trpc = useTRPC();
-  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-  const [day, setDay] = useState(today);
+  const yesterday = new Date(Date.now() + 8 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
+  const [day, setDay] = useState(yesterday);
   const reconcile = useMutation(trpc.payments.reconcile.mutationOptions());
   const result = reconcile.data;
   return (
@@ -409,6 +353,7 @@ function Reconcile() {
         <div className="field">
           <label htmlFor="ops-day">{t("ops.reconcile.day")}</label>
           <input id="ops-day" type="date" value={day} onChange={(e) => setDay(e.target.value)} />
+          <p className="hint">{t("ops.reconcile.help")}</p>
         </div>
         <div className="field" style={{ flex: "0 0 auto" }}>
           <button type="button" className="button" onClick={() => reconcile.mutate({ day })}>
@@ -416,7 +361,7 @@ function Reconcile() {
           </button>
         </div>
       </div>
-      <FormError error={reconcile.error} />
+      <FormError error={reconcile.error} shown={[]} />
       {result !== undefined && (
         <>
           <p role="status">
@@ -435,58 +380,6 @@ function Reconcile() {
             ))}
           </ul>
         </>
-      )}
-    </div>
-  );
-}
-
-function Audit() {
-  const { t, i18n } = useTranslation();
-  const trpc = useTRPC();
-  const recent = useQuery(trpc.audit.recent.queryOptions({ limit: 50 }));
-  const verify = useQuery(trpc.audit.verify.queryOptions(undefined, { enabled: false }));
-  return (
-    <div className="page">
-      <button type="button" className="button secondary" onClick={() => void verify.refetch()}>
-        {t("ops.audit.verify")}
-      </button>
-      {verify.isFetching && <Loading />}
-      {verify.data !== undefined && (
-        <p role="status" className={`badge ${verify.data.ok ? "ok" : "bad"}`} data-testid="audit-verdict">
-          {verify.data.ok
-            ? t("ops.audit.ok", { rows: verify.data.rows })
-            : t("ops.audit.broken", { seq: verify.data.firstBadSeq, problem: verify.data.problem })}
-        </p>
-      )}
-      {recent.isLoading && <Loading />}
-      {recent.error && <ErrorState error={recent.error} />}
-      {recent.data !== undefined && (
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">{t("ops.audit.seq")}</th>
-              <th scope="col">{t("ops.audit.action")}</th>
-              <th scope="col">{t("ops.audit.actor")}</th>
-              <th scope="col">{t("ops.audit.subject")}</th>
-              <th scope="col">{t("ops.audit.at")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {recent.data.map((row) => (
-              <tr key={row.seq}>
-                <td>{row.seq}</td>
-                <td className="mono">{row.action}</td>
-                <td>
-                  {row.actorRole} {row.actorUserId ?? ""}
-                </td>
-                <td>
-                  {row.subjectType} {row.subjectId}
-                </td>
-                <td>{formatDateTime(row.at, i18n.language)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
       )}
     </div>
   );

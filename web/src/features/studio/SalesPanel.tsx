@@ -5,6 +5,9 @@ import { ErrorState, Loading } from "../../components/States";
 import { formatFen } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
 
+/** Only paid orders are minted; expired, unpaid and refunded ones are not part of the mint status. */
+const MINT_STATES = ["paid", "minting", "minted"];
+
 /** Sold / reserved / left, revenue, editions sold per hour (an SVG bar chart) and mint status. */
 export function SalesPanel({ collectionId }: { collectionId: number }) {
   const { t, i18n } = useTranslation();
@@ -33,7 +36,9 @@ export function SalesPanel({ collectionId }: { collectionId: number }) {
       </h2>
       <dl className="facts">
         <dt>{t("studio.sales.sold")}</dt>
-        <dd>{s.stock.sold}</dd>
+        <dd data-testid="sold-editions">{s.soldEditions}</dd>
+        <dt>{t("studio.sales.airdropped")}</dt>
+        <dd data-testid="airdropped-editions">{s.airdroppedEditions}</dd>
         <dt>{t("studio.sales.reserved")}</dt>
         <dd>{s.stock.reserved}</dd>
         <dt>{t("studio.sales.available")}</dt>
@@ -45,6 +50,7 @@ export function SalesPanel({ collectionId }: { collectionId: number }) {
         <dt>{t("studio.sales.mintStatus")}</dt>
         <dd>
           {Object.entries(s.ordersByStatus)
+            .filter(([status]) => MINT_STATES.includes(status))
             .map(([status, count]) => `${t(`order.status.${status}`)} ${count}`)
             .join(" · ") || "—"}
         </dd>

@@ -8,6 +8,7 @@ import { Link, Route, Routes, useNavigate, useParams } from "react-router";
 
 import { MediaView } from "../../components/MediaView";
 import { RequireRole } from "../../components/RequireRole";
+import { SessionsPanel } from "../../components/SessionsPanel";
 import { Empty, ErrorState, FormError, Loading } from "../../components/States";
 import { UploadError, fromLocalInput, toLocalInput, uploadMedia } from "../../lib/admin-upload";
 import { formatDateTime, formatFen } from "../../lib/format";
@@ -34,6 +35,7 @@ function Studio() {
   return (
     <section className="page">
       <h1>{t("studio.title")}</h1>
+      <SessionsPanel />
       <Routes>
         <Route index element={<CollectionList />} />
         <Route path="new" element={<DraftEditor />} />
@@ -48,8 +50,15 @@ function ApplyForm() {
   const trpc = useTRPC();
   const [legalName, setLegalName] = useState("");
   const [creditCode, setCreditCode] = useState("");
-  const apply = useMutation(trpc.issuer.submitApplication.mutationOptions());
+  const queryClient = useQueryClient();
+  const mine = useQuery(trpc.issuer.myApplication.queryOptions());
+  const apply = useMutation(
+    trpc.issuer.submitApplication.mutationOptions({
+      onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.issuer.myApplication.queryKey() }),
+    }),
+  );
   const errors = fieldErrors(apply.error, i18n.language);
+  const application = mine.data ?? null;
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -60,7 +69,18 @@ function ApplyForm() {
     <section className="page narrow">
       <h1>{t("studio.apply.title")}</h1>
       <p className="muted">{t("studio.apply.help")}</p>
-      {apply.isSuccess ? (
+      {application !== null && (
+        <p className={`notice application-${application.status}`} role="status" data-testid="application-status">
+          {t(`studio.apply.state.${application.status}`, { name: application.name })}
+          {application.status === "rejected" && application.rejectionReason !== null && (
+            <>
+              <br />
+              {t("studio.apply.reason", { reason: application.rejectionReason })}
+            </>
+          )}
+        </p>
+      )}
+      {apply.isSuccess || application?.status === "pending" || application?.status === "approved" ? (
         <p className="notice" role="status">
           {t("studio.apply.submitted")}
         </p>
@@ -87,7 +107,7 @@ function ApplyForm() {
             </p>
             {errors.creditCode !== undefined && <p className="field-error">{errors.creditCode}</p>}
           </div>
-          <FormError error={apply.error} />
+          <FormError error={apply.error} shown={["legalName", "creditCode"]} />
           <button type="submit" className="button" disabled={apply.isPending}>
             {t("studio.apply.submit")}
           </button>
@@ -175,6 +195,22 @@ function initialFields(row?: DraftRow): DraftFields {
     regiftDays: row?.regiftDays ?? 730,
   };
 }
+
+/** The draft's fields, each showing its own message next to itself. */
+const DRAFT_FIELDS = [
+  "title",
+  "description",
+  "creator",
+  "story",
+  "mediaSha256",
+  "editionSize",
+  "priceFen",
+  "saleStartsAt",
+  "saleEndsAt",
+  "perPersonLimit",
+  "lockDays",
+  "regiftDays",
+];
 
 /** Yuan text to integer fen without floating-point rounding. */
 function yuanToFen(text: string): number {
@@ -313,9 +349,12 @@ function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void })
         {errors.mediaSha256 !== undefined && <p className="field-error">{errors.mediaSha256}</p>}
       </div>
       {preview === null && fields.mediaSha256 !== "" && (
-        <p className="mono">
-          {t("studio.editor.serverHash")}: {fields.mediaSha256}
-        </p>
+        <div className="split">
+          <MediaView url={`/media/${fields.mediaSha256}`} type="image/png" alt={fields.title} variant="thumb" />
+          <p className="mono">
+            {t("studio.editor.serverHash")}: {fields.mediaSha256}
+          </p>
+        </div>
       )}
       {preview !== null && fields.mediaSha256 !== "" && (
         <div className="split">
@@ -370,7 +409,7 @@ function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void })
         {number("lockDays")}
         {number("regiftDays")}
       </div>
-      <FormError error={mutation.error} />
+      <FormError error={mutation.error} shown={DRAFT_FIELDS} />
       {fields.mediaSha256 === "" && <p className="hint">{t("studio.editor.needMedia")}</p>}
       <button type="submit" className="button" disabled={mutation.isPending || fields.mediaSha256 === ""}>
         {t("studio.editor.save")}

@@ -11,6 +11,12 @@ const zh = {
       creditCodeHelp: "18 位，按 GB 32100 校验",
       submit: "提交申请",
       submitted: "申请已提交，等待平台审核。审核通过后请重新登录。",
+      state: {
+        pending: "「{{name}}」的入驻申请正在审核中。",
+        approved: "「{{name}}」的入驻申请已通过，请重新登录以进入发行工作台。",
+        rejected: "「{{name}}」的入驻申请未通过，可修改后重新申请。",
+      },
+      reason: "驳回原因：{{reason}}",
     },
     notForRole: "运营账户请前往运营后台。",
     list: {
@@ -61,7 +67,8 @@ const zh = {
     },
     sales: {
       title: "销售看板",
-      sold: "已售",
+      sold: "已售（不含空投）",
+      airdropped: "已空投",
       reserved: "待支付",
       available: "剩余",
       revenue: "销售额",
@@ -82,9 +89,7 @@ const zh = {
       progress: "空投进度：已铸造 {{minted}} / {{total}}",
       problem: {
         malformed: "格式不对",
-        unknown: "未注册或已注销",
-        notCollector: "不是收藏者账户",
-        notVerified: "未实名认证",
+        cannotReceive: "无法接收（需为已实名认证的收藏者账户）",
         duplicate: "同一身份重复",
       },
     },
@@ -102,6 +107,12 @@ const en: typeof zh = {
       creditCodeHelp: "18 characters, checked per GB 32100",
       submit: "Apply",
       submitted: "Application sent; awaiting review. Log in again once approved.",
+      state: {
+        pending: "The application for “{{name}}” is awaiting review.",
+        approved: "The application for “{{name}}” was approved; log in again to open the studio.",
+        rejected: "The application for “{{name}}” was rejected; you may correct it and apply again.",
+      },
+      reason: "Reason: {{reason}}",
     },
     notForRole: "Operators use the operator console.",
     list: {
@@ -152,7 +163,8 @@ const en: typeof zh = {
     },
     sales: {
       title: "Sales",
-      sold: "Sold",
+      sold: "Sold (not airdrops)",
+      airdropped: "Airdropped",
       reserved: "Awaiting payment",
       available: "Left",
       revenue: "Revenue",
@@ -173,9 +185,7 @@ const en: typeof zh = {
       progress: "Progress: {{minted}} of {{total}} minted",
       problem: {
         malformed: "not a phone number or collector id",
-        unknown: "no such account, or closed",
-        notCollector: "not a collector account",
-        notVerified: "not verified",
+        cannotReceive: "cannot receive (a verified collector account is needed)",
         duplicate: "same person twice",
       },
     },

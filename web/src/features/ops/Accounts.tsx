@@ -1,0 +1,269 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import { Empty, FormError, Loading } from "../../components/States";
+import { formatDateTime, formatFen, shortHash } from "../../lib/format";
+import { fieldErrors, useTRPC } from "../../lib/trpc";
+
+type Pending = { kind: "freeze" | "unfreeze"; userId: number; phone: string };
+
+/** Find a person by phone (answered masked), see what they hold, and freeze or unfreeze them after a confirmation. */
+export function Accounts() {
+  const { t, i18n } = useTranslation();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [phoneInput, setPhoneInput] = useState("");
+  const [phone, setPhone] = useState<string | null>(null);
+  const [reason, setReason] = useState("");
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const account = useQuery(trpc.ops.findAccount.queryOptions({ phone: phone ?? "" }, { enabled: phone !== null }));
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: trpc.ops.findAccount.queryKey() });
+  const freezeAccount = useMutation(trpc.ops.freezeAccount.mutationOptions({ onSuccess: refresh }));
+  const suspend = useMutation(trpc.gifts.suspend.mutationOptions({ onSuccess: refresh }));
+  const a = account.data;
+  const reasonError = fieldErrors(freezeAccount.error ?? suspend.error, i18n.language).reason;
+
+  function onFind(event: FormEvent) {
+    event.preventDefault();
+    setDone(null);
+    setPhone(phoneInput.trim());
+  }
+
+  function confirm() {
+    if (pending === null) return;
+    const frozen = pending.kind === "freeze";
+    const who = pending.phone;
+    setPending(null);
+    freezeAccount.mutate(
+      { userId: pending.userId, frozen, reason },
+      {
+        onSuccess: (result) =>
+          setDone(
+            t(frozen ? "ops.accounts.frozenDone" : "ops.accounts.unfrozenDone", {
+              phone: who,
+              tx: shortHash(result.txHash),
+            }),
+          ),
+      },
+    );
+  }
+
+  return (
+    <div className="page">
+      <form className="toolbar" onSubmit={onFind}>
+        <div className="field">
+          <label htmlFor="ops-phone">{t("ops.accounts.phone")}</label>
+          <input
+            id="ops-phone"
+            inputMode="tel"
+            autoComplete="off"
+            value={phoneInput}
+            onChange={(e) => setPhoneInput(e.target.value)}
+          />
+        </div>
+        <button type="submit" className="button secondary">
+          {t("ops.accounts.find")}
+        </button>
+      </form>
+      {account.isLoading && phone !== null && <Loading />}
+      <FormError error={account.error} shown={[]} />
+      {a !== undefined && (
+        <article className="card page" data-testid="ops-account">
+          <h3 style={{ margin: 0 }}>
+            {t("ops.accounts.account", { phone: a.phoneMasked, id: a.id })}{" "}
+            <span className="badge">{t(`ops.accounts.role.${a.role}`)}</span>
+          </h3>
+          <dl className="facts">
+            <dt>{t("ops.accounts.verification")}</dt>
+            <dd>
+              {t(`ops.accounts.kycState.${a.verification.state}`)}
+              {a.verification.nameMasked !== null && ` · ${a.verification.nameMasked}`}
+              {a.verification.idNumberMasked !== null && ` · ${a.verification.idNumberMasked}`}
+            </dd>
+            <dt>{t("ops.accounts.freezeState")}</dt>
+            <dd data-testid="freeze-state">
+              {a.frozen === null ? (
+                t("ops.accounts.unknownFrozen")
+              ) : a.frozen ? (
+                <span className="badge bad">{t("ops.accounts.frozen")}</span>
+              ) : (
+                <span className="badge ok">{t("ops.accounts.notFrozen")}</span>
+              )}
+            </dd>
+            <dt>{t("ops.accounts.gifting")}</dt>
+            <dd>{t(a.giftingSuspended ? "ops.accounts.giftingSuspended" : "ops.accounts.giftingActive")}</dd>
+          </dl>
+          <details>
+            <summary>{t("ops.accounts.ordersOf", { count: a.orders.length })}</summary>
+            <ul className="list">
+              {a.orders.map((o) => (
+                <li key={o.orderNo}>
+                  <span className="mono">{o.orderNo}</span> · {o.title ?? `#${o.collectionId}`} ·{" "}
+                  {formatFen(o.amountFen)} · {t(`order.status.${o.status}`)} ·{" "}
+                  {formatDateTime(o.createdAt, i18n.language)}
+                </li>
+              ))}
+            </ul>
+          </details>
+          <details>
+            <summary>{t("ops.accounts.collectiblesOf", { count: a.collectibles.length })}</summary>
+            <ul className="list">
+              {a.collectibles.map((c) => (
+                <li key={`${c.collectionId}-${c.tokenId}`}>
+                  {c.title} #{c.tokenId} · {c.issuerName}
+                </li>
+              ))}
+            </ul>
+          </details>
+          <div className="field">
+            <label htmlFor="ops-reason">{t("ops.reason")}</label>
+            <input
+              id="ops-reason"
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              maxLength={200}
+              aria-invalid={reasonError !== undefined}
+            />
+            {reasonError !== undefined && <p className="field-error">{reasonError}</p>}
+          </div>
+          <div className="toolbar">
+            <button
+              type="button"
+              className="button"
+              disabled={freezeAccount.isPending}
+              onClick={() => setPending({ kind: "freeze", userId: a.id, phone: a.phoneMasked })}
+            >
+              {t("ops.accounts.freeze")}
+            </button>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={freezeAccount.isPending}
+              onClick={() => setPending({ kind: "unfreeze", userId: a.id, phone: a.phoneMasked })}
+            >
+              {t("ops.accounts.unfreeze")}
+            </button>
+            {([true, false] as const).map((suspended) => (
+              <button
+                key={String(suspended)}
+                type="button"
+                className="button ghost"
+                disabled={suspend.isPending}
+                onClick={() =>
+                  suspend.mutate(
+                    { userId: a.id, suspended, reason },
+                    {
+                      onSuccess: () =>
+                        setDone(
+                          t(suspended ? "ops.accounts.suspendedDone" : "ops.accounts.restoredDone", {
+                            phone: a.phoneMasked,
+                          }),
+                        ),
+                    },
+                  )
+                }
+              >
+                {t(suspended ? "ops.accounts.suspend" : "ops.accounts.restore")}
+              </button>
+            ))}
+          </div>
+          {pending !== null && (
+            <div
+              className="notice page"
+              role="alertdialog"
+              aria-labelledby="ops-confirm-text"
+              data-testid="confirm-dialog"
+            >
+              <p id="ops-confirm-text" style={{ margin: 0 }}>
+                {t(pending.kind === "freeze" ? "ops.accounts.confirmFreeze" : "ops.accounts.confirmUnfreeze", {
+                  phone: pending.phone,
+                  reason: reason.trim() === "" ? "—" : reason.trim(),
+                })}
+              </p>
+              <div className="dialog-actions">
+                <button type="button" className="button secondary" onClick={() => setPending(null)}>
+                  {t("common.cancel")}
+                </button>
+                <button type="button" className="button" onClick={confirm}>
+                  {t("ops.accounts.confirm")}
+                </button>
+              </div>
+            </div>
+          )}
+          <FormError error={freezeAccount.error ?? suspend.error} shown={["reason"]} />
+          {done !== null && <p role="status">{done}</p>}
+        </article>
+      )}
+      {phone !== null && account.data === undefined && !account.isLoading && account.error === null && (
+        <Empty>{t("ops.accounts.find")}</Empty>
+      )}
+      <TokenFreeze />
+    </div>
+  );
+}
+
+/** Freeze or unfreeze one token of a collection (on chain). */
+function TokenFreeze() {
+  const { t } = useTranslation();
+  const trpc = useTRPC();
+  const [collectionId, setCollectionId] = useState("");
+  const [tokenId, setTokenId] = useState("");
+  const [reason, setReason] = useState("");
+  const freezeToken = useMutation(trpc.ops.freezeToken.mutationOptions());
+  const [done, setDone] = useState<string | null>(null);
+  return (
+    <details className="card page">
+      <summary>{t("ops.accounts.freezeToken")}</summary>
+      <div className="toolbar">
+        <div className="field">
+          <label htmlFor="ops-collection">{t("ops.accounts.collectionId")}</label>
+          <input
+            id="ops-collection"
+            inputMode="numeric"
+            value={collectionId}
+            onChange={(e) => setCollectionId(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="ops-token">{t("ops.accounts.tokenId")}</label>
+          <input id="ops-token" inputMode="numeric" value={tokenId} onChange={(e) => setTokenId(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="ops-token-reason">{t("ops.reason")}</label>
+          <input id="ops-token-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={200} />
+        </div>
+      </div>
+      <div className="toolbar">
+        {([true, false] as const).map((frozen) => (
+          <button
+            key={String(frozen)}
+            type="button"
+            className={frozen ? "button" : "button secondary"}
+            disabled={freezeToken.isPending}
+            onClick={() =>
+              freezeToken.mutate(
+                { collectionId: Number(collectionId), tokenId: Number(tokenId), frozen, reason },
+                {
+                  onSuccess: (r) =>
+                    setDone(
+                      t(frozen ? "ops.accounts.tokenFrozenDone" : "ops.accounts.tokenUnfrozenDone", {
+                        collection: collectionId,
+                        token: tokenId,
+                        tx: shortHash(r.txHash),
+                      }),
+                    ),
+                },
+              )
+            }
+          >
+            {t(frozen ? "ops.accounts.freeze" : "ops.accounts.unfreeze")}
+          </button>
+        ))}
+      </div>
+      <FormError error={freezeToken.error} />
+      {done !== null && <p role="status">{done}</p>}
+    </details>
+  );
+}
