@@ -57,14 +57,32 @@ export interface Chain {
    */
   send(
     role: PlatformRole,
-    build: (contracts: SignedContracts, overrides: { gasPrice: bigint }) => Promise<ContractTransactionResponse>,
+    build: (contracts: SignedContracts, overrides: SendOverrides) => Promise<ContractTransactionResponse>,
+    options?: SendOptions,
   ): Promise<TransactionReceipt>;
+  /** The role's transaction counts: mined (`latest`), and with its transactions waiting in the node's pool (`pending`). */
+  transactionCounts(role: PlatformRole): Promise<{ latest: number; pending: number }>;
   /** Sends one transaction from a collector's custodial address (a gift), with the same guarantees. */
   sendAsCollector(
     derivationIndex: number,
-    build: (contracts: SignedContracts, overrides: { gasPrice: bigint }) => Promise<ContractTransactionResponse>,
+    build: (contracts: SignedContracts, overrides: SendOverrides) => Promise<ContractTransactionResponse>,
   ): Promise<TransactionReceipt>;
   ping(): Promise<boolean>;
+}
+
+/** Gas overrides, and the nonce when the caller manages the role's nonces. */
+export interface SendOverrides {
+  gasPrice: bigint;
+  nonce?: number;
+}
+
+export interface SendOptions {
+  /**
+   * Sends with this nonce instead of the role's own count: the caller manages the role's nonces (the mint
+   * worker records each batch's nonce before broadcasting it, so it can tell from the chain when no attempt
+   * of a batch can be mined any more).
+   */
+  nonce?: number;
 }
 
 export interface SignedContracts {
@@ -106,17 +124,24 @@ class RoleSender {
     return this.#signer;
   }
 
-  /** Runs `broadcast` alone (one nonce at a time), then waits for the receipt outside the queue. */
+  /**
+   * Runs `broadcast` alone (one nonce at a time), then waits for the receipt outside the queue. With an
+   * explicit nonce the transaction is signed by the role's own signer with it, and the role's nonce count is
+   * read again from the chain for the next send without one.
+   */
   async send(
-    broadcast: (signer: NonceManager) => Promise<ContractTransactionResponse>,
+    broadcast: (signer: AbstractSigner) => Promise<ContractTransactionResponse>,
     confirmations: number,
+    explicitNonce = false,
   ): Promise<TransactionReceipt> {
     const sent = this.#queue.then(async () => {
       try {
-        return await broadcast(this.#signer);
+        return await broadcast(explicitNonce ? this.#signer.signer : this.#signer);
       } catch (error) {
         this.#signer.reset();
         throw error;
+      } finally {
+        if (explicitNonce) this.#signer.reset();
       }
     });
     this.#queue = sent.catch(() => undefined);
@@ -185,7 +210,7 @@ export function createChain(options: ChainOptions): Chain {
     }
     return sender;
   };
-  const signed = (signer: NonceManager): SignedContracts => ({
+  const signed = (signer: AbstractSigner): SignedContracts => ({
     registry: IdentityRegistry__factory.connect(addresses.identityRegistry, signer),
     factory: CollectionFactory__factory.connect(addresses.collectionFactory, signer),
     collection: (address) => Collection__factory.connect(address, signer),
@@ -197,8 +222,18 @@ export function createChain(options: ChainOptions): Chain {
     registry: IdentityRegistry__factory.connect(addresses.identityRegistry, provider),
     factory: CollectionFactory__factory.connect(addresses.collectionFactory, provider),
     collection: (address) => Collection__factory.connect(address, provider),
-    send(role, build) {
-      return senderFor(role).send((signer) => build(signed(signer), { gasPrice }), confirmations);
+    send(role, build, sendOptions) {
+      const nonce = sendOptions?.nonce;
+      const overrides: SendOverrides = nonce === undefined ? { gasPrice } : { gasPrice, nonce };
+      return senderFor(role).send((signer) => build(signed(signer), overrides), confirmations, nonce !== undefined);
+    },
+    async transactionCounts(role) {
+      const address = await senderFor(role).signer.getAddress();
+      const [latest, pending] = await Promise.all([
+        provider.getTransactionCount(address, "latest"),
+        provider.getTransactionCount(address, "pending"),
+      ]);
+      return { latest, pending };
     },
     sendAsCollector(derivationIndex, build) {
       const sender = cachedSender(`collector:${derivationIndex}`, () =>
