@@ -60,6 +60,11 @@ export interface Chain {
     build: (contracts: SignedContracts, overrides: SendOverrides) => Promise<ContractTransactionResponse>,
     options?: SendOptions,
   ): Promise<TransactionReceipt>;
+  /**
+   * Broadcasts an empty transaction (no value, to itself) as `role` with the nonce `nonce`, so that no other
+   * transaction signed with that nonce can be mined; resolves once the node has taken it.
+   */
+  useNonce(role: PlatformRole, nonce: number): Promise<void>;
   /** The role's transaction counts: mined (`latest`), and with its transactions waiting in the node's pool (`pending`). */
   transactionCounts(role: PlatformRole): Promise<{ latest: number; pending: number }>;
   /** Sends one transaction from a collector's custodial address (a gift), with the same guarantees. */
@@ -83,6 +88,8 @@ export interface SendOptions {
    * of a batch can be mined any more).
    */
   nonce?: number;
+  /** Told as soon as the node has taken the transaction, before its receipt is awaited. */
+  onBroadcast?: (sent: { hash: string; nonce: number }) => void;
 }
 
 export interface SignedContracts {
@@ -130,9 +137,10 @@ class RoleSender {
    * read again from the chain for the next send without one.
    */
   async send(
-    broadcast: (signer: AbstractSigner) => Promise<ContractTransactionResponse>,
+    broadcast: (signer: AbstractSigner) => Promise<TransactionResponse>,
     confirmations: number,
     explicitNonce = false,
+    onBroadcast?: SendOptions["onBroadcast"],
   ): Promise<TransactionReceipt> {
     const sent = this.#queue.then(async () => {
       try {
@@ -146,6 +154,7 @@ class RoleSender {
     });
     this.#queue = sent.catch(() => undefined);
     const tx = await sent;
+    onBroadcast?.({ hash: tx.hash, nonce: tx.nonce });
     return waitForReceipt(tx, confirmations, this.receiptTimeoutMs);
   }
 }
@@ -161,7 +170,7 @@ const RECEIPT_POLL_MS = 250;
  * chain what happened, which is how every sender here recovers.
  */
 async function waitForReceipt(
-  tx: ContractTransactionResponse,
+  tx: TransactionResponse,
   confirmations: number,
   timeoutMs: number,
 ): Promise<TransactionReceipt> {
@@ -225,7 +234,25 @@ export function createChain(options: ChainOptions): Chain {
     send(role, build, sendOptions) {
       const nonce = sendOptions?.nonce;
       const overrides: SendOverrides = nonce === undefined ? { gasPrice } : { gasPrice, nonce };
-      return senderFor(role).send((signer) => build(signed(signer), overrides), confirmations, nonce !== undefined);
+      return senderFor(role).send(
+        (signer) => build(signed(signer), overrides),
+        confirmations,
+        nonce !== undefined,
+        sendOptions?.onBroadcast,
+      );
+    },
+    async useNonce(role, nonce) {
+      let broadcast = () => undefined as void;
+      const taken = new Promise<void>((resolve) => (broadcast = resolve));
+      const receipt = senderFor(role).send(
+        async (signer) =>
+          signer.sendTransaction({ to: await signer.getAddress(), value: 0n, gasLimit: 21_000n, gasPrice, nonce }),
+        1,
+        true,
+        () => broadcast(),
+      );
+      receipt.catch(() => undefined); // its receipt is not awaited: the chain's transaction count tells
+      await Promise.race([taken, receipt.then(() => undefined)]);
     },
     async transactionCounts(role) {
       const address = await senderFor(role).signer.getAddress();
