@@ -112,16 +112,43 @@ interface InFlight {
   receipt: Promise<TransactionReceipt>;
 }
 
-/** Broadcasts one batch with `nonce`, recorded on the batch before; resolves once the node has taken it (or not). */
-async function broadcast(ctx: MintContext, batch: Batch, recipients: string[], nonce: number) {
+/**
+ * Gas of a batch sent behind another of its collection in the same round: the chain cannot estimate it (it
+ * would run against a collection not yet at its first token id), so it is the first one's gas per token
+ * with this margin. A transaction's gas limit counts against the block's, so the margin stays small.
+ */
+const GAS_MARGIN = 1.25;
+
+/**
+ * Broadcasts one batch with `nonce`, recorded on the batch before; resolves once the node has taken it (or
+ * not). Gas is estimated when `gasPerToken` is null (the batch is at the collection's next token id: a
+ * refused recipient is found here, before anything is sent), and the estimate per token is handed back.
+ */
+async function broadcast(
+  ctx: MintContext,
+  batch: Batch,
+  recipients: string[],
+  nonce: number,
+  gasPerToken: number | null,
+) {
   const recorded = batch.nonce === null ? nonce : Math.max(batch.nonce, nonce);
   await ctx.db.update(mintBatches).set({ nonce: recorded }).where(eq(mintBatches.id, batch.id));
   let taken = () => undefined as void;
   const broadcastDone = new Promise<void>((resolve) => (taken = resolve));
+  let estimated = gasPerToken;
   const receipt = ctx.chain.send(
     "minter",
-    ({ collection }, overrides) =>
-      collection(batch.contractAddress).mintEach(recipients, batch.expectedFirstTokenId, batch.id, overrides),
+    async ({ collection }, overrides) => {
+      const args = [recipients, batch.expectedFirstTokenId, batch.id] as const;
+      let gasLimit: bigint;
+      if (gasPerToken === null) {
+        gasLimit = await collection(batch.contractAddress).mintEach.estimateGas(...args, overrides);
+        estimated = Number(gasLimit) / recipients.length;
+      } else {
+        gasLimit = BigInt(Math.ceil(gasPerToken * recipients.length * GAS_MARGIN));
+      }
+      return collection(batch.contractAddress).mintEach(...args, { ...overrides, gasLimit });
+    },
     { nonce, onBroadcast: () => taken() },
   );
   const outcome: Broadcast = await Promise.race([
@@ -134,9 +161,9 @@ async function broadcast(ctx: MintContext, batch: Batch, recipients: string[], n
   if (outcome === "unused") {
     // Never broadcast: the batch's nonce is what it was.
     await ctx.db.update(mintBatches).set({ nonce: batch.nonce }).where(eq(mintBatches.id, batch.id));
-    return { outcome, inFlight: { batch, receipt } };
+    return { outcome, gasPerToken: estimated, inFlight: { batch, receipt } };
   }
-  return { outcome, inFlight: { batch: { ...batch, nonce: recorded }, receipt } };
+  return { outcome, gasPerToken: estimated, inFlight: { batch: { ...batch, nonce: recorded }, receipt } };
 }
 
 /** Awaits one batch's receipt: landed → recorded; a recipient refused → parked; else tried again later. */
@@ -174,14 +201,19 @@ async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound) {
     return;
   }
   const inFlight: InFlight[] = [];
+  // Per collection: the gas per token of its batch sent first this round (estimated by the chain).
+  const gasPerToken = new Map<number, number | null>();
   let sent = 0;
   for (; sent < batches.length; sent++) {
     const batch = batches[sent]!;
     const recipients = jobs
       .filter((job) => job.batchId === batch.id)
       .flatMap((job) => Array<string>(job.quantity).fill(job.recipient));
-    const { outcome, inFlight: flight } = await broadcast(ctx, batch, recipients, nonce);
+    const known = gasPerToken.get(batch.collectionId) ?? null;
+    const { outcome, gasPerToken: estimate, inFlight: flight } = await broadcast(ctx, batch, recipients, nonce, known);
     inFlight.push(flight);
+    // A batch refused at estimation sent nothing: the next one of its collection is estimated again.
+    gasPerToken.set(batch.collectionId, outcome === "used" ? estimate : null);
     if (outcome === "used") nonce++;
     // The node may or may not have it: the next round asks the chain before sending the rest.
     if (outcome === "unknown") break;
