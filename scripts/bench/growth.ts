@@ -160,11 +160,12 @@ async function measure(platform: Platform, issuerId: number, label: string, edit
     RUNS,
     async () => {
       if (!(await planBatch(ctx))) throw new Error("nothing planned");
-      const [batch] = rows<{ id: number }>(
-        await db.execute(sql`select id from mint_batches where status = 'planned'`),
-      );
+      const [batch] = rows<{ id: number }>(await db.execute(sql`select id from mint_batches where status = 'planned'`));
       // What the send does next: the batch's jobs, by batch id.
-      const jobs = await db.select().from(mintJobs).where(eq(mintJobs.batchId, Number(batch!.id)));
+      const jobs = await db
+        .select()
+        .from(mintJobs)
+        .where(eq(mintJobs.batchId, Number(batch!.id)));
       if (jobs.length !== BATCH) throw new Error(`planned ${jobs.length} jobs`);
     },
     async () => {

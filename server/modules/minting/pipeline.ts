@@ -227,7 +227,8 @@ export async function moveBatches(ctx: MintContext): Promise<MintRound> {
   const total = zero();
   const due = await claimDue(ctx);
   const byCollection = new Map<number, Batch[]>();
-  for (const batch of due) byCollection.set(batch.collectionId, [...(byCollection.get(batch.collectionId) ?? []), batch]);
+  for (const batch of due)
+    byCollection.set(batch.collectionId, [...(byCollection.get(batch.collectionId) ?? []), batch]);
   const toSend: Batch[] = [];
   for (const batches of byCollection.values()) toSend.push(...(await reconcileCollection(ctx, batches, total)));
   await sendAll(ctx, toSend, total);

@@ -39,7 +39,8 @@ export async function planBatch(ctx: MintContext): Promise<boolean> {
     .where(and(eq(mintBatches.collectionId, candidate.collectionId), eq(mintBatches.status, "planned")))
     .orderBy(sql`${mintBatches.expectedFirstTokenId} desc`)
     .limit(1);
-  const expected = last !== undefined ? Number(last.end) : Number(await chain.collection(contractAddress).nextTokenId());
+  const expected =
+    last !== undefined ? Number(last.end) : Number(await chain.collection(contractAddress).nextTokenId());
   try {
     return await db.transaction(async (tx) => {
       const jobs = await tx
