@@ -31,7 +31,7 @@ describe("delivery pipeline: several batches in flight, each landing exactly onc
   /** A collection with six paid orders (three batches), and what the chain and the database say of them. */
   async function sixPaidOrders() {
     const collection = await world.onSale();
-    const buyers = [];
+    const buyers: Awaited<ReturnType<typeof world.paidBuyer>>[] = [];
     for (let i = 0; i < 6; i++) buyers.push(await world.paidBuyer(collection.id));
     // Every payment notification delivered (a slow machine may need a retry of one): six mint jobs.
     await expect
