@@ -11,6 +11,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -30,6 +31,12 @@ const COLLECTIONS = 5;
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 200);
 const BLOCK_TIME_S = 2;
 const BLOCK_GAS_LIMIT = 60_000_000;
+/**
+ * Hardhat's chain follows EIP-1559: after a block more than half full its base fee rises by at least 1 wei
+ * and never falls back to 0, so transactions at gas price 0 (Besu's free-gas network, which sets
+ * `zeroBaseFee`) would wait forever. The roles are funded and pay 1 gwei instead.
+ */
+const GAS_PRICE = 1_000_000_000n;
 /** The production default of MINT_INTERVAL_MS (server/config.ts), not a benchmark's own. */
 const MINT_INTERVAL_MS = loadConfig({ NODE_ENV: "test" }).env.MINT_INTERVAL_MS;
 
@@ -62,7 +69,10 @@ async function deployOver(url: string, mnemonic: string) {
   const PlatformModule = (await import("../../ignition/modules/Platform.js")).default;
   const connection = await network.connect({ network: "localhost" });
   const custody = createSeedCustody(mnemonic);
+  // A deployment of its own (removed afterwards): the node is new each run.
+  const deploymentId = `bench-mint-${randomBytes(4).toString("hex")}`;
   const deployed = await connection.ignition.deploy(PlatformModule, {
+    deploymentId,
     parameters: {
       Platform: {
         kycOperator: custody.platformAddress("kycOperator"),
@@ -78,6 +88,7 @@ async function deployOver(url: string, mnemonic: string) {
     identityRegistry: await deployed.identityRegistry.getAddress(),
     collectionFactory: await deployed.factory.getAddress(),
   };
+  rmSync(path.join("ignition", "deployments", deploymentId), { recursive: true, force: true });
   return { custody, addresses };
 }
 
@@ -188,20 +199,17 @@ async function main() {
   try {
     const { custody, addresses } = await deployOver(url, config.secrets.walletMnemonic);
     const provider = rpcProvider(url);
-    const chain = createChain({ provider, addresses, custody, confirmations: 1, gasPrice: 0n });
+    const rpc = provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> };
+    for (const role of ["minter", "kycOperator", "publisher", "compliance", "platformAdmin"] as const)
+      await rpc.send("hardhat_setBalance", [custody.platformAddress(role), "0x3635c9adc5dea00000"]);
+    const chain = createChain({ provider, addresses, custody, confirmations: 1, gasPrice: GAS_PRICE });
     const { kind, database } = await benchDatabase();
     const platform = await createPlatform(config, { database, chain, custody });
     const { collectionIds, recipients } = await paidOrders(platform, chain);
 
     // From here on the chain mines a block every 2 seconds, as Besu QBFT does.
-    await (provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> }).send(
-      "evm_setAutomine",
-      [false],
-    );
-    await (provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> }).send(
-      "evm_setIntervalMining",
-      [BLOCK_TIME_S * 1000],
-    );
+    await rpc.send("evm_setAutomine", [false]);
+    await rpc.send("evm_setIntervalMining", [BLOCK_TIME_S * 1000]);
     const worker = platform.mintWorker!;
     const firstBlock = await provider.getBlockNumber();
     const started = process.hrtime.bigint();
@@ -227,6 +235,7 @@ async function main() {
       chain: "hardhat node over JSON-RPC, interval mining",
       block_time_s: BLOCK_TIME_S,
       block_gas_limit: BLOCK_GAS_LIMIT,
+      gas_price_wei: Number(GAS_PRICE),
       mint_interval_ms: MINT_INTERVAL_MS,
       pipeline_depth: config.env.MINT_PIPELINE_DEPTH,
       orders: ORDERS,

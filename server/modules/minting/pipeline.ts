@@ -180,7 +180,46 @@ async function settleReceipt(ctx: MintContext, { batch, receipt }: InFlight): Pr
   }
 }
 
-/** Broadcasts `batches` one after another with consecutive nonces, then awaits all their receipts together. */
+/**
+ * The batches behind the first of their collection: nonces `nonce`, `nonce + 1`, ... recorded in one
+ * statement, then all handed to the node at once (their gas is known, nothing is estimated, so none is
+ * refused before broadcasting and the nonces stay consecutive).
+ */
+function broadcastFollowers(
+  ctx: MintContext,
+  followers: { batch: Batch; recipients: string[]; gasPerToken: number }[],
+  nonce: number,
+): Promise<InFlight[]> {
+  const ids = followers.map((f) => f.batch.id);
+  const nonces = followers.map((_, i) => nonce + i);
+  return ctx.db
+    .execute(
+      sql`update mint_batches as b set nonce = greatest(coalesce(b.nonce, -1), v.nonce)
+      from (select unnest(${`{${ids.join(",")}}`}::bigint[]) as id, unnest(${`{${nonces.join(",")}}`}::int[]) as nonce) as v
+      where b.id = v.id`,
+    )
+    .then(() =>
+      followers.map(({ batch, recipients, gasPerToken }, i) => {
+        const gasLimit = BigInt(Math.ceil(gasPerToken * recipients.length * GAS_MARGIN));
+        const receipt = ctx.chain.send(
+          "minter",
+          ({ collection }, overrides) =>
+            collection(batch.contractAddress).mintEach(recipients, batch.expectedFirstTokenId, batch.id, {
+              ...overrides,
+              gasLimit,
+            }),
+          { nonce: nonces[i]! },
+        );
+        return { batch: { ...batch, nonce: Math.max(batch.nonce ?? -1, nonces[i]!) }, receipt };
+      }),
+    );
+}
+
+/**
+ * Broadcasts `batches` with consecutive nonces, then awaits all their receipts together. The first batch of
+ * each collection goes first, one at a time: its gas is estimated, which finds a refused recipient before
+ * anything is sent. The ones behind it follow with its gas per token, all at once.
+ */
 async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound) {
   if (batches.length === 0) return;
   const jobs = await ctx.db
@@ -193,6 +232,8 @@ async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound) {
       ),
     )
     .orderBy(asc(mintJobs.id));
+  const recipientsOf = (batch: Batch) =>
+    jobs.filter((job) => job.batchId === batch.id).flatMap((job) => Array<string>(job.quantity).fill(job.recipient));
   let nonce: number;
   try {
     nonce = (await ctx.chain.transactionCounts("minter")).pending;
@@ -201,24 +242,37 @@ async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound) {
     return;
   }
   const inFlight: InFlight[] = [];
-  // Per collection: the gas per token of its batch sent first this round (estimated by the chain).
-  const gasPerToken = new Map<number, number | null>();
-  let sent = 0;
-  for (; sent < batches.length; sent++) {
-    const batch = batches[sent]!;
-    const recipients = jobs
-      .filter((job) => job.batchId === batch.id)
-      .flatMap((job) => Array<string>(job.quantity).fill(job.recipient));
-    const known = gasPerToken.get(batch.collectionId) ?? null;
-    const { outcome, gasPerToken: estimate, inFlight: flight } = await broadcast(ctx, batch, recipients, nonce, known);
-    inFlight.push(flight);
-    // A batch refused at estimation sent nothing: the next one of its collection is estimated again.
-    gasPerToken.set(batch.collectionId, outcome === "used" ? estimate : null);
-    if (outcome === "used") nonce++;
+  // Per collection: the gas per token of its first batch, once the node has taken it.
+  const gasPerToken = new Map<number, number>();
+  const firsts = batches.filter((b, i) => batches.findIndex((o) => o.collectionId === b.collectionId) === i);
+  let stopped = false;
+  for (const batch of firsts) {
+    const sent = await broadcast(ctx, batch, recipientsOf(batch), nonce, null);
+    inFlight.push(sent.inFlight);
+    if (sent.outcome === "used") {
+      nonce++;
+      if (sent.gasPerToken !== null) gasPerToken.set(batch.collectionId, sent.gasPerToken);
+    }
     // The node may or may not have it: the next round asks the chain before sending the rest.
-    if (outcome === "unknown") break;
+    stopped = sent.outcome === "unknown";
+    if (stopped) break;
   }
-  await release(ctx, batches.slice(sent + 1));
+  const followers = batches.filter((b) => !firsts.includes(b));
+  const sendable = stopped ? [] : followers.filter((b) => gasPerToken.has(b.collectionId));
+  await release(
+    ctx,
+    [...firsts.filter((b) => !inFlight.some((f) => f.batch.id === b.id)), ...followers].filter(
+      (b) => !sendable.includes(b),
+    ),
+  );
+  if (sendable.length > 0) {
+    const entries = sendable.map((batch) => ({
+      batch,
+      recipients: recipientsOf(batch),
+      gasPerToken: gasPerToken.get(batch.collectionId)!,
+    }));
+    inFlight.push(...(await broadcastFollowers(ctx, entries, nonce)));
+  }
   for (const round of await Promise.all(inFlight.map((flight) => settleReceipt(ctx, flight)))) add(total, round);
 }
 
