@@ -223,6 +223,12 @@ async function main() {
     await worker.stop();
     const lastBlock = await provider.getBlockNumber();
 
+    // Each block of the run: transactions and millions of gas used.
+    const blockFill: string[] = [];
+    for (let n = firstBlock + 1; n <= lastBlock; n++) {
+      const block = await provider.getBlock(n);
+      blockFill.push(`${block!.transactions.length} tx / ${(Number(block!.gasUsed) / 1e6).toFixed(1)} M`);
+    }
     const counted = await countFromChain(platform, chain, collectionIds, recipients);
     const batches = (await platform.db.execute(
       sql`select count(*)::int as n, count(*) filter (where status = 'confirmed')::int as confirmed from mint_batches`,
@@ -245,6 +251,7 @@ async function main() {
       seconds: Number(seconds.toFixed(2)),
       tokens_per_s: Math.round(counted.tokens / seconds),
       blocks: lastBlock - firstBlock,
+      block_fill: blockFill,
       batches: batches.rows[0]!.n,
       batches_confirmed: batches.rows[0]!.confirmed,
       duplicates: counted.duplicates,
