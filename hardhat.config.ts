@@ -54,6 +54,8 @@ export default defineConfig({
   networks: {
     default: localChain,
     node: localChain,
+    // `npm run bench:mint`'s `hardhat node`: blocks of 60 M gas like the Besu network's genesis (docs/besu).
+    benchNode: { ...localChain, blockGasLimit: 60_000_000n },
     localhost: {
       type: "http",
       chainType: "l1",

@@ -419,6 +419,11 @@ export const environmentSchema = z.object({
   GIFT_DAILY_CAP: z.coerce.number().int().min(1).max(1000).default(3),
   /** Most mint jobs in one batch (one `mintEach`; at most 500). */
   MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(200),
+  /**
+   * Batches of one collection the mint worker keeps in flight at once (sent together, landing one after
+   * another): with 2-second blocks, one batch per round and collection would leave most of each block empty.
+   */
+  MINT_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(50).default(10),
   /** How often the mint worker runs a round. */
   MINT_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(1000),
   /** How often the registry outbox is drained. */

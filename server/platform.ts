@@ -447,6 +447,7 @@ function createBackground(
           chain,
           clock,
           batchSize: config.env.MINT_BATCH_SIZE,
+          pipelineDepth: config.env.MINT_PIPELINE_DEPTH,
           contractOf: services.catalog.contractOf,
           ...fulfilment.workerHooks,
           onError,

@@ -57,14 +57,39 @@ export interface Chain {
    */
   send(
     role: PlatformRole,
-    build: (contracts: SignedContracts, overrides: { gasPrice: bigint }) => Promise<ContractTransactionResponse>,
+    build: (contracts: SignedContracts, overrides: SendOverrides) => Promise<ContractTransactionResponse>,
+    options?: SendOptions,
   ): Promise<TransactionReceipt>;
+  /**
+   * Broadcasts an empty transaction (no value, to itself) as `role` with the nonce `nonce`, so that no other
+   * transaction signed with that nonce can be mined; resolves once the node has taken it.
+   */
+  useNonce(role: PlatformRole, nonce: number): Promise<void>;
+  /** The role's transaction counts: mined (`latest`), and with its transactions waiting in the node's pool (`pending`). */
+  transactionCounts(role: PlatformRole): Promise<{ latest: number; pending: number }>;
   /** Sends one transaction from a collector's custodial address (a gift), with the same guarantees. */
   sendAsCollector(
     derivationIndex: number,
-    build: (contracts: SignedContracts, overrides: { gasPrice: bigint }) => Promise<ContractTransactionResponse>,
+    build: (contracts: SignedContracts, overrides: SendOverrides) => Promise<ContractTransactionResponse>,
   ): Promise<TransactionReceipt>;
   ping(): Promise<boolean>;
+}
+
+/** Gas overrides, and the nonce when the caller manages the role's nonces. */
+export interface SendOverrides {
+  gasPrice: bigint;
+  nonce?: number;
+}
+
+export interface SendOptions {
+  /**
+   * Sends with this nonce instead of the role's own count: the caller manages the role's nonces (the mint
+   * worker records each batch's nonce before broadcasting it, so it can tell from the chain when no attempt
+   * of a batch can be mined any more).
+   */
+  nonce?: number;
+  /** Told as soon as the node has taken the transaction, before its receipt is awaited. */
+  onBroadcast?: (sent: { hash: string; nonce: number }) => void;
 }
 
 export interface SignedContracts {
@@ -106,21 +131,30 @@ class RoleSender {
     return this.#signer;
   }
 
-  /** Runs `broadcast` alone (one nonce at a time), then waits for the receipt outside the queue. */
+  /**
+   * Runs `broadcast` alone (one nonce at a time), then waits for the receipt outside the queue. With an
+   * explicit nonce the transaction is signed by the role's own signer with it, and the role's nonce count is
+   * read again from the chain for the next send without one.
+   */
   async send(
-    broadcast: (signer: NonceManager) => Promise<ContractTransactionResponse>,
+    broadcast: (signer: AbstractSigner) => Promise<TransactionResponse>,
     confirmations: number,
+    explicitNonce = false,
+    onBroadcast?: SendOptions["onBroadcast"],
   ): Promise<TransactionReceipt> {
     const sent = this.#queue.then(async () => {
       try {
-        return await broadcast(this.#signer);
+        return await broadcast(explicitNonce ? this.#signer.signer : this.#signer);
       } catch (error) {
         this.#signer.reset();
         throw error;
+      } finally {
+        if (explicitNonce) this.#signer.reset();
       }
     });
     this.#queue = sent.catch(() => undefined);
     const tx = await sent;
+    onBroadcast?.({ hash: tx.hash, nonce: tx.nonce });
     return waitForReceipt(tx, confirmations, this.receiptTimeoutMs);
   }
 }
@@ -136,7 +170,7 @@ const RECEIPT_POLL_MS = 250;
  * chain what happened, which is how every sender here recovers.
  */
 async function waitForReceipt(
-  tx: ContractTransactionResponse,
+  tx: TransactionResponse,
   confirmations: number,
   timeoutMs: number,
 ): Promise<TransactionReceipt> {
@@ -185,7 +219,7 @@ export function createChain(options: ChainOptions): Chain {
     }
     return sender;
   };
-  const signed = (signer: NonceManager): SignedContracts => ({
+  const signed = (signer: AbstractSigner): SignedContracts => ({
     registry: IdentityRegistry__factory.connect(addresses.identityRegistry, signer),
     factory: CollectionFactory__factory.connect(addresses.collectionFactory, signer),
     collection: (address) => Collection__factory.connect(address, signer),
@@ -197,8 +231,36 @@ export function createChain(options: ChainOptions): Chain {
     registry: IdentityRegistry__factory.connect(addresses.identityRegistry, provider),
     factory: CollectionFactory__factory.connect(addresses.collectionFactory, provider),
     collection: (address) => Collection__factory.connect(address, provider),
-    send(role, build) {
-      return senderFor(role).send((signer) => build(signed(signer), { gasPrice }), confirmations);
+    send(role, build, sendOptions) {
+      const nonce = sendOptions?.nonce;
+      const overrides: SendOverrides = nonce === undefined ? { gasPrice } : { gasPrice, nonce };
+      return senderFor(role).send(
+        (signer) => build(signed(signer), overrides),
+        confirmations,
+        nonce !== undefined,
+        sendOptions?.onBroadcast,
+      );
+    },
+    async useNonce(role, nonce) {
+      let broadcast = () => undefined as void;
+      const taken = new Promise<void>((resolve) => (broadcast = resolve));
+      const receipt = senderFor(role).send(
+        async (signer) =>
+          signer.sendTransaction({ to: await signer.getAddress(), value: 0n, gasLimit: 21_000n, gasPrice, nonce }),
+        1,
+        true,
+        () => broadcast(),
+      );
+      receipt.catch(() => undefined); // its receipt is not awaited: the chain's transaction count tells
+      await Promise.race([taken, receipt.then(() => undefined)]);
+    },
+    async transactionCounts(role) {
+      const address = await senderFor(role).signer.getAddress();
+      const [latest, pending] = await Promise.all([
+        provider.getTransactionCount(address, "latest"),
+        provider.getTransactionCount(address, "pending"),
+      ]);
+      return { latest, pending };
     },
     sendAsCollector(derivationIndex, build) {
       const sender = cachedSender(`collector:${derivationIndex}`, () =>

@@ -39,6 +39,12 @@ export interface AdmissionGate {
   forget(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
   /** Records an attempt that made its order without the gate, so its retries are `known` (takes nothing). */
   remember(collectionId: number, quantity: number, attempt: { key: string; holder: string }): Promise<void>;
+  /**
+   * Editions came back (an unpaid order expired or was cancelled, a paid one refunded): adds `quantity` to the
+   * counter when it exists (a missing one is seeded from the database, returned editions included) and takes
+   * it off `holder`'s count. The counter is corrected, not dropped, so the crowd does not reseed it.
+   */
+  restock(collectionId: number, quantity: number, holder: string): Promise<void>;
   /** Forgets a collection's counter, so the next attempt seeds it from the database. */
   reset(collectionId: number): Promise<void>;
   close(): Promise<void>;
@@ -73,6 +79,12 @@ if redis.call('SREM', KEYS[2], ARGV[2]) == 1 then
 end
 return 1`;
 
+// KEYS[1] the counter, KEYS[3] holders' counts; ARGV[1] quantity, ARGV[2] holder.
+const RESTOCK = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[1]) end
+if redis.call('HINCRBY', KEYS[3], ARGV[2], -tonumber(ARGV[1])) <= 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
+return 1`;
+
 /** At most one database look per collection per second when the counter says sold out. */
 function soldOutRechecks() {
   const last = new Map<number, number>();
@@ -99,8 +111,9 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
   redis.defineCommand("gateAdmit", { numberOfKeys: 3, lua: ADMIT });
   redis.defineCommand("gateRemember", { numberOfKeys: 3, lua: REMEMBER });
   redis.defineCommand("gateRelease", { numberOfKeys: 3, lua: RELEASE });
+  redis.defineCommand("gateRestock", { numberOfKeys: 3, lua: RESTOCK });
   const scripts = redis as unknown as Record<
-    "gateAdmit" | "gateRemember" | "gateRelease",
+    "gateAdmit" | "gateRemember" | "gateRelease" | "gateRestock",
     (...args: (string | number)[]) => Promise<unknown>
   >;
   /** Runs one of the scripts on a collection's three keys with the attempt's arguments. */
@@ -161,6 +174,9 @@ export function createRedisGate(connection: string | Redis): AdmissionGate {
     },
     async remember(collectionId, quantity, attempt) {
       await runScript("gateRemember", collectionId, quantity, attempt);
+    },
+    async restock(collectionId, quantity, holder) {
+      await scripts.gateRestock(key(collectionId), attempts(collectionId), holders(collectionId), quantity, holder);
     },
     async reset(collectionId) {
       await redis.del(key(collectionId), attempts(collectionId), holders(collectionId));
@@ -257,6 +273,13 @@ export function createMemoryGate(): AdmissionGate {
       keys.add(attempt.key);
       const holders = holdersOf(collectionId);
       holders.set(attempt.holder, (holders.get(attempt.holder) ?? 0) + quantity);
+    },
+    async restock(collectionId, quantity, holder) {
+      if (stock.has(collectionId)) stock.set(collectionId, stock.get(collectionId)! + quantity);
+      const holders = held.get(collectionId);
+      const mine = (holders?.get(holder) ?? 0) - quantity;
+      if (mine > 0) holders!.set(holder, mine);
+      else holders?.delete(holder);
     },
     async reset(collectionId) {
       stock.delete(collectionId);

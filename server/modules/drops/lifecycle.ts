@@ -14,7 +14,7 @@ import { orderEvents, orders } from "./tables.js";
 
 export interface LifecycleDependencies {
   clock: () => Date;
-  gate: Pick<AdmissionGate, "reset">;
+  gate: Pick<AdmissionGate, "restock">;
   machine: OrderMachine;
 }
 
@@ -62,8 +62,8 @@ export function createExpiry({ clock, gate, machine }: LifecycleDependencies) {
   /** Gives an unpaid order's editions and count back; the caller holds the order row. */
   async function expire(tx: Db, order: OrderRow, reason: string) {
     await machine.transition(tx, order, "expired", reason);
-    // The gate counts again from the database, editions returned included.
-    await gate.reset(order.collectionId);
+    // The gate's counter gets the editions back, and the person their count (corrected, not reset).
+    await gate.restock(order.collectionId, order.quantity, String(order.userId));
   }
 
   return {
@@ -117,7 +117,7 @@ export function createSettlement({ gate, machine }: LifecycleDependencies) {
     async markRefunded(tx: Db, order: OrderRow, reason: string) {
       if (order.status !== "paid") return false;
       await machine.transition(tx, order, "refunded", reason);
-      await gate.reset(order.collectionId);
+      await gate.restock(order.collectionId, order.quantity, String(order.userId));
       return true;
     },
 

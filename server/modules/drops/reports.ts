@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
-import { ORDER_STATUSES, editionSlots, orders } from "./tables.js";
+import { ORDER_STATUSES, editionStock, orders } from "./tables.js";
 
 /**
  * What the drops module tells operators and the metrics endpoint about its
@@ -45,10 +45,16 @@ export function orderCountsByStatus(db: Db): Promise<{ status: string; n: number
     .groupBy(orders.status);
 }
 
-/** Editions of published collections by state (available, reserved for an unpaid order, sold). */
-export function slotCountsByState(db: Db): Promise<{ status: string; n: number }[]> {
-  return db
-    .select({ status: editionSlots.status, n: sql<number>`count(*)::int` })
-    .from(editionSlots)
-    .groupBy(editionSlots.status);
+/** Editions of published collections by state (available, reserved for an unpaid order, sold), from the stock counters. */
+export async function slotCountsByState(db: Db): Promise<{ status: string; n: number }[]> {
+  const [row] = await db
+    .select({
+      available: sql<number>`coalesce(sum(${editionStock.available}), 0)::int`,
+      reserved: sql<number>`coalesce(sum(${editionStock.reserved}), 0)::int`,
+      sold: sql<number>`coalesce(sum(${editionStock.sold}), 0)::int`,
+    })
+    .from(editionStock);
+  return (["available", "reserved", "sold"] as const)
+    .map((status) => ({ status, n: row?.[status] ?? 0 }))
+    .filter((entry) => entry.n > 0);
 }

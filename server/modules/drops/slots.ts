@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
-import { editionSlots } from "./tables.js";
+import { editionStock } from "./tables.js";
 
 /**
  * Editions and per-person counts: the pre-allocated slots a reservation claims with `FOR UPDATE SKIP LOCKED`
@@ -30,14 +30,17 @@ export async function allocate(db: Db, collectionId: number, editionSize: number
     on conflict do nothing`);
 }
 
+/** A collection's stock: the sum of its counter's shards (kept with the slots by triggers), not a count of its slots. */
 export async function stock(db: Db, collectionId: number): Promise<Stock> {
-  const rows = await db
-    .select({ status: editionSlots.status, n: sql<number>`count(*)::int` })
-    .from(editionSlots)
-    .where(eq(editionSlots.collectionId, collectionId))
-    .groupBy(editionSlots.status);
-  const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
-  const counts = { available: of("available"), reserved: of("reserved"), sold: of("sold") };
+  const [row] = await db
+    .select({
+      available: sql<number>`coalesce(sum(${editionStock.available}), 0)::int`,
+      reserved: sql<number>`coalesce(sum(${editionStock.reserved}), 0)::int`,
+      sold: sql<number>`coalesce(sum(${editionStock.sold}), 0)::int`,
+    })
+    .from(editionStock)
+    .where(eq(editionStock.collectionId, collectionId));
+  const counts = { available: row?.available ?? 0, reserved: row?.reserved ?? 0, sold: row?.sold ?? 0 };
   return { editionSize: counts.available + counts.reserved + counts.sold, ...counts };
 }
 

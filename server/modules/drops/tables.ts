@@ -50,6 +50,26 @@ export const editionSlots = pgTable(
   ],
 );
 
+/**
+ * A collection's slots by status, kept by triggers on `edition_slots` in the transaction that changes them
+ * (migration 0012), so a page's stock is a read of a few rows, not a count of every edition. Split in
+ * shards by the writing connection (`pg_backend_pid() % 16`): concurrent reservations add to different
+ * rows instead of queueing on one counter. A collection's stock is the sum of its shards.
+ */
+export const editionStock = pgTable(
+  "edition_stock",
+  {
+    collectionId: bigint("collection_id", { mode: "number" })
+      .notNull()
+      .references(() => collections.id),
+    shard: integer("shard").notNull(),
+    available: integer("available").notNull().default(0),
+    reserved: integer("reserved").notNull().default(0),
+    sold: integer("sold").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.collectionId, t.shard] })],
+);
+
 /** Editions held (reserved or bought) per person, keyed by identity commitment, never above the collection's limit. */
 export const purchaseCounts = pgTable(
   "purchase_counts",

@@ -81,6 +81,8 @@ export const registryBindings = pgTable(
   },
   (t) => [
     index("registry_bindings_pending_idx").on(t.status, t.nextAttemptAt),
+    // "Is this address bound on chain?": the mint planner asks it for every pending job.
+    index("registry_bindings_address_idx").on(t.address),
     check("registry_bindings_status_check", sql`${t.status} in ('pending', 'confirmed')`),
   ],
 );

@@ -9,9 +9,16 @@ import type { MintContext } from "./worker.js";
 // sends bindings within a second or so): minting earlier would be refused by the chain and parked.
 const recipientBound = addressBoundOnChain(sql`${mintJobs.recipient}`);
 
-/** Gathers pending jobs of one collection with no batch in flight into a planned batch; false when none is left. */
+/**
+ * Gathers pending jobs of one collection with fewer than `pipelineDepth` batches in flight into a planned
+ * batch; false when none is left. A collection's first batch in flight starts where the chain says the
+ * collection is (asked before planning); each further one starts where the last planned one ends, so a
+ * collection's batches land one after another in their nonce order. Two planners that race for the same
+ * first token id meet the unique index: one plans, the other finds its work taken.
+ */
 export async function planBatch(ctx: MintContext): Promise<boolean> {
   const { db, chain, clock, options } = ctx;
+  const depth = options.pipelineDepth ?? 1;
   const [candidate] = await db
     .select({ collectionId: mintJobs.collectionId })
     .from(mintJobs)
@@ -19,14 +26,21 @@ export async function planBatch(ctx: MintContext): Promise<boolean> {
       and(
         eq(mintJobs.status, "pending"),
         recipientBound,
-        sql`not exists (select 1 from mint_batches b where b.collection_id = ${mintJobs.collectionId} and b.status = 'planned')`,
+        sql`(select count(*) from mint_batches b where b.collection_id = ${mintJobs.collectionId} and b.status = 'planned') < ${depth}`,
       ),
     )
     .orderBy(asc(mintJobs.id))
     .limit(1);
   if (candidate === undefined) return false;
   const contractAddress = await options.contractOf(db, candidate.collectionId);
-  const expected = Number(await chain.collection(contractAddress).nextTokenId());
+  const [last] = await db
+    .select({ end: sql<number>`${mintBatches.expectedFirstTokenId} + ${mintBatches.tokenCount}` })
+    .from(mintBatches)
+    .where(and(eq(mintBatches.collectionId, candidate.collectionId), eq(mintBatches.status, "planned")))
+    .orderBy(sql`${mintBatches.expectedFirstTokenId} desc`)
+    .limit(1);
+  const expected =
+    last !== undefined ? Number(last.end) : Number(await chain.collection(contractAddress).nextTokenId());
   try {
     return await db.transaction(async (tx) => {
       const jobs = await tx
@@ -63,8 +77,8 @@ export async function planBatch(ctx: MintContext): Promise<boolean> {
       return true;
     });
   } catch (error) {
-    // Another worker planned this collection's batch first.
-    if (violatedUniqueConstraint(error) === "mint_batches_one_planned_per_collection") return false;
+    // Another worker planned a batch of this collection from the same first token id first.
+    if (violatedUniqueConstraint(error) === "mint_batches_one_planned_per_start") return false;
     throw error;
   }
 }

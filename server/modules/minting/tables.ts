@@ -34,6 +34,8 @@ export const mintJobs = pgTable(
   (t) => [
     uniqueIndex("mint_jobs_order_key").on(t.orderId),
     index("mint_jobs_pending_idx").on(t.status, t.collectionId),
+    // A batch's jobs (settling, abandoning, parking it): without it, each batch scanned the whole outbox.
+    index("mint_jobs_batch_idx").on(t.batchId),
     check("mint_jobs_status_check", sql`${t.status} in ('pending', 'sent', 'minted', 'parked')`),
     check("mint_jobs_quantity_check", sql`${t.quantity} >= 1`),
     check("mint_jobs_batch_check", sql`(${t.status} in ('sent', 'minted')) = (${t.batchId} is not null)`),
@@ -64,13 +66,20 @@ export const mintBatches = pgTable(
     txHash: text("tx_hash"),
     blockNumber: bigint("block_number", { mode: "number" }),
     lastError: text("last_error"),
+    /**
+     * The highest nonce any attempt of this batch was (or was about to be) broadcast with, written before
+     * broadcasting; null when it never was. Once the minter's mined transaction count is past it, no attempt
+     * of the batch can be mined any more.
+     */
+    nonce: integer("nonce"),
     createdAt: createdAt(),
   },
   (t) => [
     index("mint_batches_open_idx").on(t.status, t.collectionId),
-    // One batch in flight per collection: its expected first token id stays right.
-    uniqueIndex("mint_batches_one_planned_per_collection")
-      .on(t.collectionId)
+    // Several batches of a collection may be in flight, one after another (each starts where the one before
+    // ends); two can never be planned from the same first token id.
+    uniqueIndex("mint_batches_one_planned_per_start")
+      .on(t.collectionId, t.expectedFirstTokenId)
       .where(sql`${t.status} = 'planned'`),
     check("mint_batches_status_check", sql`${t.status} in ('planned', 'confirmed', 'abandoned')`),
     check("mint_batches_count_check", sql`${t.tokenCount} >= 1`),

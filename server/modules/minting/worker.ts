@@ -1,11 +1,11 @@
-import { and, asc, eq, lte, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
-import { backoffMs, errorSummary, periodic } from "../../jobs.js";
+import { periodic } from "../../jobs.js";
+import { moveBatches } from "./pipeline.js";
 import { planBatch } from "./planner.js";
-import { settle } from "./settlement.js";
-import { mintBatches, mintJobs } from "./tables.js";
+import { mintJobs } from "./tables.js";
 
 /**
  * The delivery pipeline: turns mint jobs into tokens, exactly once.
@@ -13,15 +13,25 @@ import { mintBatches, mintJobs } from "./tables.js";
  * Jobs of one collection are gathered into a batch (one `mintEach`
  * transaction). The batch is planned in the database first, with the token
  * id the collection must be at (`expectedFirstTokenId`) and its own id as the
- * on-chain `batchId`; only one batch per collection can be planned at a time.
- * Then, and again after any crash, the worker asks the chain:
- * - the collection is still at the expected id → the batch has not landed: send it;
- * - it is past the batch and a `BatchMinted(batchId)` event exists → it landed:
+ * on-chain `batchId`. Up to `pipelineDepth` batches of a collection are in
+ * flight at once, each starting where the one before ends (a unique index
+ * keeps two from being planned at the same id). Each round, and again after
+ * any crash, the worker asks the chain where each collection is:
+ * - past the batch and a `BatchMinted(batchId)` event exists → it landed:
  *   record the tokens (each job's tokens follow from the expected id);
- * - anything else → abandon the batch; its jobs are planned again.
- * The contract refuses a batch whose expected id is stale, so a resent batch
- * can never mint twice. A recipient the chain refuses (frozen or no longer
- * verified) has its job parked for an operator and its order refunded.
+ * - past its expected id without it → abandon the batch (the collection only
+ *   moves forward, so it can never land); its jobs are planned again;
+ * - at the expected id, or the batch before it is being sent → send it;
+ * - ahead of the collection with no batch before it (that one was given up)
+ *   → abandon it once none of its attempts can be mined any more: every
+ *   nonce it was broadcast with (recorded on the batch before broadcasting)
+ *   is used by a mined transaction; unused nonces of dropped transactions
+ *   are used up by empty transactions.
+ * Every batch to send is broadcast with the next nonce, and the receipts are
+ * awaited together. The contract refuses a batch whose expected id is stale,
+ * so a resent batch can never mint twice. A recipient the chain refuses
+ * (frozen or no longer verified) has its job parked for an operator and its
+ * order refunded.
  */
 
 export interface MintWorkerOptions {
@@ -29,6 +39,8 @@ export interface MintWorkerOptions {
   chain: Chain;
   clock?: () => Date;
   batchSize: number;
+  /** Batches of one collection in flight at once (planned one after another, sent together); 1 when unset. */
+  pipelineDepth?: number;
   /** The contract of a published collection. */
   contractOf: (db: Db, collectionId: number) => Promise<string>;
   /** Orders move to minting, minted, or back to paid when their job is parked. */
@@ -63,39 +75,12 @@ export interface MintContext {
   mintedTokens: number;
 }
 
-/** One round: plans every collection that has work, then moves each due batch on. */
+/** One round: plans every collection that has work, then moves every due batch on (sent together). */
 async function round(ctx: MintContext): Promise<MintRound> {
-  const { db, clock, options } = ctx;
-  const total: MintRound = { minted: 0, parked: 0, failed: 0 };
   while (await planBatch(ctx)) {
-    // Plan every collection that has work before sending anything.
+    // Plan every collection that has work (up to the pipeline depth each) before sending anything.
   }
-  const due = await db
-    .select()
-    .from(mintBatches)
-    .where(and(eq(mintBatches.status, "planned"), lte(mintBatches.nextAttemptAt, clock())))
-    .orderBy(asc(mintBatches.id));
-  for (const batch of due) {
-    try {
-      const settled = await settle(ctx, batch);
-      total.minted += settled.minted;
-      total.parked += settled.parked;
-      total.failed += settled.failed;
-    } catch (error) {
-      total.failed++;
-      options.onError?.(error);
-      const attempts = batch.attempts + 1;
-      await db
-        .update(mintBatches)
-        .set({
-          attempts,
-          nextAttemptAt: new Date(clock().getTime() + backoffMs(attempts)),
-          lastError: errorSummary(error),
-        })
-        .where(eq(mintBatches.id, batch.id));
-    }
-  }
-  return total;
+  return moveBatches(ctx);
 }
 
 export function createMintWorker(options: MintWorkerOptions) {
@@ -122,6 +107,7 @@ export function createMintWorker(options: MintWorkerOptions) {
       const rows = await ctx.db
         .select({ status: mintJobs.status, n: sql<number>`count(*)::int` })
         .from(mintJobs)
+        .where(inArray(mintJobs.status, ["pending", "sent", "parked"])) // not the minted history
         .groupBy(mintJobs.status);
       const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
       return { pending: of("pending"), inFlight: of("sent"), parked: of("parked") };
