@@ -4,7 +4,6 @@ import { memoryLimiters } from "../../security/rate-limits.js";
 
 import { type ItemOutcome, createBatcher } from "../../batching.js";
 import type { Db } from "../../db/client.js";
-import { violatedUniqueConstraint } from "../../db/errors.js";
 import { AppError } from "../../errors.js";
 import { type OrderMachine, type OrderRow, editionsOf, findByKey, newOrderNo } from "./orders.js";
 import { type Refusal, buyerStatement, reservationStatement } from "./reservation-sql.js";
@@ -97,11 +96,10 @@ async function reserveAlone(ctx: ReservationContext, db: Db, userId: number, inp
     });
     return { ...order, repeated: false };
   } catch (error) {
-    // The same key sent twice at once: the second insert loses the race and answers with the first order.
-    if (violatedUniqueConstraint(error) === "orders_idempotency_key") {
-      const first = await repeatedOrder(db, userId, input);
-      if (first !== undefined) return first;
-    }
+    // The same key sent twice at once: the second loses the race (a unique violation on the key, or any
+    // refusal its transaction met while the first held the same rows) and answers with the first order.
+    const first = await repeatedOrder(db, userId, input).catch(() => undefined);
+    if (first !== undefined) return first;
     throw error;
   }
 }
