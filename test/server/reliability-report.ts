@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const REPORT = path.join("bench", "results", "reliability.json");
@@ -34,6 +36,17 @@ function withLock(action: () => void) {
   }
 }
 
+/** The commit the figures were measured on ("+uncommitted" when the tree differs), or "unknown" outside git. */
+function measuredCommit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim();
+    return dirty === "" ? head : `${head}+uncommitted`;
+  } catch {
+    return "unknown";
+  }
+}
+
 /**
  * Records one suite's figures under its own section of
  * bench/results/reliability.json, keeping the other suites' sections. Suites
@@ -49,7 +62,12 @@ export function recordFigures(section: string, figures: Record<string, unknown>)
     } catch {
       // first suite to report
     }
-    report[section] = { ...figures, recordedAt: new Date().toISOString() };
+    report[section] = {
+      ...figures,
+      commit: measuredCommit(),
+      cores: os.cpus().length,
+      recordedAt: new Date().toISOString(),
+    };
     const temporary = `${REPORT}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     writeFileSync(temporary, `${JSON.stringify(report, null, 2)}\n`);
     renameSync(temporary, REPORT);
