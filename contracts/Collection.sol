@@ -599,10 +599,7 @@ contract Collection is
     function _transfer(address from, address to, uint256 tokenId) private {
         Policy memory policy = _policy;
         uint256 entry = _entryOf(tokenId, policy);
-        (uint32 fromHolderId, bool fromVerified, uint32 toHolderId, bool toVerified) = _registry.partiesOf(
-            from,
-            to
-        );
+        (uint256 fromHolderId, bool fromVerified, uint256 toHolderId, bool toVerified) = _partiesOf(from, to);
         // Holder numbers and addresses correspond one to one, so equal numbers mean `from` holds it.
         if (entry & _HOLDER_MASK != fromHolderId) revert ERC721IncorrectOwner(from, tokenId, _accountOf(entry));
         if (policy.flags & _PAUSED != 0) revert CollectionPausedError();
@@ -621,7 +618,7 @@ contract Collection is
         uint256 unlock = _unlocksAt(entry, policy);
         if (block.timestamp < unlock) revert CollectionTokenLocked(tokenId, unlock);
 
-        uint256 updated = _entry(toHolderId, Acquisition.Gifted) | _arrivalFreeze(to, tokenId, policy);
+        uint256 updated = toHolderId | _timeAndHow(Acquisition.Gifted) | _arrivalFreeze(to, tokenId, policy);
         if (entry & _APPROVED != 0) delete _tokenApprovals[tokenId];
         _store(tokenId, entry, updated, policy);
         unchecked {
@@ -663,6 +660,33 @@ contract Collection is
         if (block.timestamp < _unlocksAt(updated, policy)) _emitLocked(tokenId);
         emit ForcedTransfer(from, to, tokenId);
         emit ForcedTransferReason(tokenId, reasonCode, sameIdentity);
+    }
+
+    /**
+     * @dev {IIdentityRegistry-partiesOf} without the ABI coder's re-encoding and range checks: the registry is
+     * the platform's own (an immutable of the implementation) and answers four words. Runs on every transfer.
+     */
+    function _partiesOf(
+        address from,
+        address to
+    ) private view returns (uint256 fromHolderId, bool fromVerified, uint256 toHolderId, bool toVerified) {
+        IIdentityRegistry registry = _registry;
+        bytes4 selector = IIdentityRegistry.partiesOf.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), from)
+            mstore(add(m, 0x24), to)
+            let ok := staticcall(gas(), registry, m, 0x44, m, 0x80)
+            if iszero(and(ok, gt(returndatasize(), 0x7f))) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            fromHolderId := mload(m)
+            fromVerified := mload(add(m, 0x20))
+            toHolderId := mload(add(m, 0x40))
+            toVerified := mload(add(m, 0x60))
+        }
     }
 
     function _checkOperator(address operator) private view {
