@@ -186,7 +186,11 @@ describe("delivery: paid orders become tokens exactly once", () => {
     const first = await test.platform.mintWorker!.runOnce();
     expect(first).toMatchObject({ parked: 1 });
     await test.platform.sandboxPayments!.whenIdle();
-    expect(await test.platform.mintWorker!.runOnce()).toMatchObject({ minted: 1 });
+    // The other job goes back to planning once the batch is given up: planned again in the same round when
+    // its parking settles while the round still plans, or in the next.
+    const second = await test.platform.mintWorker!.runOnce();
+    expect(first.minted + second.minted).toBe(1);
+    expect(second.parked).toBe(0);
     expect(await chain.collection(collection.contractAddress!).ownerOf(1)).toBe(fine.address);
     const parkedOrder = await frozen.buyer.caller.orders.get({ orderNo: frozen.order.orderNo });
     expect(parkedOrder.status).toBe("refunded");

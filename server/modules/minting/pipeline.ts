@@ -347,8 +347,7 @@ export async function moveBatches(ctx: MintContext, sends: RoundSends): Promise<
   for (const batch of due)
     byCollection.set(batch.collectionId, [...(byCollection.get(batch.collectionId) ?? []), batch]);
   const toSend: Batch[] = [];
-  for (const batches of byCollection.values())
-    toSend.push(...(await reconcileCollection(ctx, batches, total, sends)));
+  for (const batches of byCollection.values()) toSend.push(...(await reconcileCollection(ctx, batches, total, sends)));
   await sendAll(ctx, toSend, total, sends);
   return total;
 }

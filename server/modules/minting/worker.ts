@@ -4,7 +4,7 @@ import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { periodic } from "../../jobs.js";
 import { add, moveBatches, roundSends, settled } from "./pipeline.js";
-import { planBatch } from "./planner.js";
+import { collectionsWithWork, planBatch } from "./planner.js";
 import { mintJobs } from "./tables.js";
 
 /**
@@ -85,7 +85,18 @@ export interface MintContext {
 async function round(ctx: MintContext): Promise<MintRound> {
   const sends = roundSends();
   const total = await moveBatches(ctx, sends);
-  while (await planBatch(ctx)) add(total, await moveBatches(ctx, sends));
+  // One batch of each collection in turn, each sent as soon as it is planned, until every collection is at
+  // the pipeline depth or out of work.
+  let open = await collectionsWithWork(ctx);
+  while (open.length > 0) {
+    const planned: number[] = [];
+    for (const collectionId of open) {
+      if (!(await planBatch(ctx, collectionId))) continue;
+      add(total, await moveBatches(ctx, sends));
+      planned.push(collectionId);
+    }
+    open = planned;
+  }
   add(total, await settled(sends));
   return total;
 }
