@@ -77,24 +77,21 @@ export interface MintContext {
 }
 
 /**
- * One round: the batches planned before are moved on (reconciled, the ones due sent); then each collection
- * that has work is planned, one batch at a time up to the pipeline depth, and each batch is sent as soon as
- * it is planned (the chain mines the first while the next are planned). The receipts are settled as they
- * come; the round ends once all are.
+ * One round: the batches planned before are moved on (reconciled, the ones due sent); then the collections
+ * that have work are planned in passes, one batch of each per pass up to the pipeline depth, and each pass's
+ * batches are sent as soon as they are planned (the chain mines them while the next pass is planned). The
+ * receipts are settled as they come; the round ends once all are.
  */
 async function round(ctx: MintContext): Promise<MintRound> {
   const sends = roundSends();
   const total = await moveBatches(ctx, sends);
-  // One batch of each collection in turn, each sent as soon as it is planned, until every collection is at
-  // the pipeline depth or out of work.
+  // One batch of each collection in turn, sent together as soon as they are planned (the chain mines them
+  // while the next are planned), until every collection is at the pipeline depth or out of work.
   let open = await collectionsWithWork(ctx);
   while (open.length > 0) {
     const planned: number[] = [];
-    for (const collectionId of open) {
-      if (!(await planBatch(ctx, collectionId))) continue;
-      add(total, await moveBatches(ctx, sends));
-      planned.push(collectionId);
-    }
+    for (const collectionId of open) if (await planBatch(ctx, collectionId)) planned.push(collectionId);
+    if (planned.length > 0) add(total, await moveBatches(ctx, sends));
     open = planned;
   }
   add(total, await settled(sends));
