@@ -211,6 +211,7 @@ async function main() {
     await rpc.send("evm_setAutomine", [false]);
     await rpc.send("evm_setIntervalMining", [BLOCK_TIME_S * 1000]);
     const worker = platform.mintWorker!;
+    const loadBefore = os.loadavg();
     const firstBlock = await provider.getBlockNumber();
     const started = process.hrtime.bigint();
     worker.start(MINT_INTERVAL_MS);
@@ -237,6 +238,11 @@ async function main() {
       benchmark: "mint",
       commit: execFileSync("git", ["rev-parse", "HEAD"]).toString().trim(),
       cores: os.cpus().length,
+      // The machine's load average (1, 5, 15 min) before and after the run: a shared machine depresses the figure.
+      load_average: {
+        before: loadBefore.map((l) => Number(l.toFixed(2))),
+        after: os.loadavg().map((l) => Number(l.toFixed(2))),
+      },
       database: kind,
       chain: "hardhat node over JSON-RPC, interval mining",
       block_time_s: BLOCK_TIME_S,

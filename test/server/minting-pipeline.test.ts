@@ -68,7 +68,7 @@ describe("delivery pipeline: several batches in flight, each landing exactly onc
   }
 
   /** A second worker on the same database with its own chain client (another process, or the one before a crash). */
-  async function otherWorker(receiptTimeoutMs?: number) {
+  async function otherWorker(receiptTimeoutMs?: number, onPlanned = test.platform.drops.markMinting) {
     const { createChain } = await import("../../server/chain/client.js");
     const { createMintWorker } = await import("../../server/modules/minting/worker.js");
     return createMintWorker({
@@ -78,7 +78,7 @@ describe("delivery pipeline: several batches in flight, each landing exactly onc
       batchSize: 2,
       pipelineDepth: 3,
       contractOf: test.platform.catalog.contractOf,
-      onPlanned: test.platform.drops.markMinting,
+      onPlanned,
       onMinted: async (tx, minted, txHash) => {
         await test.platform.drops.markMinted(
           tx,
@@ -105,6 +105,26 @@ describe("delivery pipeline: several batches in flight, each landing exactly onc
     expect(new Set(receipts.rows.map((r) => Number(r.block))).size).toBe(1);
     const nonces = receipts.rows.map((r) => r.nonce);
     expect(nonces).toEqual([nonces[0], nonces[0]! + 1, nonces[0]! + 2]);
+    await orders.expectEachMintedOnce();
+  });
+
+  it("sends a batch as soon as it is planned: the node holds the first before the last is planned", async () => {
+    const orders = await sixPaidOrders();
+    await rpc("evm_setAutomine", [false]);
+    // What the node holds of the minter's transactions each time a batch is planned.
+    const heldAtPlanning: number[] = [];
+    const worker = await otherWorker(undefined, async (tx, orderIds) => {
+      heldAtPlanning.push(await pendingTransactions());
+      await test.platform.drops.markMinting(tx, orderIds);
+    });
+    const round = worker.runOnce();
+    await expect.poll(pendingTransactions, { timeout: 20_000 }).toBe(3);
+    await rpc("evm_mine");
+    expect(await round).toEqual({ minted: 6, parked: 0, failed: 0 });
+    expect(heldAtPlanning).toHaveLength(3);
+    expect(heldAtPlanning[0]).toBe(0);
+    // Planning everything first would have left the node empty until all three were planned.
+    expect(heldAtPlanning[2]).toBeGreaterThanOrEqual(1);
     await orders.expectEachMintedOnce();
   });
 

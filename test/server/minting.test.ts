@@ -83,9 +83,12 @@ describe("delivery: paid orders become tokens exactly once", () => {
 
     // The restarted worker (after the backoff) finds the batch on chain and records it; nothing is minted again.
     test.clock.advance(5_000);
-    const blockBefore = await setup.provider.getBlockNumber();
+    // Asked of the node itself: ethers answers getBlockNumber from a request made up to 250 ms before (the
+    // dying worker's receipt wait made one just before its transaction was mined).
+    const blockNumber = async () => Number(await setup.provider.send("eth_blockNumber", []));
+    const blockBefore = await blockNumber();
     expect(await test.platform.mintWorker!.runOnce()).toEqual({ minted: 2, parked: 0, failed: 0 });
-    expect(await setup.provider.getBlockNumber()).toBe(blockBefore);
+    expect(await blockNumber()).toBe(blockBefore);
     expect(await chain.collection(collection.contractAddress!).totalSupply()).toBe(2n);
     expect((await a.buyer.caller.orders.get({ orderNo: a.order.orderNo })).status).toBe("minted");
     expect((await b.buyer.caller.orders.get({ orderNo: b.order.orderNo })).status).toBe("minted");
@@ -186,7 +189,11 @@ describe("delivery: paid orders become tokens exactly once", () => {
     const first = await test.platform.mintWorker!.runOnce();
     expect(first).toMatchObject({ parked: 1 });
     await test.platform.sandboxPayments!.whenIdle();
-    expect(await test.platform.mintWorker!.runOnce()).toMatchObject({ minted: 1 });
+    // The other job goes back to planning once the batch is given up: planned again in the same round when
+    // its parking settles while the round still plans, or in the next.
+    const second = await test.platform.mintWorker!.runOnce();
+    expect(first.minted + second.minted).toBe(1);
+    expect(second.parked).toBe(0);
     expect(await chain.collection(collection.contractAddress!).ownerOf(1)).toBe(fine.address);
     const parkedOrder = await frozen.buyer.caller.orders.get({ orderNo: frozen.order.orderNo });
     expect(parkedOrder.status).toBe("refunded");

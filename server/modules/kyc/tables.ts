@@ -81,8 +81,10 @@ export const registryBindings = pgTable(
   },
   (t) => [
     index("registry_bindings_pending_idx").on(t.status, t.nextAttemptAt),
-    // "Is this address bound on chain?": the mint planner asks it for every pending job.
-    index("registry_bindings_address_idx").on(t.address),
+    // "Is this address bound on chain?": the mint planner asks it for every pending job. Both columns in one
+    // index: with the address alone, PostgreSQL without fresh statistics (10,000 holders bound and paid for
+    // just before, as in a flash sale) read the status index beside it for every job, about 1.5 s a batch.
+    index("registry_bindings_address_status_idx").on(t.address, t.status),
     check("registry_bindings_status_check", sql`${t.status} in ('pending', 'confirmed')`),
   ],
 );

@@ -7,20 +7,50 @@ import { mintBatches, mintJobs } from "./tables.js";
 import type { MintContext, MintRound } from "./worker.js";
 
 /**
- * One round's chain work: the due batches are claimed, each collection's batches checked against the chain
- * in token order, then every batch to send is broadcast with the next nonce (recorded on the batch first)
- * and the receipts are awaited together.
+ * A round's chain work: the due batches are claimed, each collection's batches checked against the chain in
+ * token order, then every batch to send is broadcast with the next nonce (recorded on the batch first). The
+ * worker does this once at the start of a round and again after planning each batch, so a batch leaves as
+ * soon as it is planned; the receipts are settled as they come and awaited together at the end of the round.
  */
 
 /** How long a worker holds the batches it claimed (another instance leaves them alone meanwhile). */
 const LEASE_MS = 60_000;
 
-const zero = (): MintRound => ({ minted: 0, parked: 0, failed: 0 });
-const add = (total: MintRound, round: MintRound) => {
+export const zero = (): MintRound => ({ minted: 0, parked: 0, failed: 0 });
+export const add = (total: MintRound, round: MintRound) => {
   total.minted += round.minted;
   total.parked += round.parked;
   total.failed += round.failed;
 };
+
+/** What a round knows of the batches it has broadcast so far (its sends follow one another in one round). */
+export interface RoundSends {
+  /** Batches broadcast this round whose receipt has not failed. */
+  sent: Set<number>;
+  /** Per collection: the gas per token of the first batch broadcast this round (the ones behind it use it). */
+  gasPerToken: Map<number, number>;
+  /** The nonce after the ones this round used: the node may not have them all yet (broadcasts are queued). */
+  nextNonce: number;
+  /** A broadcast's fate was unknown: nothing more is sent this round (the next one asks the chain first). */
+  stopped: boolean;
+  /** The receipts being settled, each as it comes. */
+  settling: Promise<MintRound | { error: unknown }>[];
+}
+
+export function roundSends(): RoundSends {
+  return { sent: new Set(), gasPerToken: new Map(), nextNonce: 0, stopped: false, settling: [] };
+}
+
+/** Awaits every receipt of the round; an error recording one is thrown once all are settled. */
+export async function settled(sends: RoundSends): Promise<MintRound> {
+  const total = zero();
+  const rounds = await Promise.all(sends.settling);
+  for (const round of rounds) {
+    if ("error" in round) throw round.error;
+    add(total, round);
+  }
+  return total;
+}
 
 /** Claims the planned batches that are due, in one statement (a batch another worker claimed first is skipped). */
 async function claimDue(ctx: MintContext): Promise<Batch[]> {
@@ -63,10 +93,15 @@ async function failed(ctx: MintContext, batch: Batch, error: unknown): Promise<M
 }
 
 /** The batches of one collection checked in token order against where the chain says it is. */
-async function reconcileCollection(ctx: MintContext, batches: Batch[], total: MintRound): Promise<Batch[]> {
+async function reconcileCollection(
+  ctx: MintContext,
+  batches: Batch[],
+  total: MintRound,
+  sends: RoundSends,
+): Promise<Batch[]> {
   const first = batches[0]!;
-  const [earlier] = await ctx.db
-    .select({ n: sql<number>`count(*)::int` })
+  const earlier = await ctx.db
+    .select({ id: mintBatches.id })
     .from(mintBatches)
     .where(
       and(
@@ -75,7 +110,9 @@ async function reconcileCollection(ctx: MintContext, batches: Batch[], total: Mi
         sql`${mintBatches.expectedFirstTokenId} < ${first.expectedFirstTokenId}`,
       ),
     );
-  let predecessor: "sending" | "open" | "none" = (earlier?.n ?? 0) > 0 ? "open" : "none";
+  // The batches before these were all broadcast earlier in this round: they are being sent.
+  let predecessor: "sending" | "open" | "none" =
+    earlier.length === 0 ? "none" : earlier.every((b) => sends.sent.has(b.id)) ? "sending" : "open";
   const toSend: Batch[] = [];
   const waiting: Batch[] = [];
   let index = 0;
@@ -215,13 +252,31 @@ function broadcastFollowers(
     );
 }
 
+/** Settles a receipt as it comes; a batch whose receipt failed no longer counts as being sent. */
+function settleLater(ctx: MintContext, sends: RoundSends, flight: InFlight) {
+  sends.settling.push(
+    settleReceipt(ctx, flight).then(
+      (round) => {
+        if (round.failed > 0) sends.sent.delete(flight.batch.id);
+        return round;
+      },
+      (error: unknown) => {
+        sends.sent.delete(flight.batch.id);
+        return { error };
+      },
+    ),
+  );
+}
+
 /**
- * Broadcasts `batches` with consecutive nonces, then awaits all their receipts together. The first batch of
- * each collection goes first, one at a time: its gas is estimated, which finds a refused recipient before
- * anything is sent. The ones behind it follow with its gas per token, all at once.
+ * Broadcasts `batches` with consecutive nonces after the ones the round used; their receipts are settled as
+ * they come. The first batch of a collection in the round goes first, one at a time: its gas is estimated,
+ * which finds a refused recipient before anything is sent. The ones behind it follow with its gas per
+ * token, all at once.
  */
-async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound) {
+async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound, sends: RoundSends) {
   if (batches.length === 0) return;
+  if (sends.stopped) return release(ctx, batches);
   const jobs = await ctx.db
     .select({ batchId: mintJobs.batchId, recipient: mintJobs.recipient, quantity: mintJobs.quantity })
     .from(mintJobs)
@@ -236,34 +291,34 @@ async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound) {
     jobs.filter((job) => job.batchId === batch.id).flatMap((job) => Array<string>(job.quantity).fill(job.recipient));
   let nonce: number;
   try {
-    nonce = (await ctx.chain.transactionCounts("minter")).pending;
+    nonce = Math.max((await ctx.chain.transactionCounts("minter")).pending, sends.nextNonce);
   } catch (error) {
     for (const batch of batches) add(total, await failed(ctx, batch, error));
     return;
   }
-  const inFlight: InFlight[] = [];
-  // Per collection: the gas per token of its first batch, once the node has taken it.
-  const gasPerToken = new Map<number, number>();
-  const firsts = batches.filter((b, i) => batches.findIndex((o) => o.collectionId === b.collectionId) === i);
-  let stopped = false;
+  const { gasPerToken } = sends;
+  const firsts = batches.filter(
+    (b, i) => !gasPerToken.has(b.collectionId) && batches.findIndex((o) => o.collectionId === b.collectionId) === i,
+  );
+  const broadcasted: Batch[] = [];
   for (const batch of firsts) {
     const sent = await broadcast(ctx, batch, recipientsOf(batch), nonce, null);
-    inFlight.push(sent.inFlight);
+    settleLater(ctx, sends, sent.inFlight);
+    broadcasted.push(batch);
     if (sent.outcome === "used") {
       nonce++;
+      sends.sent.add(batch.id);
       if (sent.gasPerToken !== null) gasPerToken.set(batch.collectionId, sent.gasPerToken);
     }
     // The node may or may not have it: the next round asks the chain before sending the rest.
-    stopped = sent.outcome === "unknown";
-    if (stopped) break;
+    sends.stopped = sent.outcome === "unknown";
+    if (sends.stopped) break;
   }
   const followers = batches.filter((b) => !firsts.includes(b));
-  const sendable = stopped ? [] : followers.filter((b) => gasPerToken.has(b.collectionId));
+  const sendable = sends.stopped ? [] : followers.filter((b) => gasPerToken.has(b.collectionId));
   await release(
     ctx,
-    [...firsts.filter((b) => !inFlight.some((f) => f.batch.id === b.id)), ...followers].filter(
-      (b) => !sendable.includes(b),
-    ),
+    batches.filter((b) => !broadcasted.includes(b) && !sendable.includes(b)),
   );
   if (sendable.length > 0) {
     const entries = sendable.map((batch) => ({
@@ -271,20 +326,28 @@ async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound) {
       recipients: recipientsOf(batch),
       gasPerToken: gasPerToken.get(batch.collectionId)!,
     }));
-    inFlight.push(...(await broadcastFollowers(ctx, entries, nonce)));
+    for (const flight of await broadcastFollowers(ctx, entries, nonce)) {
+      sends.sent.add(flight.batch.id);
+      settleLater(ctx, sends, flight);
+    }
+    nonce += sendable.length;
   }
-  for (const round of await Promise.all(inFlight.map((flight) => settleReceipt(ctx, flight)))) add(total, round);
+  sends.nextNonce = nonce;
 }
 
-/** Moves every due batch on: reconciled with the chain, the ones to send sent together. */
-export async function moveBatches(ctx: MintContext): Promise<MintRound> {
+/**
+ * Moves every due batch on: reconciled with the chain, the ones to send broadcast together behind the ones
+ * `sends` already holds (their receipts join the round's).
+ */
+export async function moveBatches(ctx: MintContext, sends: RoundSends): Promise<MintRound> {
   const total = zero();
-  const due = await claimDue(ctx);
+  // A batch broadcast earlier in this round is left to its receipt (even if its lease ran out meanwhile).
+  const due = (await claimDue(ctx)).filter((batch) => !sends.sent.has(batch.id));
   const byCollection = new Map<number, Batch[]>();
   for (const batch of due)
     byCollection.set(batch.collectionId, [...(byCollection.get(batch.collectionId) ?? []), batch]);
   const toSend: Batch[] = [];
-  for (const batches of byCollection.values()) toSend.push(...(await reconcileCollection(ctx, batches, total)));
-  await sendAll(ctx, toSend, total);
+  for (const batches of byCollection.values()) toSend.push(...(await reconcileCollection(ctx, batches, total, sends)));
+  await sendAll(ctx, toSend, total, sends);
   return total;
 }

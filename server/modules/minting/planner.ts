@@ -10,16 +10,22 @@ import type { MintContext } from "./worker.js";
 const recipientBound = addressBoundOnChain(sql`${mintJobs.recipient}`);
 
 /**
- * Gathers pending jobs of one collection with fewer than `pipelineDepth` batches in flight into a planned
- * batch; false when none is left. A collection's first batch in flight starts where the chain says the
- * collection is (asked before planning); each further one starts where the last planned one ends, so a
- * collection's batches land one after another in their nonce order. Two planners that race for the same
- * first token id meet the unique index: one plans, the other finds its work taken.
+ * The collections with jobs to plan (pending, their recipient bound), the one with the oldest job first. The
+ * worker asks once a round, then plans their batches in turn.
  */
-export async function planBatch(ctx: MintContext): Promise<boolean> {
-  const { db, chain, clock, options } = ctx;
-  const depth = options.pipelineDepth ?? 1;
-  const [candidate] = await db
+export async function collectionsWithWork(ctx: MintContext): Promise<number[]> {
+  const rows = await ctx.db
+    .select({ collectionId: mintJobs.collectionId })
+    .from(mintJobs)
+    .where(and(eq(mintJobs.status, "pending"), recipientBound))
+    .groupBy(mintJobs.collectionId)
+    .orderBy(sql`min(${mintJobs.id})`);
+  return rows.map((row) => row.collectionId);
+}
+
+/** The collection of the oldest job to plan whose collection has fewer than `depth` batches in flight. */
+async function oldestCandidate(ctx: MintContext, depth: number): Promise<number | undefined> {
+  const [candidate] = await ctx.db
     .select({ collectionId: mintJobs.collectionId })
     .from(mintJobs)
     .where(
@@ -31,16 +37,33 @@ export async function planBatch(ctx: MintContext): Promise<boolean> {
     )
     .orderBy(asc(mintJobs.id))
     .limit(1);
-  if (candidate === undefined) return false;
-  const contractAddress = await options.contractOf(db, candidate.collectionId);
-  const [last] = await db
-    .select({ end: sql<number>`${mintBatches.expectedFirstTokenId} + ${mintBatches.tokenCount}` })
+  return candidate?.collectionId;
+}
+
+/**
+ * Gathers pending jobs of one collection (`collectionId`, or the one with the oldest job to plan) with fewer
+ * than `pipelineDepth` batches in flight into a planned batch; false when there is nothing to plan. A
+ * collection's first batch in flight starts where the chain says the collection is (asked before planning);
+ * each further one starts where the last planned one ends, so a collection's batches land one after another
+ * in their nonce order. Two planners that race for the same first token id meet the unique index: one plans,
+ * the other finds its work taken.
+ */
+export async function planBatch(ctx: MintContext, collectionId?: number): Promise<boolean> {
+  const { db, chain, clock, options } = ctx;
+  const depth = options.pipelineDepth ?? 1;
+  const chosen = collectionId ?? (await oldestCandidate(ctx, depth));
+  if (chosen === undefined) return false;
+  const candidate = { collectionId: chosen };
+  const [open] = await db
+    .select({
+      n: sql<number>`count(*)::int`,
+      end: sql<number | null>`max(${mintBatches.expectedFirstTokenId} + ${mintBatches.tokenCount})`,
+    })
     .from(mintBatches)
-    .where(and(eq(mintBatches.collectionId, candidate.collectionId), eq(mintBatches.status, "planned")))
-    .orderBy(sql`${mintBatches.expectedFirstTokenId} desc`)
-    .limit(1);
-  const expected =
-    last !== undefined ? Number(last.end) : Number(await chain.collection(contractAddress).nextTokenId());
+    .where(and(eq(mintBatches.collectionId, candidate.collectionId), eq(mintBatches.status, "planned")));
+  if (open!.n >= depth) return false;
+  const contractAddress = await options.contractOf(db, candidate.collectionId);
+  const expected = open!.n > 0 ? Number(open!.end) : Number(await chain.collection(contractAddress).nextTokenId());
   try {
     return await db.transaction(async (tx) => {
       const jobs = await tx

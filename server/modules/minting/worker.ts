@@ -3,8 +3,8 @@ import { inArray, sql } from "drizzle-orm";
 import type { Chain } from "../../chain/client.js";
 import type { Db } from "../../db/client.js";
 import { periodic } from "../../jobs.js";
-import { moveBatches } from "./pipeline.js";
-import { planBatch } from "./planner.js";
+import { add, moveBatches, roundSends, settled } from "./pipeline.js";
+import { collectionsWithWork, planBatch } from "./planner.js";
 import { mintJobs } from "./tables.js";
 
 /**
@@ -27,8 +27,9 @@ import { mintJobs } from "./tables.js";
  *   nonce it was broadcast with (recorded on the batch before broadcasting)
  *   is used by a mined transaction; unused nonces of dropped transactions
  *   are used up by empty transactions.
- * Every batch to send is broadcast with the next nonce, and the receipts are
- * awaited together. The contract refuses a batch whose expected id is stale,
+ * Every batch to send is broadcast with the next nonce as soon as it is
+ * planned (the chain mines the first while the next are planned), and the
+ * receipts are settled as they come. The contract refuses a batch whose expected id is stale,
  * so a resent batch can never mint twice. A recipient the chain refuses
  * (frozen or no longer verified) has its job parked for an operator and its
  * order refunded.
@@ -75,12 +76,26 @@ export interface MintContext {
   mintedTokens: number;
 }
 
-/** One round: plans every collection that has work, then moves every due batch on (sent together). */
+/**
+ * One round: the batches planned before are moved on (reconciled, the ones due sent); then the collections
+ * that have work are planned in passes, one batch of each per pass up to the pipeline depth, and each pass's
+ * batches are sent as soon as they are planned (the chain mines them while the next pass is planned). The
+ * receipts are settled as they come; the round ends once all are.
+ */
 async function round(ctx: MintContext): Promise<MintRound> {
-  while (await planBatch(ctx)) {
-    // Plan every collection that has work (up to the pipeline depth each) before sending anything.
+  const sends = roundSends();
+  const total = await moveBatches(ctx, sends);
+  // One batch of each collection in turn, sent together as soon as they are planned (the chain mines them
+  // while the next are planned), until every collection is at the pipeline depth or out of work.
+  let open = await collectionsWithWork(ctx);
+  while (open.length > 0) {
+    const planned: number[] = [];
+    for (const collectionId of open) if (await planBatch(ctx, collectionId)) planned.push(collectionId);
+    if (planned.length > 0) add(total, await moveBatches(ctx, sends));
+    open = planned;
   }
-  return moveBatches(ctx);
+  add(total, await settled(sends));
+  return total;
 }
 
 export function createMintWorker(options: MintWorkerOptions) {
