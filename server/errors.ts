@@ -331,6 +331,21 @@ export const errorCatalog = {
   },
 
   "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
+  "input.text.control": {
+    kind: "BAD_REQUEST",
+    zh: "不能包含控制字符或不可见的排版符号",
+    en: "May not contain control characters or invisible formatting marks",
+  },
+  "input.text.surrogate": {
+    kind: "BAD_REQUEST",
+    zh: "包含无法识别的字符，请重新输入",
+    en: "Contains a broken character; type it again",
+  },
+  "input.date.range": {
+    kind: "BAD_REQUEST",
+    zh: "日期须在 2000 年至 2099 年之间",
+    en: "The date must fall between 2000 and 2099",
+  },
   internal: {
     kind: "INTERNAL_SERVER_ERROR",
     zh: "服务器开小差了，请稍后再试",
