@@ -239,6 +239,11 @@ export const errorCatalog = {
   "lottery.stillOpen": { kind: "PRECONDITION_FAILED", zh: "报名尚未截止", en: "Registration is still open" },
   "lottery.alreadyRegistered": { kind: "CONFLICT", zh: "您已报名", en: "You have already registered" },
   "lottery.alreadyDrawn": { kind: "CONFLICT", zh: "已开奖", en: "The lottery has been drawn" },
+  "lottery.anchorPending": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "开奖时间之后的区块尚未产生，请稍后再试",
+    en: "No chain block after the draw time yet; try again shortly",
+  },
   "lottery.notWinner": {
     kind: "FORBIDDEN",
     zh: "本次为抽签发售，仅中签用户可购买",

@@ -83,7 +83,7 @@ export const ordersRouter = router({
 });
 
 export const lotteryRouter = router({
-  /** Opens lottery mode for a published drop; the seed's hash is published at once. */
+  /** Opens lottery mode for a published drop: fixes the draw time; the sealed seed's hash is published at once. */
   open: operatorProcedure
     .input(
       z.object({
@@ -97,6 +97,7 @@ export const lotteryRouter = router({
       return {
         seedCommitment: row.seedCommitment,
         registrationEndsAt: row.registrationEndsAt,
+        drawAt: row.registrationEndsAt,
         winnersCount: row.winnersCount,
       };
     }),
@@ -106,6 +107,7 @@ export const lotteryRouter = router({
     return { ok: true as const };
   }),
 
+  /** Draws after the fixed time only (the scheduler does it at that time); same result whoever triggers it. */
   draw: operatorProcedure
     .input(z.object({ collectionId: id }))
     .mutation(({ ctx, input }) => ctx.platform.lottery.draw(ctx.platform.db, ctx.user, input.collectionId)),
