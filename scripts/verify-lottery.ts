@@ -34,7 +34,11 @@ async function published(): Promise<PublishedLottery & { drawAt?: string }> {
   const input = encodeURIComponent(JSON.stringify({ collectionId: Number(values.collection) }));
   const response = await fetch(new URL(`/trpc/lottery.result?input=${input}`, values.url));
   if (!response.ok) throw new Error(`lottery.result answered ${response.status}`);
-  const body = (await response.json()) as { result: { data: PublishedLottery } };
+  const body = (await response.json()) as { result: { data: PublishedLottery | null } };
+  if (body.result.data === null) {
+    console.error(`collection ${values.collection} has no lottery`);
+    process.exit(2);
+  }
   return body.result.data;
 }
 

@@ -117,7 +117,7 @@ for (const database of databasesUnderTest()) {
 
       // Anyone can check the seed against the commitment and recompute the winners.
       const { caller: anyone } = await callerFor(test.platform);
-      const result = await anyone.lottery.result({ collectionId: collection.id });
+      const result = (await anyone.lottery.result({ collectionId: collection.id }))!;
       expect(createHash("sha256").update(result.seed!).digest("hex")).toBe(opened.seedCommitment);
       expect(result.anchor).toBe(result.blockHash);
       expect(verifyLottery(result as PublishedLottery).match).toBe(true);
@@ -160,6 +160,8 @@ for (const database of databasesUnderTest()) {
         "lottery.invalidWindow",
         "BAD_REQUEST",
       );
+      const { caller: anyone } = await callerFor(test.platform);
+      expect(await anyone.lottery.result({ collectionId: collection.id })).toBeNull();
       const ok = new Date(test.clock.now().getTime() + 60_000);
       await ops.lottery.open({ collectionId: collection.id, registrationEndsAt: ok, winnersCount: 1 });
       await expectAppError(
@@ -192,7 +194,7 @@ for (const database of databasesUnderTest()) {
       });
       expect(opened.drawAt).toEqual(drawAt);
       const { caller: anyone } = await callerFor(test.platform);
-      const published = await anyone.lottery.result({ collectionId: collection.id });
+      const published = (await anyone.lottery.result({ collectionId: collection.id }))!;
       expect(published).toMatchObject({ seedCommitment: opened.seedCommitment, drawn: false, seed: null });
 
       const people = [];
@@ -216,11 +218,11 @@ for (const database of databasesUnderTest()) {
       // At the fixed time the scheduler draws; the operator can no longer draw again.
       test.clock.advance(1_000);
       expect(await test.platform.scheduler.runNow("lottery-draws")).toBe(true);
-      expect((await anyone.lottery.result({ collectionId: collection.id })).drawn).toBe(true);
+      expect((await anyone.lottery.result({ collectionId: collection.id }))!.drawn).toBe(true);
       expect(await test.platform.lottery.drawDue(test.platform.db)).toBe(0);
       await expectAppError(ops.lottery.draw({ collectionId: collection.id }), "lottery.alreadyDrawn", "CONFLICT");
 
-      const result = await anyone.lottery.result({ collectionId: collection.id });
+      const result = (await anyone.lottery.result({ collectionId: collection.id }))!;
       expect(createHash("sha256").update(result.seed!).digest("hex")).toBe(opened.seedCommitment);
       // The seed was shown nowhere before the draw, and the database never held it in plain text.
       expect(answersBefore).not.toContain(result.seed!);
@@ -286,12 +288,12 @@ for (const database of databasesUnderTest()) {
       test.clock.set(drawAt);
       await expectAppError(ops.lottery.draw({ collectionId: collection.id }), "lottery.anchorPending");
       expect(await test.platform.lottery.drawDue(test.platform.db)).toBe(0);
-      expect((await ops.lottery.result({ collectionId: collection.id })).drawn).toBe(false);
+      expect((await ops.lottery.result({ collectionId: collection.id }))!.drawn).toBe(false);
 
       // An hour later an operator triggers it: the anchor is still the first block after the draw time.
       test.clock.advance(3_600_000);
       await ops.lottery.draw({ collectionId: collection.id });
-      const result = await ops.lottery.result({ collectionId: collection.id });
+      const result = (await ops.lottery.result({ collectionId: collection.id }))!;
       expect(result.blockNumber).toBe(Math.ceil((drawAt.getTime() - Date.parse("2026-11-24T00:00:00Z")) / 10_000));
       expect(verifyLottery(result as PublishedLottery).match).toBe(true);
     });

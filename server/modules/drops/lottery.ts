@@ -166,10 +166,13 @@ async function draw(deps: LotteryDependencies, db: Db, actor: Actor, collectionI
   }
 }
 
-/** What anyone may check: the commitment and draw time always; after the draw, everything to recompute it. */
+/**
+ * What anyone may check: the commitment and draw time always; after the draw, everything to recompute it.
+ * Null when the drop sells first come, first served (so every collection page may ask).
+ */
 async function result(db: Db, collectionId: number) {
   const lottery = await lotteryOf(db, collectionId);
-  if (lottery === undefined) throw new AppError("lottery.notFound");
+  if (lottery === undefined) return null;
   const drawn = await drawOf(db, lottery.id);
   const entries = await db
     .select({ commitment: lotteryEntries.commitment, won: lotteryEntries.won })
