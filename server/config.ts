@@ -313,6 +313,8 @@ export const environmentSchema = z.object({
   PAYMENT_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   /** How often unpaid orders past their window are expired. */
   ORDER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
+  /** How often the scheduler draws the lotteries whose fixed draw time has passed. */
+  LOTTERY_DRAW_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
   /** A refund the provider has not confirmed after this long is asked for again (same refund number). */
   REFUND_RESEND_AFTER_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
   /** How often the scheduler looks for refunds to ask for again. */

@@ -239,6 +239,11 @@ export const errorCatalog = {
   "lottery.stillOpen": { kind: "PRECONDITION_FAILED", zh: "报名尚未截止", en: "Registration is still open" },
   "lottery.alreadyRegistered": { kind: "CONFLICT", zh: "您已报名", en: "You have already registered" },
   "lottery.alreadyDrawn": { kind: "CONFLICT", zh: "已开奖", en: "The lottery has been drawn" },
+  "lottery.anchorPending": {
+    kind: "SERVICE_UNAVAILABLE",
+    zh: "开奖时间之后的区块尚未产生，请稍后再试",
+    en: "No chain block after the draw time yet; try again shortly",
+  },
   "lottery.notWinner": {
     kind: "FORBIDDEN",
     zh: "本次为抽签发售，仅中签用户可购买",
@@ -331,6 +336,21 @@ export const errorCatalog = {
   },
 
   "input.invalid": { kind: "BAD_REQUEST", zh: "输入有误", en: "Invalid input" },
+  "input.text.control": {
+    kind: "BAD_REQUEST",
+    zh: "不能包含控制字符或不可见的排版符号",
+    en: "May not contain control characters or invisible formatting marks",
+  },
+  "input.text.surrogate": {
+    kind: "BAD_REQUEST",
+    zh: "包含无法识别的字符，请重新输入",
+    en: "Contains a broken character; type it again",
+  },
+  "input.date.range": {
+    kind: "BAD_REQUEST",
+    zh: "日期须在 2000 年至 2099 年之间",
+    en: "The date must fall between 2000 and 2099",
+  },
   internal: {
     kind: "INTERNAL_SERVER_ERROR",
     zh: "服务器开小差了，请稍后再试",

@@ -8,7 +8,7 @@ import { type Database, type Db, openDatabase } from "./db/client.js";
 import { type MediaStore, createLocalMediaStore, createS3MediaStore } from "./modules/catalog/media.js";
 import { type CatalogService, createCatalogService } from "./modules/catalog/service.js";
 import { type AirdropDependencies, type AirdropService, createAirdropService } from "./modules/drops/airdrop.js";
-import { type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
+import { type ChainAnchor, type LotteryService, createLotteryService } from "./modules/drops/lottery.js";
 import { type DropsService, createDropsService } from "./modules/drops/service.js";
 import { type CollectiblesService, createCollectiblesService } from "./modules/collectibles/service.js";
 import { type IdentityService, createIdentityService } from "./modules/identity/service.js";
@@ -38,6 +38,7 @@ import type { SmsProvider } from "./providers/sms/types.js";
 import { AppError } from "./errors.js";
 import { type FulfilmentService, createFulfilmentService } from "./modules/fulfilment/service.js";
 import { platformJobs } from "./schedule.js";
+import { firstBlockAtOrAfter } from "./chain/block-at.js";
 import { type Scheduler, createScheduler } from "./scheduler.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { Sealer } from "./security/crypto.js";
@@ -91,8 +92,8 @@ export interface PlatformOverrides {
   custody?: KeyCustody;
   mediaStore?: MediaStore;
   paymentProvider?: PaymentProvider;
-  /** Where lottery draws take their unpredictable anchor (the chain's latest block hash by default). */
-  lotteryAnchor?: () => Promise<string>;
+  /** Where lottery draws take their anchor: the first block at or after the draw time (the chain's by default). */
+  lotteryAnchorAt?: (at: Date) => Promise<ChainAnchor | null>;
   onBackgroundError?: (error: unknown) => void;
 }
 
@@ -317,13 +318,13 @@ function createServices(
   const lottery = createLotteryService({
     catalog,
     kyc,
+    sealer,
     clock,
-    anchor:
-      overrides.lotteryAnchor ??
-      (async () => {
+    anchorAt:
+      overrides.lotteryAnchorAt ??
+      (async (at) => {
         if (chain === null) throw new AppError("collection.chainUnavailable");
-        const block = await chain.provider.getBlock("latest");
-        return block!.hash!;
+        return firstBlockAtOrAfter(chain.provider, at);
       }),
   });
   const gate = redis === null ? createMemoryGate() : createRedisGate(redis);
@@ -461,6 +462,7 @@ function createBackground(
       clock,
       payments: services.payments,
       kyc: services.kyc,
+      lottery: services.lottery,
       mintWorker,
       registrySync,
       statements: services.paymentProvider.statement !== undefined,

@@ -1,6 +1,7 @@
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
 import { AppError } from "./errors.js";
+import type { LotteryService } from "./modules/drops/lottery.js";
 import type { KycService } from "./modules/kyc/service.js";
 import type { RegistrySync } from "./modules/kyc/registry-sync.js";
 import type { MintWorker } from "./modules/minting/worker.js";
@@ -18,6 +19,7 @@ export interface ScheduleParts {
   clock: () => Date;
   payments: Pick<PaymentsService, "settleExpiring" | "resumeRefunds" | "reconcileDay">;
   kyc: Pick<KycService, "purgeExpired">;
+  lottery: Pick<LotteryService, "drawDue">;
   /** Null without a chain: paid orders and registry writes then wait in their outboxes. */
   mintWorker: Pick<MintWorker, "runOnce"> | null;
   registrySync: Pick<RegistrySync, "runOnce"> | null;
@@ -51,6 +53,8 @@ export function platformJobs(parts: ScheduleParts): ScheduledJob[] {
       intervalMs: env.REFUND_RESEND_INTERVAL_MS,
       run: () => parts.payments.resumeRefunds(db, env.REFUND_RESEND_AFTER_SECONDS * 1000),
     },
+    // Lotteries are drawn at their fixed time, by the platform, not by an operator's choice of moment.
+    { name: "lottery-draws", intervalMs: env.LOTTERY_DRAW_INTERVAL_MS, run: () => parts.lottery.drawDue(db) },
     // Names and ID numbers past their retention are erased (PII_RETENTION_YEARS after the account closed).
     { name: "pii-purge", intervalMs: env.PII_PURGE_INTERVAL_MS, run: () => parts.kyc.purgeExpired(db) },
   );

@@ -1,7 +1,6 @@
 import type { ServerResponse } from "node:http";
 
-import { z } from "zod";
-
+import { safe } from "../../shared/validation.js";
 import { AppError } from "../errors.js";
 import { createStockFeed } from "../modules/drops/stock-feed.js";
 import type { Platform } from "../platform.js";
@@ -21,7 +20,7 @@ export const stockStream = unencapsulated<{ platform: Platform }>(async (app, { 
     stockFeed.close();
   });
   app.get<{ Params: { collectionId: string } }>("/api/drops/:collectionId/stock/stream", async (request, reply) => {
-    const parsed = z.coerce.number().int().positive().safeParse(request.params.collectionId);
+    const parsed = safe.id().safeParse(Number(request.params.collectionId));
     if (!parsed.success) return reply.code(404).send(refusal("collection.notFound"));
     try {
       await platform.catalog.getPublished(platform.db, parsed.data);

@@ -5,17 +5,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "../../server/http/app.js";
 
+import { z } from "zod";
+
 import { buildHttpApp } from "../../server/http/app.js";
+import { creditCodeCheckCharacter } from "../../server/modules/catalog/credit-code.js";
 import { appRouter } from "../../server/trpc/router.js";
+import { safe } from "../../shared/validation.js";
 import {
   type TestPlatform,
+  callerFor,
   createTestPlatform,
   databasesUnderTest,
   login,
+  makeIdNumber,
   promote,
   publishedCollection,
   verifiedCollector,
 } from "./helpers.js";
+import { type Field, fieldsOf, hostileValuesFor, sampleOf, valueAt, withValueAt } from "./input-schemas.js";
 import { BASES, EXPECTED, type Role } from "./procedure-access.js";
 import { recordFigures } from "./reliability-report.js";
 
@@ -33,9 +40,78 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 
 const procedures = appRouter._def.procedures as unknown as Record<
   string,
-  { _def: { type: string; inputs: unknown[] } }
+  { _def: { type: string; inputs: z.ZodType[] } }
 >;
 const withInput = Object.keys(procedures).filter((path) => procedures[path]!._def.inputs.length > 0);
+
+/** Every text, number and date field of a procedure's input. */
+const fieldsOfProcedure = (path: string): Field[] => procedures[path]!._def.inputs.flatMap((input) => fieldsOf(input));
+
+/** What the hostile-value suite's fixtures give the inputs that must name real rows to reach the database. */
+interface Fixture {
+  publishedId: number;
+  mediaSha256: string;
+  draftId: number;
+  inReviewId: number;
+  pendingIssuerId: number;
+  collectorUserId: number;
+}
+
+const validCreditCode = (first17: string) => `${first17}${creditCodeCheckCharacter(first17)}`;
+
+/** A draft the fixture's issuer may save (its dates ahead of the test clock). */
+const draftOf = (fx: Fixture) => ({
+  title: "测试藏品",
+  description: "简介\n第二行",
+  creator: "作者",
+  story: "故事",
+  mediaSha256: fx.mediaSha256,
+  editionSize: 100,
+  priceFen: 1990,
+  saleStartsAt: "2026-12-01T02:00:00.000Z",
+  saleEndsAt: "2026-12-08T02:00:00.000Z",
+  perPersonLimit: 2,
+  lockDays: 180,
+  regiftDays: 730,
+});
+
+/**
+ * Valid inputs naming real rows, for the procedures that write: each hostile value then fails only by itself,
+ * and on code without the shared primitives it would reach the database. The rest use {@link sampleOf}.
+ */
+const BASE_INPUTS: Record<string, (fx: Fixture) => unknown> = {
+  "issuer.submitApplication": () => ({ legalName: "测试文物研究院", creditCode: validCreditCode("91350100M000200Y4") }),
+  "issuer.review": (fx) => ({ issuerId: fx.pendingIssuerId, approve: false, reason: "材料不全" }),
+  "review.decide": (fx) => ({ collectionId: fx.inReviewId, approve: false, reason: "图片不清晰" }),
+  "studio.createDraft": (fx) => draftOf(fx),
+  "studio.updateDraft": (fx) => ({ collectionId: fx.draftId, draft: draftOf(fx) }),
+  "studio.airdropCheck": (fx) => ({ collectionId: fx.publishedId, recipients: ["13900000000"] }),
+  "studio.airdrop": (fx) => ({ collectionId: fx.publishedId, recipients: ["13900000000"] }),
+  "kyc.submit": () => ({ name: "李小红", idNumber: makeIdNumber("19900307", "110101", "998") }),
+  "lottery.open": (fx) => ({
+    collectionId: fx.publishedId,
+    registrationEndsAt: "2026-11-30T02:00:00.000Z",
+    winnersCount: 10,
+  }),
+  "gifts.suspend": (fx) => ({ userId: fx.collectorUserId, suspended: true, reason: "疑似场外转售" }),
+  "ops.freezeAccount": (fx) => ({ userId: fx.collectorUserId, frozen: true, reason: "司法冻结" }),
+  "ops.freezeToken": (fx) => ({ collectionId: fx.publishedId, tokenId: 1, frozen: true, reason: "侵权下架" }),
+  "audit.recent": () => ({
+    limit: 10,
+    beforeSeq: 1_000_000,
+    action: "account.frozen",
+    from: "2026-11-01",
+    to: "2026-11-30",
+  }),
+};
+
+/** The valid input the hostile values are set into. */
+function baseInput(path: string, fx: Fixture): unknown {
+  const make = BASE_INPUTS[path];
+  if (make !== undefined) return make(fx);
+  const [first] = procedures[path]!._def.inputs;
+  return sampleOf(first!);
+}
 
 const FIELD_NAMES = [
   "collectionId",
@@ -131,6 +207,7 @@ const totals = {
   cases: 0,
   plain_route_cases: 0,
   malformed_request_cases: 0,
+  hostile_cases: 0,
   server_errors: 0,
   writes: 0,
   statuses: {} as Record<string, number>,
@@ -139,11 +216,61 @@ const countStatus = (status: number) => {
   totals.statuses[status] = (totals.statuses[status] ?? 0) + 1;
 };
 
+describe("the door of every input", () => {
+  it("makes every text, number and date field of every procedure from the shared primitives", () => {
+    const unsafe = withInput.flatMap((path) =>
+      fieldsOfProcedure(path)
+        .filter((field) => field.mark === undefined)
+        .map((field) => `${path}: ${field.path.join(".") || "(input)"} is a bare z.${field.type}()`),
+    );
+    expect(unsafe).toEqual([]);
+    expect(withInput.flatMap(fieldsOfProcedure).length).toBeGreaterThan(60);
+  });
+
+  it("catches a field that skipped the door, a primitive changed after it was made, and a bare date", () => {
+    const bare = z.object({
+      note: z.string().max(200),
+      tightened: safe.text({ max: 60 }).max(10),
+      nested: z.array(z.object({ at: z.coerce.date().optional() })),
+      fine: safe.text({ max: 60 }).optional(),
+      amount: safe.fen(100).default(0),
+    });
+    const unsafe = fieldsOf(bare)
+      .filter((field) => field.mark === undefined)
+      .map((field) => field.path.join("."));
+    expect(unsafe).toEqual(["note", "tightened", "nested.0.at"]);
+  });
+
+  it("has, for every procedure, a base input its schema accepts, holding every field", () => {
+    const fx: Fixture = {
+      publishedId: 1,
+      mediaSha256: "a".repeat(64),
+      draftId: 2,
+      inReviewId: 3,
+      pendingIssuerId: 4,
+      collectorUserId: 5,
+    };
+    const problems: string[] = [];
+    for (const path of withInput) {
+      const base = baseInput(path, fx);
+      for (const input of procedures[path]!._def.inputs) {
+        const parsed = input.safeParse(base);
+        if (!parsed.success) problems.push(`${path}: ${JSON.stringify(parsed.error.issues)}`);
+      }
+      for (const field of fieldsOfProcedure(path)) {
+        if (valueAt(base, field.path) === undefined) problems.push(`${path}: no value at ${field.path.join(".")}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
 for (const database of databasesUnderTest()) {
   describe(`input fuzzing through HTTP (${database.name})`, () => {
     let test: TestPlatform;
     let app: FastifyInstance;
     let publishedId = 0;
+    let fixture: Fixture;
     const tokens = new Map<Role, string | null>();
 
     beforeAll(async () => {
@@ -162,6 +289,31 @@ for (const database of databasesUnderTest()) {
       await promote(test.platform, operator.user.id, "operator");
       tokens.set("operator", operator.token);
       totals.databases.push(database.name);
+
+      // Rows the hostile-value suite's inputs name: a draft, a draft in review, a pending issuer, a collector.
+      const studio = (await callerFor(test.platform, { token: staff.token })).caller;
+      const draft = {
+        ...draftOf({ mediaSha256: collection.mediaSha256 } as Fixture),
+        saleStartsAt: new Date("2026-12-01T02:00:00Z"),
+        saleEndsAt: new Date("2026-12-08T02:00:00Z"),
+      };
+      const draftRow = await studio.studio.createDraft(draft);
+      const inReview = await studio.studio.createDraft(draft);
+      await studio.studio.submit({ collectionId: inReview.id });
+      const applicant = await login(test);
+      const application = await applicant.caller.issuer.submitApplication({
+        legalName: "待审博物馆",
+        creditCode: validCreditCode("91350100M000300Y4"),
+      });
+      const collector = await verifiedCollector(test);
+      fixture = {
+        publishedId,
+        mediaSha256: collection.mediaSha256,
+        draftId: draftRow.id,
+        inReviewId: inReview.id,
+        pendingIssuerId: application.id,
+        collectorUserId: collector.user.id,
+      };
     });
     afterAll(async () => {
       await app?.close();
@@ -230,6 +382,44 @@ for (const database of databasesUnderTest()) {
       }
       expect(failures).toEqual([]);
     });
+
+    it("refuses hostile text, dates and numbers in every field of every procedure with a 400, writing nothing", async () => {
+      const failures: string[] = [];
+      for (const path of withInput) {
+        const role = BASES[EXPECTED[path]!][0];
+        const cookie = cookieFor(role);
+        const mutation = procedures[path]!._def.type === "mutation";
+        const base = baseInput(path, fixture);
+        const before = await tableCounts(test);
+        for (const field of fieldsOfProcedure(path)) {
+          if (valueAt(base, field.path) === undefined)
+            failures.push(`${path}: no base value at ${field.path.join(".")}`);
+          for (const hostile of hostileValuesFor(field, valueAt(base, field.path))) {
+            totals.hostile_cases++;
+            const body = JSON.stringify(withValueAt(base, field.path, hostile.value));
+            const response = mutation
+              ? await app.inject({
+                  method: "POST",
+                  url: `/trpc/${path}`,
+                  headers: { cookie, [CSRF_HEADER]: "fuzz-token", "content-type": "application/json" },
+                  payload: body,
+                })
+              : await app.inject({
+                  method: "GET",
+                  url: `/trpc/${path}?input=${encodeURIComponent(body)}`,
+                  headers: { cookie },
+                });
+            countStatus(response.statusCode);
+            if (response.statusCode >= 500) totals.server_errors++;
+            if (response.statusCode !== 400) {
+              failures.push(`${path} ${field.path.join(".")} ← ${hostile.name}: ${response.statusCode}`);
+            }
+          }
+        }
+        failures.push(...(await unexpectedWrites(before, `${path} (hostile values)`)));
+      }
+      expect(failures).toEqual([]);
+    }, 900_000);
 
     it("answers junk on the routes outside tRPC with a 4xx, recording refused notifications and nothing else", async () => {
       const failures: string[] = [];

@@ -35,12 +35,19 @@ for (const database of databasesUnderTest()) {
 
     it("lists every periodic job of the platform once, each with its configured interval", async () => {
       test = await createTestPlatform(database, {
-        env: { ORDER_EXPIRY_INTERVAL_MS: "1234", PII_PURGE_INTERVAL_MS: "56789" },
+        env: { ORDER_EXPIRY_INTERVAL_MS: "1234", PII_PURGE_INTERVAL_MS: "56789", LOTTERY_DRAW_INTERVAL_MS: "4321" },
       });
       const jobs = new Map(test.platform.scheduler.status().map((job) => [job.name, job.intervalMs]));
       // No chain in this platform: mint rounds and registry sync wait for one; the sandbox publishes statements.
-      expect([...jobs.keys()].sort()).toEqual(["order-expiry", "pii-purge", "reconciliation", "refund-resends"]);
+      expect([...jobs.keys()].sort()).toEqual([
+        "lottery-draws",
+        "order-expiry",
+        "pii-purge",
+        "reconciliation",
+        "refund-resends",
+      ]);
       expect(jobs.get("order-expiry")).toBe(1234);
+      expect(jobs.get("lottery-draws")).toBe(4321);
       expect(jobs.get("pii-purge")).toBe(56789);
     });
 

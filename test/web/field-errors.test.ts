@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { safe } from "../../shared/validation";
 import { type ServerIssue, describeIssue, describeIssues } from "../../web/src/lib/field-errors";
 
 const RAW = /无效输入|期望|实际接收|Too small|expected|Invalid input/;
@@ -54,5 +55,25 @@ describe("plain field errors", () => {
       en: "The sale must end after it starts",
     };
     expect(describeIssues([issue], "zh-CN")).toEqual({ saleEndsAt: "结束时间须晚于开售时间" });
+  });
+
+  it("says the hostile-text and date refusals of the shared primitives with the field's label", () => {
+    const refusal = (
+      schema: { safeParse(value: unknown): { error?: { issues: { message: string }[] } } },
+      value: unknown,
+    ) => {
+      const code = schema.safeParse(value).error!.issues[0]!.message;
+      return { path: ["x"], code, zh: "—", en: "—" };
+    };
+    const title = safe.text({ max: 60 });
+    expect(describeIssue("title", refusal(title, "藏品\u0000"), "zh-CN")).toBe("藏品名称不能包含控制字符");
+    expect(describeIssue("title", refusal(title, "藏品\u202e"), "en")).toBe("Title may not contain control characters");
+    expect(describeIssue("reason", refusal(title, "原因\ud800"), "zh-CN")).toBe("原因包含无法识别的字符");
+    expect(describeIssue("saleStartsAt", refusal(safe.date(), -8.64e15), "zh-CN")).toBe(
+      "开售时间须在 2000 年至 2099 年之间",
+    );
+    expect(describeIssue("saleEndsAt", refusal(safe.date(), "2100-01-01T00:00:00Z"), "en")).toBe(
+      "Sale end must fall between 2000 and 2099",
+    );
   });
 });

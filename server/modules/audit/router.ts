@@ -1,16 +1,14 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import type { Db } from "../../db/client.js";
 import type { Platform } from "../../platform.js";
 import { operatorProcedure, router } from "../../trpc/init.js";
 import { type AuditRow, auditActions, recentAudit, verifyAuditChain } from "./service.js";
 
 /** A China day "YYYY-MM-DD" as the start of that day. */
-const chinaDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "payments.dayInvalid")
-  .transform((day) => new Date(`${day}T00:00:00+08:00`))
-  .refine((date) => !Number.isNaN(date.getTime()), "payments.dayInvalid");
+const chinaDay = safe.day("payments.dayInvalid");
 
 /**
  * Rows in words for the console: the actor's and a user subject's phone masked, a collection or issuer by name.
@@ -63,9 +61,9 @@ export const auditRouter = router({
   recent: operatorProcedure
     .input(
       z.object({
-        limit: z.number().int().min(1).max(200).default(50),
-        beforeSeq: z.number().int().min(1).optional(),
-        action: z.string().trim().min(1).max(64).optional(),
+        limit: safe.int(1, 200).default(50),
+        beforeSeq: safe.int(1, Number.MAX_SAFE_INTEGER).optional(),
+        action: safe.text({ max: 64 }).optional(),
         actorRole: z.enum(["system", "operator", "issuer_staff", "collector"]).optional(),
         from: chinaDay.optional(),
         to: chinaDay.optional(),

@@ -1,28 +1,32 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import { authedProcedure, issuerProcedure, operatorProcedure, publicProcedure, router } from "../../trpc/init.js";
 import { MIN_LOCK_DAYS } from "./rules.js";
 import { type CollectionRow, saleStateOf } from "./service.js";
 
-const creditCode = z.string().trim().length(18, "issuer.creditCode.format");
-const legalName = z.string().trim().min(2, "issuer.name.invalid").max(100, "issuer.name.invalid");
-const id = z.number().int().positive();
-const text = (max: number) => z.string().trim().min(1).max(max);
+const creditCode = safe.text({ min: 18, max: 18, message: "issuer.creditCode.format", example: "91110000100000000A" });
+const legalName = safe.text({ min: 2, max: 100, message: "issuer.name.invalid" });
+const id = safe.id();
+const text = (max: number, multiline = false) => safe.text({ max, multiline });
+/** An airdrop list entry: a phone number or a collector id (blank entries are reported, not refused). */
+const recipient = safe.text({ min: 0, max: 20, example: "13900000000" });
 
 const draft = z
   .object({
     title: text(60),
-    description: text(500),
+    description: text(500, true),
     creator: text(60),
-    story: text(5000),
-    mediaSha256: z.string().regex(/^[0-9a-f]{64}$/, "media.unknown"),
-    editionSize: z.number().int().min(1).max(1_000_000),
-    priceFen: z.number().int().min(0).max(100_000_000),
-    saleStartsAt: z.coerce.date(),
-    saleEndsAt: z.coerce.date(),
-    perPersonLimit: z.number().int().min(1).max(100),
-    lockDays: z.number().int().min(MIN_LOCK_DAYS).max(36_500),
-    regiftDays: z.number().int().min(MIN_LOCK_DAYS).max(36_500),
+    story: text(5000, true),
+    mediaSha256: safe.pattern(/^[0-9a-f]{64}$/, "media.unknown", "0".repeat(64)),
+    editionSize: safe.int(1, 1_000_000),
+    priceFen: safe.fen(100_000_000),
+    saleStartsAt: safe.date(),
+    saleEndsAt: safe.date(),
+    perPersonLimit: safe.int(1, 100),
+    lockDays: safe.int(MIN_LOCK_DAYS, 36_500),
+    regiftDays: safe.int(MIN_LOCK_DAYS, 36_500),
   })
   .refine((value) => value.saleEndsAt > value.saleStartsAt, {
     message: "collection.endBeforeStart",
@@ -38,7 +42,7 @@ const draft = z
   });
 
 const decision = z
-  .object({ approve: z.boolean(), reason: z.string().trim().max(500).optional() })
+  .object({ approve: z.boolean(), reason: safe.text({ min: 0, max: 500 }).optional() })
   .refine((value) => value.approve || (value.reason !== undefined && value.reason.length > 0), {
     message: "review.reasonRequired",
     path: ["reason"],
@@ -127,14 +131,14 @@ export const studioRouter = router({
 
   /** Checks an airdrop list (phone numbers or collector ids) and reports every entry that cannot receive. */
   airdropCheck: issuerProcedure
-    .input(z.object({ collectionId: id, recipients: z.array(z.string().max(20)).min(1).max(10_000) }))
+    .input(z.object({ collectionId: id, recipients: z.array(recipient).min(1).max(10_000) }))
     .mutation(({ ctx, input }) =>
       ctx.platform.airdrops.check(ctx.platform.db, ctx.user.id, ctx.issuerId, input.collectionId, input.recipients),
     ),
 
   /** Gives one edition to each person on a clean list, free; each becomes a mint job. */
   airdrop: issuerProcedure
-    .input(z.object({ collectionId: id, recipients: z.array(z.string().max(20)).min(1).max(10_000) }))
+    .input(z.object({ collectionId: id, recipients: z.array(recipient).min(1).max(10_000) }))
     .mutation(({ ctx, input }) =>
       ctx.platform.airdrops.execute(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId, input.recipients),
     ),

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import {
   collectorProcedure,
   operatorProcedure,
@@ -8,9 +10,9 @@ import {
   verifiedCollectorProcedure,
 } from "../../trpc/init.js";
 
-const id = z.number().int().positive();
-const tokenId = z.number().int().min(1).max(16_777_215);
-const recipient = z.string().trim().min(1).max(20);
+const id = safe.id();
+const tokenId = safe.int(1, 16_777_215);
+const recipient = safe.text({ max: 20, example: "13900000000" });
 
 export const collectiblesRouter = router({
   mine: collectorProcedure.query(({ ctx }) => ctx.platform.collectibles.mine(ctx.platform.db, ctx.user.id)),
@@ -27,7 +29,12 @@ export const collectiblesRouter = router({
 export const verifyRouter = router({
   /** Anyone, with a contract address and token id (or a certificate link): the chain's facts. */
   token: publicProcedure
-    .input(z.object({ contractAddress: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "collectible.notFound"), tokenId }))
+    .input(
+      z.object({
+        contractAddress: safe.pattern(/^0x[0-9a-fA-F]{40}$/, "collectible.notFound", `0x${"0".repeat(40)}`),
+        tokenId,
+      }),
+    )
     .query(({ ctx, input }) => ctx.platform.collectibles.verify(input.contractAddress, input.tokenId)),
 });
 
@@ -41,16 +48,18 @@ export const giftsRouter = router({
 
   /** Gives a collectible away. There is no price: a gift is free. */
   send: verifiedCollectorProcedure
-    .input(z.object({ collectionId: id, tokenId, recipient, confirmNameMasked: z.string().min(1).max(40) }))
+    .input(
+      z.object({ collectionId: id, tokenId, recipient, confirmNameMasked: safe.text({ max: 40, example: "王*明" }) }),
+    )
     .mutation(({ ctx, input }) => ctx.platform.collectibles.gift(ctx.platform.db, ctx.user, input)),
 
   /** Operators suspend gifting for an account flagged for off-platform resale (audited), or restore it. */
   suspend: operatorProcedure
     .input(
       z.object({
-        userId: z.number().int().positive(),
+        userId: id,
         suspended: z.boolean(),
-        reason: z.string().trim().min(2).max(200),
+        reason: safe.text({ min: 2, max: 200 }),
       }),
     )
     .mutation(async ({ ctx, input }) => {

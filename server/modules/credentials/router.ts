@@ -1,9 +1,11 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import { collectorProcedure, router, verifiedCollectorProcedure } from "../../trpc/init.js";
 
-const compactJwt = z.string().trim().min(20).max(8_000);
-const presentation = z.string().trim().min(20).max(16_000);
+const compactJwt = safe.text({ min: 20, max: 8_000, example: "eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJl" });
+const presentation = safe.text({ min: 20, max: 16_000, example: "eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJl~" });
 
 export const credentialsRouter = router({
   /** A one-time challenge: for the proof of the holder key at issuance, or for a presentation to the platform. */
@@ -21,7 +23,7 @@ export const credentialsRouter = router({
 
   /** Revokes some of the caller's own credentials (a lost device). */
   revoke: collectorProcedure
-    .input(z.object({ ids: z.array(z.number().int().positive()).min(1).max(20) }))
+    .input(z.object({ ids: z.array(safe.id()).min(1).max(20) }))
     .mutation(async ({ ctx, input }) => {
       await ctx.platform.credentials.revokeMine(ctx.platform.db, ctx.user.id, input.ids);
       return { ok: true as const };

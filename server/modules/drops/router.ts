@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import {
   collectorProcedure,
   operatorProcedure,
@@ -9,8 +11,8 @@ import {
 } from "../../trpc/init.js";
 import type { OrderRow } from "./service.js";
 
-const id = z.number().int().positive();
-const orderNo = z.string().regex(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound");
+const id = safe.id();
+const orderNo = safe.pattern(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound", "SZ20261124000000000000");
 
 export function orderView(order: OrderRow & { editions?: number[] }) {
   return {
@@ -36,8 +38,8 @@ export const dropsRouter = router({
     .input(
       z.object({
         collectionId: id,
-        quantity: z.number().int().min(1).max(100),
-        idempotencyKey: z.string().regex(/^[\w-]{8,64}$/),
+        quantity: safe.int(1, 100),
+        idempotencyKey: safe.pattern(/^[\w-]{8,64}$/, undefined, "fuzz-key-0001"),
       }),
     )
     .mutation(async ({ ctx, input }) =>
@@ -81,13 +83,13 @@ export const ordersRouter = router({
 });
 
 export const lotteryRouter = router({
-  /** Opens lottery mode for a published drop; the seed's hash is published at once. */
+  /** Opens lottery mode for a published drop: fixes the draw time; the sealed seed's hash is published at once. */
   open: operatorProcedure
     .input(
       z.object({
         collectionId: id,
-        registrationEndsAt: z.coerce.date(),
-        winnersCount: z.number().int().min(1).max(1_000_000),
+        registrationEndsAt: safe.date(),
+        winnersCount: safe.int(1, 1_000_000),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -95,6 +97,7 @@ export const lotteryRouter = router({
       return {
         seedCommitment: row.seedCommitment,
         registrationEndsAt: row.registrationEndsAt,
+        drawAt: row.registrationEndsAt,
         winnersCount: row.winnersCount,
       };
     }),
@@ -104,6 +107,7 @@ export const lotteryRouter = router({
     return { ok: true as const };
   }),
 
+  /** Draws after the fixed time only (the scheduler does it at that time); same result whoever triggers it. */
   draw: operatorProcedure
     .input(z.object({ collectionId: id }))
     .mutation(({ ctx, input }) => ctx.platform.lottery.draw(ctx.platform.db, ctx.user, input.collectionId)),

@@ -158,7 +158,8 @@ export const lotteries = pgTable(
     registrationEndsAt: timestamp("registration_ends_at", { withTimezone: true }).notNull(),
     winnersCount: integer("winners_count").notNull(),
     seedCommitment: text("seed_commitment").notNull(),
-    seed: text("seed").notNull(),
+    /** The seed sealed with the platform's secret key (never plain text), revealed by the draw. */
+    seedSealed: text("seed_sealed").notNull(),
     revealed: boolean("revealed").notNull().default(false),
     anchor: text("anchor"),
     drawnAt: timestamp("drawn_at", { withTimezone: true }),
@@ -167,6 +168,7 @@ export const lotteries = pgTable(
   (t) => [
     uniqueIndex("lotteries_collection_key").on(t.collectionId),
     check("lotteries_winners_check", sql`${t.winnersCount} >= 1`),
+    check("lotteries_seed_sealed_check", sql`${t.seedSealed} like 'v1.%'`),
     check(
       "lotteries_drawn_check",
       sql`(${t.drawnAt} is null) = (${t.anchor} is null) and (${t.drawnAt} is null) = (not ${t.revealed})`,
@@ -188,6 +190,30 @@ export const lotteryEntries = pgTable(
     registeredAt: timestamp("registered_at", { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.lotteryId, t.commitment] })],
+);
+
+/**
+ * The one result of a lottery's draw, written once (its primary key is the lottery): the revealed seed, the
+ * chain block at or after the fixed draw time whose hash was mixed in, and the hash of the sorted entry list.
+ * Anyone can recompute the winners from these (`npm run lottery:verify`).
+ */
+export const lotteryDraws = pgTable(
+  "lottery_draws",
+  {
+    lotteryId: bigint("lottery_id", { mode: "number" })
+      .primaryKey()
+      .references(() => lotteries.id),
+    seed: text("seed").notNull(),
+    blockNumber: bigint("block_number", { mode: "number" }).notNull(),
+    blockHash: text("block_hash").notNull(),
+    entriesHash: text("entries_hash").notNull(),
+    entryCount: integer("entry_count").notNull(),
+    winnersHash: text("winners_hash").notNull(),
+    /** Null when the scheduler drew at the fixed time; the operator who triggered it otherwise. */
+    drawnBy: bigint("drawn_by", { mode: "number" }).references(() => users.id),
+    drawnAt: timestamp("drawn_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [check("lottery_draws_block_check", sql`${t.blockNumber} >= 0`)],
 );
 
 /** An issuer's free distribution of editions to a list of verified collectors. */

@@ -1,10 +1,12 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import { authedProcedure, publicProcedure, router } from "../../trpc/init.js";
 import { CODE_PATTERN, PHONE_PATTERN } from "./service.js";
 
-const phone = z.string().trim().regex(PHONE_PATTERN, "auth.phone.invalid");
-const code = z.string().trim().regex(CODE_PATTERN, "auth.code.invalid");
+const phone = safe.pattern(PHONE_PATTERN, "auth.phone.invalid", "13900000000");
+const code = safe.pattern(CODE_PATTERN, "auth.code.invalid", "123456");
 
 export const authRouter = router({
   /** Sends a 6-digit login code by SMS. */
@@ -48,7 +50,7 @@ export const authRouter = router({
   }),
 
   revokeSession: authedProcedure
-    .input(z.object({ sessionId: z.string().regex(/^[0-9a-f]{64}$/, "auth.session.notFound") }))
+    .input(z.object({ sessionId: safe.pattern(/^[0-9a-f]{64}$/, "auth.session.notFound", "0".repeat(64)) }))
     .mutation(async ({ ctx, input }) => {
       await ctx.platform.identity.revokeSession(ctx.platform.db, ctx.user.id, input.sessionId);
       if (input.sessionId === ctx.session.sessionId) ctx.cookies.clearSession();

@@ -1,14 +1,13 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import { appendAudit } from "../audit/service.js";
 import { authedProcedure, collectorProcedure, router } from "../../trpc/init.js";
 
 const kycInput = z.object({
-  name: z.string().trim().min(2, "kyc.name.invalid").max(30, "kyc.name.invalid"),
-  idNumber: z
-    .string()
-    .trim()
-    .regex(/^\d{17}[\dXx]$/, "kyc.idNumber.format"),
+  name: safe.text({ min: 2, max: 30, message: "kyc.name.invalid", example: "王小明" }),
+  idNumber: safe.pattern(/^\d{17}[\dXx]$/, "kyc.idNumber.format", "11010119900307123X"),
 });
 
 export const kycRouter = router({

@@ -1,15 +1,17 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import { ORDER_STATUSES } from "../drops/reports.js";
 import { operatorProcedure, router } from "../../trpc/init.js";
 import { PHONE_PATTERN } from "../identity/service.js";
 
-const reason = z.string().trim().min(2, "ops.reasonRequired").max(200, "ops.reasonRequired");
+const reason = safe.text({ min: 2, max: 200, message: "ops.reasonRequired" });
 
 export const opsRouter = router({
   /** Freezes or unfreezes an account's address in the on-chain identity registry (audited). */
   freezeAccount: operatorProcedure
-    .input(z.object({ userId: z.number().int().positive(), frozen: z.boolean(), reason }))
+    .input(z.object({ userId: safe.id(), frozen: z.boolean(), reason }))
     .mutation(async ({ ctx, input }) => {
       // Credentials go first: a freeze that then fails on chain leaves them revoked, never the other way.
       if (input.frozen) await ctx.platform.credentials.revokeForAccount(ctx.platform.db, input.userId, "frozen");
@@ -20,8 +22,8 @@ export const opsRouter = router({
   freezeToken: operatorProcedure
     .input(
       z.object({
-        collectionId: z.number().int().positive(),
-        tokenId: z.number().int().min(1).max(16_777_215),
+        collectionId: safe.id(),
+        tokenId: safe.int(1, 16_777_215),
         frozen: z.boolean(),
         reason,
       }),
@@ -30,22 +32,19 @@ export const opsRouter = router({
 
   /** Finds an account by its phone number (answered masked) with its verification, freeze state and holdings. */
   findAccount: operatorProcedure
-    .input(z.object({ phone: z.string().trim().regex(PHONE_PATTERN, "auth.phone.invalid") }))
+    .input(z.object({ phone: safe.pattern(PHONE_PATTERN, "auth.phone.invalid", "13900000000") }))
     .query(({ ctx, input }) => ctx.platform.ops.findAccount(ctx.platform.db, input.phone)),
 
   kycExceptions: operatorProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(500).default(100) }))
+    .input(z.object({ limit: safe.int(1, 500).default(100) }))
     .query(({ ctx, input }) => ctx.platform.ops.kycExceptions(ctx.platform.db, input.limit)),
 
   orders: operatorProcedure
     .input(
       z.object({
         status: z.enum(ORDER_STATUSES).optional(),
-        orderNo: z
-          .string()
-          .regex(/^SZ\d{8}[0-9A-F]{12}$/)
-          .optional(),
-        limit: z.number().int().min(1).max(200).default(50),
+        orderNo: safe.pattern(/^SZ\d{8}[0-9A-F]{12}$/, undefined, "SZ20261124000000000000").optional(),
+        limit: safe.int(1, 200).default(50),
       }),
     )
     .query(({ ctx, input }) => ctx.platform.ops.orders(ctx.platform.db, input)),

@@ -1,17 +1,13 @@
 import { z } from "zod";
 
+import { safe } from "../../../shared/validation.js";
+
 import { collectorProcedure, operatorProcedure, router } from "../../trpc/init.js";
 
-const orderNo = z.string().regex(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound");
+const orderNo = safe.pattern(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound", "SZ20261124000000000000");
 
 /** A calendar date "YYYY-MM-DD" that exists (no 2026-02-30). */
-const chinaDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "payments.dayInvalid")
-  .refine((day) => {
-    const date = new Date(`${day}T00:00:00Z`);
-    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
-  }, "payments.dayInvalid");
+const chinaDay = safe.dayText("payments.dayInvalid");
 
 export const paymentsRouter = router({
   /** The cashier of an unpaid order: what its QR code encodes (and the sandbox's local cashier page). */
@@ -36,6 +32,6 @@ export const paymentsRouter = router({
 
   /** An operator refunds a paid order before delivery (audited). */
   refund: operatorProcedure
-    .input(z.object({ orderNo, reason: z.string().trim().min(2).max(200) }))
+    .input(z.object({ orderNo, reason: safe.text({ min: 2, max: 200 }) }))
     .mutation(({ ctx, input }) => ctx.platform.payments.refund(ctx.platform.db, ctx.user, input.orderNo, input.reason)),
 });

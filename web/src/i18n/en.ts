@@ -70,6 +70,12 @@ export const en: Shape<Messages> = {
     saleWindow: "Sale window",
     contract: "Contract",
     mediaHash: "Artwork hash (SHA-256)",
+    lotteryDrawAt: "Lottery draw time",
+    lotteryCommitment: "Lottery seed commitment (SHA-256)",
+    lotteryBlock: "Draw block",
+    lotterySeed: "Revealed lottery seed",
+    lotteryVerify:
+      "Anyone can recompute the winners from the revealed seed, block hash and entry list (npm run lottery:verify).",
   },
   buy: {
     quantity: "Quantity",

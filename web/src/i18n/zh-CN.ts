@@ -65,6 +65,11 @@ export const zhCN = {
     saleWindow: "发售时间",
     contract: "合约地址",
     mediaHash: "作品哈希（SHA-256）",
+    lotteryDrawAt: "抽签开奖时间",
+    lotteryCommitment: "抽签种子承诺（SHA-256）",
+    lotteryBlock: "开奖区块",
+    lotterySeed: "公开的抽签种子",
+    lotteryVerify: "任何人都可用公开的种子、区块哈希与报名名单重新计算中签结果（npm run lottery:verify）。",
   },
   buy: {
     quantity: "购买数量",

@@ -101,6 +101,12 @@ export function describeIssue(field: string, issue: ServerIssue, language: strin
       return zh ? `${name}格式不正确` : `${name} is not in the right format`;
     case "input.invalid_value":
       return zh ? `${name}不是可选的值` : `${name} is not one of the allowed values`;
+    case "input.text.control":
+      return zh ? `${name}不能包含控制字符` : `${name} may not contain control characters`;
+    case "input.text.surrogate":
+      return zh ? `${name}包含无法识别的字符` : `${name} contains a broken character`;
+    case "input.date.range":
+      return zh ? `${name}须在 2000 年至 2099 年之间` : `${name} must fall between 2000 and 2099`;
     default:
       return zh ? `${name}填写有误` : `${name} is not valid`;
   }

@@ -8,6 +8,40 @@ import { formatDateTime, shortHash } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
 import { BuyPanel } from "./BuyPanel";
 
+/** A lottery drop's public proof: the seed commitment and fixed draw time, then the seed and block after the draw. */
+function LotteryFacts({ collectionId }: { collectionId: number }) {
+  const { t, i18n } = useTranslation();
+  const trpc = useTRPC();
+  // Null for a drop without a lottery: then there is nothing to show.
+  const lottery = useQuery(trpc.lottery.result.queryOptions({ collectionId }));
+  const l = lottery.data;
+  if (l === undefined || l === null) return null;
+  const wrap = { overflowWrap: "anywhere" as const };
+  return (
+    <>
+      <dt>{t("collection.lotteryDrawAt")}</dt>
+      <dd>{formatDateTime(l.drawAt, i18n.language)}</dd>
+      <dt>{t("collection.lotteryCommitment")}</dt>
+      <dd className="mono" style={wrap} data-testid="lottery-commitment">
+        {l.seedCommitment}
+      </dd>
+      {l.drawn && (
+        <>
+          <dt>{t("collection.lotteryBlock")}</dt>
+          <dd className="mono" style={wrap}>
+            #{l.blockNumber} {l.blockHash}
+          </dd>
+          <dt>{t("collection.lotterySeed")}</dt>
+          <dd className="mono" style={wrap}>
+            {l.seed}
+          </dd>
+        </>
+      )}
+      <dd className="muted">{t("collection.lotteryVerify")}</dd>
+    </>
+  );
+}
+
 export function CollectionPage() {
   const { t, i18n } = useTranslation();
   const trpc = useTRPC();
@@ -61,6 +95,7 @@ export function CollectionPage() {
             <dd className="mono" title={c.mediaSha256}>
               {shortHash(c.mediaSha256, 10)}
             </dd>
+            <LotteryFacts collectionId={c.id} />
           </dl>
         </section>
       </div>
