@@ -4,6 +4,7 @@ import {
   collectorProcedure,
   operatorProcedure,
   publicProcedure,
+  requireStepUp,
   router,
   verifiedCollectorProcedure,
 } from "../../trpc/init.js";
@@ -39,9 +40,10 @@ export const giftsRouter = router({
       ctx.platform.collectibles.lookupRecipient(ctx.platform.db, ctx.user, input.recipient),
     ),
 
-  /** Gives a collectible away. There is no price: a gift is free. */
+  /** Gives a collectible away. There is no price: a gift is free. Each gift needs its own step-up code. */
   send: verifiedCollectorProcedure
     .input(z.object({ collectionId: id, tokenId, recipient, confirmNameMasked: z.string().min(1).max(40) }))
+    .use(requireStepUp("gift"))
     .mutation(({ ctx, input }) => ctx.platform.collectibles.gift(ctx.platform.db, ctx.user, input)),
 
   /** Operators suspend gifting for an account flagged for off-platform resale (audited), or restore it. */
