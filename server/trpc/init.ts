@@ -177,7 +177,7 @@ const requireIssuer = t.middleware(({ ctx, next }) => {
  * action is refused (an AppError or a validation error: nothing changed), not when it failed midway.
  */
 export function requireStepUp(purpose: StepUpPurpose) {
-  return t.middleware(async ({ ctx, next }) => {
+  const middleware = t.middleware(async ({ ctx, next }) => {
     const session = ctx.session;
     if (session === null) refuse("auth.required");
     const { identity, db } = ctx.platform;
@@ -199,7 +199,12 @@ export function requireStepUp(purpose: StepUpPurpose) {
       await identity.restoreStepUp(db, session.sessionId, purpose, spentAt!);
     return result;
   });
+  for (const fn of middleware._middlewares) stepUpMiddlewares.set(fn, purpose);
+  return middleware;
 }
+
+/** The purpose each step-up middleware stands for: how the authorisation matrix reads the router's decisions. */
+export const stepUpMiddlewares = new WeakMap<object, StepUpPurpose>();
 
 /** Anyone; mutations still need the CSRF token. */
 export const publicProcedure = t.procedure.use(appErrors).use(csrfGuard);
