@@ -179,6 +179,11 @@ export const environmentSchema = z.object({
   SESSION_STAFF_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(12),
   /** An issuer staff member's or an operator's session ends after this many idle minutes. */
   SESSION_STAFF_IDLE_MINUTES: z.coerce.number().int().min(5).max(1440).default(30),
+  /**
+   * How long a confirmed step-up (a fresh SMS code for a data export, a gift or a real-name submission) lets
+   * its session do that action, in minutes; a gift spends it at once whatever the window.
+   */
+  STEP_UP_WINDOW_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
   /** Airdrop list checks (and airdrops) one issuer staff account may run per hour. */
   AIRDROP_CHECKS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(30),
   /**

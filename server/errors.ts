@@ -46,6 +46,11 @@ export const errorCatalog = {
     zh: "请求来源校验失败，请刷新页面后重试",
     en: "Request origin check failed; reload the page and retry",
   },
+  "auth.stepUpRequired": {
+    kind: "FORBIDDEN",
+    zh: "此操作需要再次验证：请获取短信验证码并输入",
+    en: "This action needs a fresh check: request a text-message code and enter it",
+  },
   "auth.session.notFound": { kind: "NOT_FOUND", zh: "找不到该登录会话", en: "No such session" },
   "account.erased": {
     kind: "FORBIDDEN",

@@ -288,6 +288,7 @@ function createServices(
     loginAttemptsPerIp15Min: env.LOGIN_ATTEMPTS_PER_IP_15MIN,
     limiters,
     sessionPolicy: sessionPolicyOf(env),
+    stepUpWindowMinutes: env.STEP_UP_WINDOW_MINUTES,
   });
 
   const kyc = createKycService({

@@ -2,7 +2,12 @@ import { TRPCError, initTRPC } from "@trpc/server";
 import { z } from "zod";
 
 import { AppError, type ErrorCode, errorCatalog, isErrorCode } from "../errors.js";
-import type { ResolvedSession, SessionUser } from "../modules/identity/service.js";
+import {
+  type ResolvedSession,
+  SINGLE_USE_STEP_UPS,
+  type SessionUser,
+  type StepUpPurpose,
+} from "../modules/identity/service.js";
 import type { Platform } from "../platform.js";
 
 /**
@@ -164,6 +169,42 @@ const requireIssuer = t.middleware(({ ctx, next }) => {
   if (user.role !== "issuer_staff" || user.issuerId === null) refuse("auth.forbidden");
   return next({ ctx: { session: ctx.session!, user, issuerId: user.issuerId } });
 });
+
+/**
+ * A fresh SMS code confirmed by this very session for `purpose` (auth.requestStepUp / auth.confirmStepUp).
+ * Used after `.input()`, so a form with mistakes is refused before any code is asked for. A single-use grant
+ * (gifts) is spent before the action, so two concurrent actions cannot share it, and given back when the
+ * action is refused (an AppError or a validation error: nothing changed), not when it failed midway.
+ */
+export function requireStepUp(purpose: StepUpPurpose) {
+  const middleware = t.middleware(async ({ ctx, next }) => {
+    const session = ctx.session;
+    if (session === null) refuse("auth.required");
+    const { identity, db } = ctx.platform;
+    const refuseStepUp = (): never => {
+      throw new TRPCError({
+        code: errorCatalog["auth.stepUpRequired"].kind,
+        message: "auth.stepUpRequired",
+        cause: new AppError("auth.stepUpRequired", { purpose }),
+      });
+    };
+    if (!SINGLE_USE_STEP_UPS.has(purpose)) {
+      if (!(await identity.hasStepUp(db, session.sessionId, purpose))) refuseStepUp();
+      return next();
+    }
+    const spentAt = await identity.spendStepUp(db, session.sessionId, purpose);
+    if (spentAt === null) refuseStepUp();
+    const result = await next();
+    if (!result.ok && (result.error.cause instanceof AppError || result.error.cause instanceof z.ZodError))
+      await identity.restoreStepUp(db, session.sessionId, purpose, spentAt!);
+    return result;
+  });
+  for (const fn of middleware._middlewares) stepUpMiddlewares.set(fn, purpose);
+  return middleware;
+}
+
+/** The purpose each step-up middleware stands for: how the authorisation matrix reads the router's decisions. */
+export const stepUpMiddlewares = new WeakMap<object, StepUpPurpose>();
 
 /** Anyone; mutations still need the CSRF token. */
 export const publicProcedure = t.procedure.use(appErrors).use(csrfGuard);

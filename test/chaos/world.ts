@@ -22,6 +22,7 @@ import {
   pngBytes,
   promote,
   redisAnswers,
+  stepUp,
 } from "../server/helpers.js";
 import { type AlipayGatewayStandIn, startAlipayGateway } from "../server/stand-ins/alipay-gateway.js";
 import { type TcpProxy, startTcpProxy } from "./tcp-proxy.js";
@@ -221,14 +222,21 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
 
     // Seeding, through the platform's own services (the seeding instance talks to the chain directly).
     const codes = new Map<string, string>();
+    let lastCode = "";
     const seeding: Platform = await createPlatform(loadConfig({ ...env, CHAIN_RPC_URL: chainUrl }), {
-      sms: createConsoleSmsProvider({ onSend: (phone, code) => codes.set(phone, code) }),
+      sms: createConsoleSmsProvider({
+        onSend: (phone, code) => {
+          codes.set(phone, code);
+          lastCode = code;
+        },
+      }),
     });
     const clock = manualClock(new Date());
     const test: TestPlatform = {
       platform: seeding,
       clock: { ...clock, now: () => new Date() },
       codes,
+      lastCode: () => lastCode,
       close: async () => undefined,
     };
     let collectors: Collector[];
@@ -245,6 +253,7 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
       for (let i = 0; i < options.collectors; i++) {
         // Each from its own address: the login-code limits per IP would stop one address seeding a crowd.
         const person = await login(test, newPhone(), `10.0.${i >> 8}.${(i & 255) + 1}`);
+        await stepUp(test, person.caller, "kyc");
         await person.caller.kyc.submit({
           name: "李华",
           idNumber: makeIdNumber("19880512", "310101", String(100 + i).padStart(3, "0")),

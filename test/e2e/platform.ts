@@ -118,3 +118,18 @@ export async function logInThroughPage(page: Page, platform: RunningPlatform, ph
 }
 
 export const screenshotDir = path.join("test", "e2e", "screenshots");
+
+/**
+ * Answers the step-up panel a sensitive action opened (export, gift, real-name submission): sends the code,
+ * reads the one the console SMS printed for `phone` (after the panel says it was sent, so it is the new one),
+ * and confirms it; the page then retries the action by itself.
+ */
+export async function stepUpThroughPage(page: Page, platform: RunningPlatform, phone: string) {
+  const panel = page.getByTestId("step-up");
+  await panel.waitFor({ timeout: 30_000 });
+  await panel.getByRole("button", { name: "发送验证码" }).click();
+  await panel.getByText("验证码已发送到您的登录手机号").waitFor();
+  await panel.getByLabel("短信验证码").fill(await platform.codeFor(phone));
+  await panel.getByRole("button", { name: "验证并继续" }).click();
+  await panel.waitFor({ state: "detached", timeout: 30_000 });
+}

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import path from "node:path";
 
@@ -12,7 +13,14 @@ import { openDatabase } from "../../server/db/client.js";
 import { encodePng } from "../../server/demo/art.js";
 import { makeIdNumber } from "../server/helpers.js";
 import { recordFigures } from "../server/reliability-report.js";
-import { type RunningPlatform, launchBrowser, logInThroughPage, screenshotDir, startPlatform } from "./platform.js";
+import {
+  type RunningPlatform,
+  launchBrowser,
+  logInThroughPage,
+  screenshotDir,
+  startPlatform,
+  stepUpThroughPage,
+} from "./platform.js";
 
 /**
  * A collector's whole journey in real Chromium against `npm start`: log in,
@@ -76,6 +84,8 @@ describe("a collector buys a collectible", () => {
     await page.getByText("格式正确").waitFor();
     await page.getByLabel(/我同意平台/).check();
     await page.getByRole("button", { name: "提交认证" }).click();
+    // Binding an identity needs a fresh code (step-up); the form is sent again once it is confirmed.
+    await stepUpThroughPage(page, platform, collectorPhone);
     await page.waitForURL(`**${collectionPath}`);
 
     await page.getByRole("button", { name: "立即购买" }).click();
@@ -118,12 +128,27 @@ describe("gifting under the lock", () => {
     await page.getByRole("button", { name: "查找" }).click();
     expect(await page.getByTestId("gift-confirm").textContent()).toContain("李*");
     await page.getByRole("button", { name: "确认转赠" }).click();
+    // Each gift needs its own fresh code (step-up).
+    await shot(page, "gift-step-up");
+    await stepUpThroughPage(page, platform, collectorPhone);
     await page.getByTestId("gift-sent").or(page.locator(".form-error")).waitFor({ timeout: 30_000 });
     expect(
       await page.locator(".form-error").count(),
       await page.locator(".form-error").allTextContents().then(String),
     ).toBe(0);
     await shot(page, "gift-sent");
+
+    // The data export carries the full ID number: it too asks for a fresh code, then downloads.
+    await page.goto(`${platform.origin}/me?tab=account`);
+    await page.getByRole("button", { name: "导出我的数据" }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60_000 }),
+      stepUpThroughPage(page, platform, collectorPhone),
+    ]);
+    const exported = JSON.parse(await readFile((await download.path())!, "utf8")) as {
+      identity: { idNumber: string } | null;
+    };
+    expect(exported.identity?.idNumber).toBe(collectorIdNumber);
     await collector.close();
   });
 });

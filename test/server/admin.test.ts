@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createChainWorld } from "./chain.js";
-import { callerFor, expectAppError, expectInputError, login, promote, verifiedCollector } from "./helpers.js";
+import { callerFor, expectAppError, expectInputError, login, promote, stepUp, verifiedCollector } from "./helpers.js";
 
 /**
  * The admin procedures behind the issuer and operator UIs: sales per
@@ -141,6 +141,7 @@ describe("admin: issuer sales and operator controls", () => {
 
   it("lists failed verifications without names or ID numbers, and finds orders by state or number", async () => {
     const person = await login(world.test);
+    await stepUp(world.test, person.caller, "kyc");
     await expectAppError(
       person.caller.kyc.submit({ name: "王不符", idNumber: "11010519491231002X" }),
       "kyc.nameMismatch",

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createCallerFactory } from "../../server/trpc/init.js";
+import { createCallerFactory, stepUpMiddlewares } from "../../server/trpc/init.js";
 import { appRouter } from "../../server/trpc/router.js";
 import {
   type TestPlatform,
@@ -15,7 +15,7 @@ import {
   publishedCollection,
   verifiedCollector,
 } from "./helpers.js";
-import { BASES, EXPECTED, ROLES, type Role } from "./procedure-access.js";
+import { BASES, EXPECTED, ROLES, type Role, STEP_UP } from "./procedure-access.js";
 import { recordFigures } from "./reliability-report.js";
 
 /**
@@ -76,6 +76,16 @@ for (const database of databasesUnderTest()) {
 
     it("has a decision for every procedure the router serves, and none for a procedure it does not", () => {
       expect(Object.keys(procedures).sort()).toEqual(Object.keys(EXPECTED).sort());
+    });
+
+    it("asks for a step-up on exactly the procedures the written decision names, for its purpose", () => {
+      const found: Record<string, string> = {};
+      for (const [path, procedure] of Object.entries(procedures)) {
+        const { middlewares } = (procedure as { _def: { middlewares: object[] } })._def;
+        const purposes = middlewares.flatMap((fn) => stepUpMiddlewares.get(fn) ?? []);
+        if (purposes.length > 0) found[path] = purposes.join(",");
+      }
+      expect(found).toEqual(STEP_UP);
     });
 
     it("lets exactly the expected callers past every procedure's door", async () => {

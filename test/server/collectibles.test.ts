@@ -3,7 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createCollectiblesService } from "../../server/modules/collectibles/service.js";
 import type { SessionUser } from "../../server/modules/identity/service.js";
 import { createChainWorld } from "./chain.js";
-import { callerFor, databasesUnderTest, expectAppError, verifiedCollector } from "./helpers.js";
+import {
+  callerFor,
+  databasesUnderTest,
+  expectAppError,
+  login,
+  stepUp,
+  verifiedCollector,
+  waitForResend,
+} from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -76,6 +84,7 @@ describe("collectibles: certificates, public verification and gifts", () => {
     const looked = await owner.buyer.caller.gifts.lookup({ recipient: friend.phone });
     expect(looked.nameMasked).toBe("王**");
 
+    await stepUp(world.test, owner.buyer.caller, "gift");
     const locked = await expectAppError(
       owner.buyer.caller.gifts.send({
         collectionId: collection.id,
@@ -92,6 +101,18 @@ describe("collectibles: certificates, public verification and gifts", () => {
     await world.setup.provider.send("evm_increaseTime", [180 * 86_400]);
     await world.setup.provider.send("evm_mine", []);
     world.test.clock.advance(180 * DAY_MS);
+    // The step-up confirmed 180 days ago has lapsed; the refusals since gave it back, but time does not.
+    await expectAppError(
+      owner.buyer.caller.gifts.send({
+        collectionId: collection.id,
+        tokenId: 1,
+        recipient: friend.phone,
+        confirmNameMasked: "王**",
+      }),
+      "auth.stepUpRequired",
+      "FORBIDDEN",
+    );
+    await stepUp(world.test, owner.buyer.caller, "gift");
     await expectAppError(
       owner.buyer.caller.gifts.send({
         collectionId: collection.id,
@@ -109,6 +130,17 @@ describe("collectibles: certificates, public verification and gifts", () => {
       confirmNameMasked: "王**",
     });
     expect(sent.txHash).toMatch(/^0x/);
+    // One code, one gift: the next gift needs a new code.
+    await expectAppError(
+      owner.buyer.caller.gifts.send({
+        collectionId: collection.id,
+        tokenId: 1,
+        recipient: String(friend.user.id),
+        confirmNameMasked: "王**",
+      }),
+      "auth.stepUpRequired",
+      "FORBIDDEN",
+    );
     const friendAddress = (await friend.caller.kyc.status()).address!;
     expect(await world.chain.collection(collection.contractAddress!).ownerOf(1)).toBe(friendAddress);
     expect(await owner.buyer.caller.collectibles.mine()).toEqual([]);
@@ -126,7 +158,6 @@ describe("collectibles: certificates, public verification and gifts", () => {
       "NOT_FOUND",
     );
     await expectAppError(owner.buyer.caller.gifts.lookup({ recipient: owner.buyer.phone }), "gift.recipientNotFound");
-    const { login } = await import("./helpers.js");
     const unverified = await login(world.test);
     await expectAppError(
       owner.buyer.caller.gifts.lookup({ recipient: unverified.phone }),
@@ -219,11 +250,16 @@ describe("gift limits", () => {
 
   it("holds simultaneous gifts of one person to the daily cap too", async () => {
     const { collection, owner, friend } = await twoUnlockedTokensAndAFriend();
+    // Two sessions of the sender, each with its own step-up (one step-up buys one gift).
+    await waitForResend();
+    const elsewhere = await login(world.test, owner.buyer.phone);
+    await stepUp(world.test, owner.buyer.caller, "gift");
+    await stepUp(world.test, elsewhere.caller, "gift");
     const results = await Promise.allSettled(
-      [1, 2].map((tokenId) =>
-        owner.buyer.caller.gifts.send({
+      [owner.buyer.caller, elsewhere.caller].map((caller, index) =>
+        caller.gifts.send({
           collectionId: collection.id,
-          tokenId,
+          tokenId: index + 1,
           recipient: friend.phone,
           confirmNameMasked: "王**",
         }),
@@ -244,15 +280,18 @@ describe("gift limits", () => {
         confirmNameMasked: "王**",
       });
 
+    await stepUp(world.test, owner.buyer.caller, "gift");
     await gift(1);
+    await stepUp(world.test, owner.buyer.caller, "gift");
     await expectAppError(gift(2), "gift.dailyCap", "TOO_MANY_REQUESTS");
 
-    const { login, promote } = await import("./helpers.js");
+    const { promote } = await import("./helpers.js");
     const operator = await login(world.test);
     await promote(world.test.platform, operator.user.id, "operator");
     const { caller: ops } = await callerFor(world.test.platform, { token: operator.token });
     await ops.gifts.suspend({ userId: owner.buyer.user.id, suspended: true, reason: "疑似场外交易" });
     world.test.clock.advance(DAY_MS + 1000);
+    await stepUp(world.test, owner.buyer.caller, "gift");
     await expectAppError(gift(2), "gift.suspended", "FORBIDDEN");
     await ops.gifts.suspend({ userId: owner.buyer.user.id, suspended: false, reason: "核查无误" });
     await gift(2);

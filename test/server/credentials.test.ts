@@ -25,6 +25,7 @@ import {
   freePort,
   login,
   makeIdNumber,
+  stepUp,
 } from "./helpers.js";
 
 /**
@@ -99,6 +100,7 @@ describe.each(databasesUnderTest())("credentials ($name)", (database) => {
     phones.push(person.phone);
     const idNumber = makeIdNumber("19880808", "110101", String(sequence++));
     idNumbers.push(idNumber);
+    await stepUp(test, person.caller, "kyc");
     await person.caller.kyc.submit({ name: NAME, idNumber });
     const holder = await holderKey();
     const { nonce, audience } = await person.caller.credentials.challenge({ purpose: "issue" });
@@ -229,6 +231,7 @@ describe.each(databasesUnderTest())("credentials ($name)", (database) => {
     expect(status.state).toBe("verified");
     expect(status.nameMasked).toBe("");
     expect(status.address).toMatch(/^0x/);
+    await stepUp(test, newcomer.caller, "export");
     expect(await newcomer.caller.privacy.exportMyData().then((d) => d.identity)).toBeNull();
 
     // The same presentation again: its challenge is spent.

@@ -15,6 +15,7 @@ import { type Config, loadConfig } from "../../server/config.js";
 import { type Database, openDatabase } from "../../server/db/client.js";
 import { checkCharacter } from "../../server/modules/kyc/id-number.js";
 import { type Platform, type PlatformOverrides, createPlatform } from "../../server/platform.js";
+import type { StepUpPurpose } from "../../server/modules/identity/service.js";
 import { createConsoleSmsProvider } from "../../server/providers/sms/console.js";
 import type { Context, CookieJar } from "../../server/trpc/init.js";
 import { appRouter } from "../../server/trpc/router.js";
@@ -116,8 +117,10 @@ export function manualClock(start = new Date("2026-11-24T02:00:00.000Z")) {
 export interface TestPlatform {
   platform: Platform;
   clock: ReturnType<typeof manualClock>;
-  /** The last login code sent to each phone number. */
+  /** The last code (login or step-up) sent to each phone number. */
   codes: Map<string, string>;
+  /** The last code sent to anyone. */
+  lastCode(): string;
   close(): Promise<void>;
 }
 
@@ -127,10 +130,16 @@ export async function createTestPlatform(
 ): Promise<TestPlatform> {
   const clock = manualClock();
   const codes = new Map<string, string>();
+  let last = "";
   const platform = await createPlatform(testConfig(options.env), {
     database: await database.open(),
     clock: clock.now,
-    sms: createConsoleSmsProvider({ onSend: (phone, code) => codes.set(phone, code) }),
+    sms: createConsoleSmsProvider({
+      onSend: (phone, code) => {
+        codes.set(phone, code);
+        last = code;
+      },
+    }),
     chain: null,
     ...options.overrides,
   });
@@ -138,6 +147,7 @@ export async function createTestPlatform(
     platform,
     clock,
     codes,
+    lastCode: () => last,
     close: async () => {
       platform.sandboxPayments?.close();
       await platform.scheduler.stop();
@@ -187,6 +197,25 @@ export async function callerFor(
     cookies: jar,
   };
   return { caller: createCaller(context), jar, context };
+}
+
+export type TestCaller = Awaited<ReturnType<typeof callerFor>>["caller"];
+
+/**
+ * Confirms a step-up for `purpose` in `caller`'s session with the code the SMS carried, as a person would
+ * (waiting out the one-second resend interval when the same purpose was asked for just before).
+ */
+export async function stepUp(test: Pick<TestPlatform, "lastCode">, caller: TestCaller, purpose: StepUpPurpose) {
+  for (;;) {
+    try {
+      await caller.auth.requestStepUp({ purpose });
+      break;
+    } catch (error) {
+      if (!(error instanceof TRPCError) || error.message !== "auth.rateLimited") throw error;
+      await waitForResend();
+    }
+  }
+  return caller.auth.confirmStepUp({ purpose, code: test.lastCode() });
 }
 
 /** Waits out the one-second resend interval of the test configuration. */
@@ -322,6 +351,7 @@ let identitySequence = 100;
 export async function verifiedCollector(test: TestPlatform) {
   const person = await login(test);
   identitySequence = identitySequence >= 999 ? 100 : identitySequence + 1;
+  await stepUp(test, person.caller, "kyc");
   await person.caller.kyc.submit({
     name: "王小明",
     idNumber: makeIdNumber("19900307", "110101", String(identitySequence)),

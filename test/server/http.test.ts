@@ -72,6 +72,13 @@ describe("HTTP host", () => {
     return { browser, phone, response };
   }
 
+  /** Confirms a step-up for `purpose` over HTTP, as the storefront does. */
+  async function stepUpOver(browser: Browser, phone: string, purpose: string) {
+    expect((await browser.mutate("auth.requestStepUp", { purpose })).statusCode).toBe(200);
+    const confirmed = await browser.mutate("auth.confirmStepUp", { purpose, code: test.codes.get(phone) });
+    expect(confirmed.statusCode).toBe(200);
+  }
+
   it("answers liveness, and readiness only when the database and the chain answer", async () => {
     expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
     const ready = await app.inject("/readyz");
@@ -164,7 +171,14 @@ describe("HTTP host", () => {
   });
 
   it("answers refusals with their precise code, class and translated message", async () => {
-    const { browser } = await loggedIn();
+    const { browser, phone } = await loggedIn();
+    const refused = await browser.mutate("kyc.submit", { name: "张晓明", idNumber: makeIdNumber("20081125") });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({
+      message: "auth.stepUpRequired",
+      data: { appCode: "auth.stepUpRequired", params: { purpose: "kyc" }, messages: { zh: expect.any(String) } },
+    });
+    await stepUpOver(browser, phone, "kyc");
     const response = await browser.mutate("kyc.submit", { name: "张晓明", idNumber: makeIdNumber("20081125") });
     expect(response.statusCode).toBe(403);
     expect(response.json().error).toMatchObject({
@@ -201,7 +215,8 @@ describe("HTTP host", () => {
   it("never writes personal data to the log", async () => {
     const { browser, phone } = await loggedIn();
     const idNumber = makeIdNumber("19900307");
-    await browser.mutate("kyc.submit", { name: "张晓明", idNumber });
+    await stepUpOver(browser, phone, "kyc");
+    expect((await browser.mutate("kyc.submit", { name: "张晓明", idNumber })).statusCode).toBe(200);
     await browser.query("auth.me", undefined);
     const text = logs.join("");
     expect(text).toContain("reqId");

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { SANDBOX_MISMATCH_NAME } from "../../server/providers/kyc/sandbox.js";
-import { type TestPlatform, createTestPlatform, databasesUnderTest, login, makeIdNumber } from "./helpers.js";
+import { type TestPlatform, createTestPlatform, databasesUnderTest, login, makeIdNumber, stepUp } from "./helpers.js";
 
 /**
  * One account's simultaneous KYC submissions are decided one at a time (a transaction-scoped advisory lock on
@@ -30,6 +30,7 @@ for (const database of databasesUnderTest()) {
 
     it("verifies an account once when it submits six different ID numbers at once", async () => {
       const { caller, user } = await login(test);
+      await stepUp(test, caller, "kyc");
       const births = ["19800101", "19810202", "19820303", "19830404", "19840505", "19850606"];
       const results = await Promise.allSettled(
         births.map((birth) => caller.kyc.submit({ name: "张晓明", idNumber: makeIdNumber(birth, "110101", "321") })),
@@ -51,6 +52,7 @@ for (const database of databasesUnderTest()) {
 
     it("answers at most 10 refused attempts when 30 arrive at once", async () => {
       const { caller, user } = await login(test);
+      await stepUp(test, caller, "kyc");
       const results = await Promise.allSettled(
         Array.from({ length: 30 }, () =>
           caller.kyc.submit({ name: SANDBOX_MISMATCH_NAME, idNumber: makeIdNumber("19900307") }),

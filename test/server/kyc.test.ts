@@ -12,6 +12,7 @@ import {
   expectInputError,
   login,
   makeIdNumber,
+  stepUp,
 } from "./helpers.js";
 
 const NAME = "张晓明";
@@ -43,6 +44,7 @@ for (const database of databasesUnderTest()) {
 
     it("verifies a collector, shows only masked data, gives a custodial address and queues the chain binding", async () => {
       const { caller, user } = await login(test);
+      await stepUp(test, caller, "kyc");
       expect(await caller.kyc.status()).toEqual({ state: "unverified" });
       const status = await caller.kyc.submit({ name: NAME, idNumber: ID });
       expect(status).toMatchObject({
@@ -73,6 +75,7 @@ for (const database of databasesUnderTest()) {
 
     it("keeps no plaintext name or ID number in any table", async () => {
       const { caller } = await login(test);
+      await stepUp(test, caller, "kyc");
       await caller.kyc.submit({ name: NAME, idNumber: ID.toLowerCase() });
       const everything = await everyTableAsText(test);
       expect(everything).not.toContain(NAME);
@@ -89,6 +92,7 @@ for (const database of databasesUnderTest()) {
 
     it("gives a precise refusal for each invalid identity and writes nothing", async () => {
       const { caller } = await login(test);
+      await stepUp(test, caller, "kyc");
       await expectInputError(caller.kyc.submit({ name: NAME, idNumber: "12345" }), "kyc.idNumber.format");
       await expectAppError(
         caller.kyc.submit({ name: NAME, idNumber: `${ID.slice(0, 17)}${ID[17] === "0" ? "1" : "0"}` }),
@@ -115,9 +119,12 @@ for (const database of databasesUnderTest()) {
 
     it("refuses someone one day short of 18 and accepts them on their birthday", async () => {
       const { caller } = await login(test);
+      await stepUp(test, caller, "kyc");
       const tomorrow18 = makeIdNumber("20081125");
       await expectAppError(caller.kyc.submit({ name: NAME, idNumber: tomorrow18 }), "kyc.underage", "FORBIDDEN");
       test.clock.advance(86_400_000);
+      // The step-up window has long passed too.
+      await stepUp(test, caller, "kyc");
       expect((await caller.kyc.submit({ name: NAME, idNumber: tomorrow18 })).state).toBe("verified");
     });
 
@@ -125,11 +132,13 @@ for (const database of databasesUnderTest()) {
       await test.close();
       test = await createTestPlatform(database, { env: { KYC_MIN_AGE: "20" } });
       const { caller } = await login(test);
+      await stepUp(test, caller, "kyc");
       await expectAppError(caller.kyc.submit({ name: NAME, idNumber: makeIdNumber("20071124") }), "kyc.underage");
     });
 
     it("reports a name that does not match and an unavailable provider", async () => {
       const { caller } = await login(test);
+      await stepUp(test, caller, "kyc");
       await expectAppError(
         caller.kyc.submit({ name: SANDBOX_MISMATCH_NAME, idNumber: ID }),
         "kyc.nameMismatch",
@@ -145,6 +154,7 @@ for (const database of databasesUnderTest()) {
 
     it("stops answering an account after 10 refused attempts in 24 hours, and answers again a day later", async () => {
       const { caller } = await login(test);
+      await stepUp(test, caller, "kyc");
       for (let i = 0; i < 10; i++) {
         await expectAppError(caller.kyc.submit({ name: SANDBOX_MISMATCH_NAME, idNumber: ID }), "kyc.nameMismatch");
       }
@@ -152,23 +162,29 @@ for (const database of databasesUnderTest()) {
       await expectAppError(caller.kyc.submit({ name: NAME, idNumber: ID }), "auth.rateLimited", "TOO_MANY_REQUESTS");
       expect(await caller.kyc.status()).toEqual({ state: "unverified" });
       const other = await login(test);
+      await stepUp(test, other.caller, "kyc");
       expect((await other.caller.kyc.submit({ name: "李四", idNumber: makeIdNumber("19850101") })).state).toBe(
         "verified",
       );
       test.clock.advance(86_400_000 + 1000);
+      // The step-up window has long passed too.
+      await stepUp(test, caller, "kyc");
       expect((await caller.kyc.submit({ name: NAME, idNumber: ID })).state).toBe("verified");
     });
 
     it("binds one identity to one account only", async () => {
       const first = await login(test);
+      await stepUp(test, first.caller, "kyc");
       await first.caller.kyc.submit({ name: NAME, idNumber: ID });
       await expectAppError(first.caller.kyc.submit({ name: NAME, idNumber: ID }), "kyc.alreadyVerified", "CONFLICT");
       const second = await login(test);
+      await stepUp(test, second.caller, "kyc");
       await expectAppError(second.caller.kyc.submit({ name: NAME, idNumber: ID }), "kyc.identityInUse", "CONFLICT");
     });
 
     it("renews a verification within 30 days of expiry, not earlier, and queues the renewed binding", async () => {
       const { caller } = await login(test);
+      await stepUp(test, caller, "kyc");
       await caller.kyc.submit({ name: NAME, idNumber: ID });
       await expectAppError(caller.kyc.reverify(), "kyc.reverifyTooEarly", "PRECONDITION_FAILED");
       test.clock.advance(340 * 86_400_000);
@@ -184,8 +200,11 @@ for (const database of databasesUnderTest()) {
 
     it("lets an expired verification be redone, and stops counting it as verified", async () => {
       const { caller, user } = await login(test);
+      await stepUp(test, caller, "kyc");
       await caller.kyc.submit({ name: NAME, idNumber: ID });
       test.clock.advance(366 * 86_400_000);
+      // The step-up window has long passed too.
+      await stepUp(test, caller, "kyc");
       expect((await caller.kyc.status()).state).toBe("expired");
       expect(await test.platform.kyc.isVerified(test.platform.db, user.id)).toBe(false);
       expect((await caller.kyc.submit({ name: NAME, idNumber: ID })).state).toBe("verified");
@@ -193,7 +212,9 @@ for (const database of databasesUnderTest()) {
 
     it("exports the person's own data, decrypted for them only", async () => {
       const { caller, phone } = await login(test);
+      await stepUp(test, caller, "kyc");
       await caller.kyc.submit({ name: NAME, idNumber: ID });
+      await stepUp(test, caller, "export");
       const exported = await caller.privacy.exportMyData();
       expect(exported.account).toMatchObject({ phone, role: "collector" });
       expect(exported.identity).toEqual({ name: NAME, idNumber: ID });
@@ -202,6 +223,7 @@ for (const database of databasesUnderTest()) {
 
     it("on an erasure request closes the account at once and deletes the identity after the retention period", async () => {
       const { caller, token, user } = await login(test);
+      await stepUp(test, caller, "kyc");
       await caller.kyc.submit({ name: NAME, idNumber: ID });
       const { caller: same, jar } = await callerFor(test.platform, { token });
       jar.session = token;

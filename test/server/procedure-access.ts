@@ -29,6 +29,8 @@ export const EXPECTED: Record<string, Base> = {
   "auth.me": "public",
   "auth.sessions": "authed",
   "auth.revokeSession": "authed",
+  "auth.requestStepUp": "authed",
+  "auth.confirmStepUp": "authed",
   "kyc.submit": "collector",
   "kyc.reverify": "collector",
   "kyc.status": "collector",
@@ -88,4 +90,11 @@ export const EXPECTED: Record<string, Base> = {
   "ops.findAccount": "operator",
   "ops.kycExceptions": "operator",
   "ops.orders": "operator",
+};
+
+/** The procedures that need a fresh SMS code confirmed by the calling session (step-up), and for what. */
+export const STEP_UP: Record<string, "export" | "gift" | "kyc"> = {
+  "privacy.exportMyData": "export",
+  "gifts.send": "gift",
+  "kyc.submit": "kyc",
 };

@@ -9,6 +9,7 @@ import {
   databasesUnderTest,
   login,
   makeIdNumber,
+  stepUp,
   testConfig,
 } from "./helpers.js";
 
@@ -50,6 +51,7 @@ describe("on-chain registry binding", () => {
 
   it("binds a verified collector's address with the identity commitment, and the status shows it", async () => {
     const { caller, user } = await login(test);
+    await stepUp(test, caller, "kyc");
     const idNumber = makeIdNumber("19900307");
     const status = await caller.kyc.submit({ name: "张晓明", idNumber });
     expect(await chain.registry.isVerified(status.address!)).toBe(false);
@@ -65,6 +67,7 @@ describe("on-chain registry binding", () => {
 
   it("does nothing more on a second run, and confirms without sending when the chain already has the binding", async () => {
     const first = await login(test);
+    await stepUp(test, first.caller, "kyc");
     const status = await first.caller.kyc.submit({ name: "张晓明", idNumber: makeIdNumber("19900307") });
     // A worker that crashed after its transaction was mined: the binding is on chain, the row still pending.
     await chain.send("kycOperator", ({ registry }, overrides) =>
@@ -85,6 +88,7 @@ describe("on-chain registry binding", () => {
   it("sends concurrent bindings from one role without nonce collisions", async () => {
     const people = await Promise.all(Array.from({ length: 5 }, () => login(test)));
     for (const [i, person] of people.entries()) {
+      await stepUp(test, person.caller, "kyc");
       await person.caller.kyc.submit({ name: "李华", idNumber: makeIdNumber("19900307", "110101", String(200 + i)) });
     }
     const claimed = await Promise.all([test.platform.registrySync!.runOnce(), test.platform.registrySync!.runOnce()]);
@@ -104,6 +108,7 @@ describe("on-chain registry binding", () => {
     });
     try {
       const { caller } = await login(outage);
+      await stepUp(outage, caller, "kyc");
       const status = await caller.kyc.submit({ name: "张晓明", idNumber: makeIdNumber("19900307") });
       expect(await outage.platform.registrySync!.runOnce()).toEqual({ confirmed: 0, failed: 1 });
       expect(errors).toHaveLength(1);

@@ -12,6 +12,7 @@ import {
   emptyPostgresDatabase,
   login,
   makeIdNumber,
+  stepUp,
 } from "./helpers.js";
 
 /**
@@ -54,6 +55,7 @@ for (const database of databasesUnderTest()) {
     it("purges personal data past its retention when the pii-purge job runs", async () => {
       test = await createTestPlatform(database);
       const { caller, token, user } = await login(test);
+      await stepUp(test, caller, "kyc");
       await caller.kyc.submit({ name: "张晓明", idNumber: makeIdNumber("19900307", "110101", "123") });
       const { caller: same, jar } = await callerFor(test.platform, { token });
       jar.session = token;

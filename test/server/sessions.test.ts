@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { buildHttpApp } from "../../server/http/app.js";
-import { type TestPlatform, callerFor, createTestPlatform, databasesUnderTest, login, promote } from "./helpers.js";
+import {
+  type TestPlatform,
+  callerFor,
+  createTestPlatform,
+  databasesUnderTest,
+  login,
+  promote,
+  stepUp,
+} from "./helpers.js";
 
 /**
  * Sessions end at an absolute lifetime and after an idle timeout, by the role held now (defaults: collectors
@@ -89,6 +97,7 @@ for (const database of databasesUnderTest()) {
       const app = await buildHttpApp(test.platform, { logger: false });
       try {
         const person = await login(test);
+        await stepUp(test, person.caller, "export");
         for (const path of ["auth.me", "kyc.status"]) {
           const answer = await app.inject({ url: `/trpc/${path}`, cookies: { sid: person.token } });
           expect(answer.statusCode, path).toBe(200);

@@ -6,7 +6,7 @@ import { LoginPage } from "../../web/src/features/auth/LoginPage";
 import { KycForm } from "../../web/src/features/kyc/VerifyIdentityPage";
 import { errorCatalog } from "../../server/errors";
 import { useLocaleStore } from "../../web/src/stores/locale";
-import { Refusal, renderWithApi } from "./render";
+import { InTurn, Refusal, renderWithApi } from "./render";
 
 const VALID_ID = "11010519491231002X";
 
@@ -97,6 +97,39 @@ describe("the login form", () => {
   });
 });
 
+describe("the step-up prompt", () => {
+  it("asks for a text-message code when the server wants one, says a wrong code plainly, then sends the same form again", async () => {
+    const user = userEvent.setup();
+    const { calls } = renderWithApi(<KycForm refusedAsUnderage={false} />, {
+      "kyc.submit": new InTurn(new Refusal("auth.stepUpRequired", { purpose: "kyc" }), { state: "verified" }),
+      "auth.requestStepUp": { resendAfterSeconds: 60, ttlSeconds: 300 },
+      "auth.confirmStepUp": new InTurn(new Refusal("auth.code.wrong", { attemptsLeft: 4 }), { purpose: "kyc" }),
+    });
+    await user.type(screen.getByLabelText("真实姓名"), "王小明");
+    await user.type(screen.getByLabelText("身份证号"), VALID_ID);
+    await user.click(screen.getByLabelText(/我同意平台/));
+    await user.click(screen.getByRole("button", { name: "提交认证" }));
+    const panel = await screen.findByTestId("step-up");
+    expect(panel.textContent).toContain("请再次验证身份");
+    // Confirming waits for six digits; the code is sent to the account's own number, with a resend countdown.
+    expect(screen.getByRole("button", { name: "验证并继续" }).hasAttribute("disabled")).toBe(true);
+    await user.click(screen.getByRole("button", { name: "发送验证码" }));
+    expect(await screen.findByRole("button", { name: /秒后重发/ })).toBeTruthy();
+    expect(calls.find((c) => c.procedure === "auth.requestStepUp")!.input).toEqual({ purpose: "kyc" });
+    await user.type(screen.getByLabelText("短信验证码"), "12345a6");
+    await user.click(screen.getByRole("button", { name: "验证并继续" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(errorCatalog["auth.code.wrong"].zh);
+    await user.click(screen.getByRole("button", { name: "验证并继续" }));
+    await waitFor(() => expect(calls.filter((c) => c.procedure === "kyc.submit")).toHaveLength(2));
+    expect(calls.filter((c) => c.procedure === "auth.confirmStepUp").map((c) => c.input)).toEqual([
+      { purpose: "kyc", code: "123456" },
+      { purpose: "kyc", code: "123456" },
+    ]);
+    const [first, again] = calls.filter((c) => c.procedure === "kyc.submit");
+    expect(again!.input).toEqual(first!.input);
+  });
+});
+
 describe("the English toggle", () => {
   it("shows the same form and the server's refusals in English", async () => {
     const user = userEvent.setup();
@@ -107,5 +140,23 @@ describe("the English toggle", () => {
     await user.click(screen.getByLabelText(/I agree/));
     await user.click(screen.getByRole("button", { name: "Verify" }));
     expect((await screen.findByRole("alert")).textContent).toBe(errorCatalog["kyc.nameMismatch"].en);
+  });
+
+  it("asks for the step-up code in English too", async () => {
+    const user = userEvent.setup();
+    useLocaleStore.getState().setLocale("en");
+    renderWithApi(<KycForm refusedAsUnderage={false} />, {
+      "kyc.submit": new Refusal("auth.stepUpRequired", { purpose: "kyc" }),
+      "auth.requestStepUp": new Refusal("auth.rateLimited", { retryAfterSeconds: 30 }),
+    });
+    await user.type(screen.getByLabelText("Legal name"), "王小明");
+    await user.type(screen.getByLabelText("ID card number"), VALID_ID);
+    await user.click(screen.getByLabelText(/I agree/));
+    await user.click(screen.getByRole("button", { name: "Verify" }));
+    expect((await screen.findByTestId("step-up")).textContent).toContain("Confirm it is you");
+    await user.click(screen.getByRole("button", { name: "Send code" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      `${errorCatalog["auth.rateLimited"].en} (retry in 30 s)`,
+    );
   });
 });

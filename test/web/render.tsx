@@ -19,6 +19,20 @@ export class Refusal {
   }
 }
 
+/** Answers given in turn, one per call (the last one again once they run out). */
+export class InTurn {
+  private next = 0;
+  readonly answers: unknown[];
+  constructor(...answers: unknown[]) {
+    this.answers = answers;
+  }
+  take(): unknown {
+    const answer = this.answers[Math.min(this.next, this.answers.length - 1)];
+    this.next++;
+    return answer;
+  }
+}
+
 export interface RecordedCall {
   procedure: string;
   input: unknown;
@@ -45,7 +59,8 @@ export function renderWithApi(
     const body = init?.body === undefined ? undefined : (JSON.parse(String(init.body)) as Record<string, unknown>);
     const results = procedures.map((procedure, i) => {
       calls.push({ procedure, input: body?.[String(i)] });
-      const answer = answers[procedure];
+      const given = answers[procedure];
+      const answer = given instanceof InTurn ? given.take() : given;
       return answer instanceof Refusal
         ? { error: { message: answer.code, code: -32600, data: answer.data } }
         : { result: { data: answer ?? null } };

@@ -6,6 +6,7 @@ import {
   collectorProcedure,
   operatorProcedure,
   publicProcedure,
+  requireStepUp,
   router,
   verifiedCollectorProcedure,
 } from "../../trpc/init.js";
@@ -46,11 +47,12 @@ export const giftsRouter = router({
       ctx.platform.collectibles.lookupRecipient(ctx.platform.db, ctx.user, input.recipient),
     ),
 
-  /** Gives a collectible away. There is no price: a gift is free. */
+  /** Gives a collectible away. There is no price: a gift is free. Each gift needs its own step-up code. */
   send: verifiedCollectorProcedure
     .input(
       z.object({ collectionId: id, tokenId, recipient, confirmNameMasked: safe.text({ max: 40, example: "王*明" }) }),
     )
+    .use(requireStepUp("gift"))
     .mutation(({ ctx, input }) => ctx.platform.collectibles.gift(ctx.platform.db, ctx.user, input)),
 
   /** Operators suspend gifting for an account flagged for off-platform resale (audited), or restore it. */

@@ -23,7 +23,7 @@ import { otpChallenges, sessions } from "./tables.js";
 type EnsureAccount = (db: Db, phone: string, role?: Role, issuerId?: number | null) => Promise<SessionUser>;
 
 /** Spends one point of each limiter in turn; the first one out of points refuses with its wait. */
-async function consumeOrRefuse(...spends: [RateLimiterAbstract, string][]) {
+export async function consumeOrRefuse(...spends: [RateLimiterAbstract, string][]) {
   try {
     for (const [limiter, key] of spends) await limiter.consume(key);
   } catch (error) {
@@ -35,7 +35,7 @@ async function consumeOrRefuse(...spends: [RateLimiterAbstract, string][]) {
 }
 
 /** Refuses while the phone's challenge is locked after too many wrong codes. */
-function refuseIfLocked(challenge: { lockedUntil: Date | null } | undefined, now: Date) {
+export function refuseIfLocked(challenge: { lockedUntil: Date | null } | undefined, now: Date) {
   if (challenge?.lockedUntil && challenge.lockedUntil > now) {
     throw new AppError("auth.locked", {
       retryAfterSeconds: Math.ceil((challenge.lockedUntil.getTime() - now.getTime()) / 1000),
@@ -43,13 +43,13 @@ function refuseIfLocked(challenge: { lockedUntil: Date | null } | undefined, now
   }
 }
 
-async function challengeOf(db: Db, hash: string) {
+export async function challengeOf(db: Db, hash: string) {
   const [challenge] = await db.select().from(otpChallenges).where(eq(otpChallenges.phoneHash, hash));
   return challenge;
 }
 
 /** The challenge changed since it was read (a lock, or another login spent the code): why the code no longer works. */
-async function refuseStale(db: Db, hash: string, now: Date): Promise<never> {
+export async function refuseStale(db: Db, hash: string, now: Date): Promise<never> {
   refuseIfLocked(await challengeOf(db, hash), now);
   throw new AppError("auth.code.expired");
 }
@@ -79,20 +79,30 @@ async function refuseWrongCode(
   throw new AppError("auth.code.wrong", { attemptsLeft: deps.otpMaxFailures - counted.failures });
 }
 
-export function createLogin(deps: IdentityDependencies, keys: IdentityKeys, ensureAccount: EnsureAccount) {
+/** The SMS-code limits, shared by login and step-up codes (one daily allowance per number, one per address). */
+export function createCodeLimiters(deps: IdentityDependencies) {
   const limiter = deps.limiters ?? memoryLimiters;
-  const resendLimiter = limiter({ keyPrefix: "otp-resend", points: 1, duration: deps.otpResendSeconds });
-  const dailyLimiter = limiter({
-    keyPrefix: "otp-daily",
-    points: deps.otpDailyLimitPerPhone,
-    duration: 86_400,
-  });
-  const ipLimiter = limiter({ keyPrefix: "otp-ip", points: deps.otpHourlyLimitPerIp, duration: 3600 });
-  const loginIpLimiter = limiter({
-    keyPrefix: "login-ip",
-    points: deps.loginAttemptsPerIp15Min,
-    duration: 900,
-  });
+  return {
+    /** Keyed by phone hash for login codes, by phone hash and purpose for step-up codes. */
+    resend: limiter({ keyPrefix: "otp-resend", points: 1, duration: deps.otpResendSeconds }),
+    daily: limiter({ keyPrefix: "otp-daily", points: deps.otpDailyLimitPerPhone, duration: 86_400 }),
+    ip: limiter({ keyPrefix: "otp-ip", points: deps.otpHourlyLimitPerIp, duration: 3600 }),
+    loginIp: limiter({ keyPrefix: "login-ip", points: deps.loginAttemptsPerIp15Min, duration: 900 }),
+  };
+}
+
+export type CodeLimiters = ReturnType<typeof createCodeLimiters>;
+
+/** A new 6-digit code. */
+export const newCode = () => String(randomInt(0, 1_000_000)).padStart(6, "0");
+
+export function createLogin(
+  deps: IdentityDependencies,
+  keys: IdentityKeys,
+  ensureAccount: EnsureAccount,
+  limits: CodeLimiters,
+) {
+  const { resend: resendLimiter, daily: dailyLimiter, ip: ipLimiter, loginIp: loginIpLimiter } = limits;
 
   return {
     async requestCode(db: Db, { phone, ip }: { phone: string; ip: string }) {
@@ -101,7 +111,7 @@ export function createLogin(deps: IdentityDependencies, keys: IdentityKeys, ensu
       const now = deps.clock();
       refuseIfLocked(await challengeOf(db, hash), now);
       await consumeOrRefuse([ipLimiter, ip], [resendLimiter, hash], [dailyLimiter, hash]);
-      const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+      const code = newCode();
       const values = {
         codeHash: keys.codeHash(hash, code),
         expiresAt: new Date(now.getTime() + deps.otpTtlSeconds * 1000),

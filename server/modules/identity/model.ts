@@ -51,9 +51,17 @@ export interface IdentityDependencies {
    * operators get short ones, collectors longer ones. Checked on every request, with the role held now.
    */
   sessionPolicy: SessionPolicy;
+  /** How long a confirmed step-up lets its session do the action it was for (single-use purposes: once). */
+  stepUpWindowMinutes: number;
   /** Where the login-code and login-attempt limits count (memory by default; Redis shares them across instances). */
   limiters?: Limiters;
 }
+
+/** The actions that need a fresh SMS code (step-up) even in a live session. */
+export const STEP_UP_PURPOSES = ["export", "gift", "kyc"] as const;
+export type StepUpPurpose = (typeof STEP_UP_PURPOSES)[number];
+/** Purposes whose grant buys one action only (one code, one gift). */
+export const SINGLE_USE_STEP_UPS: ReadonlySet<StepUpPurpose> = new Set(["gift"]);
 
 export const PHONE_PATTERN = /^1[3-9]\d{9}$/;
 export const CODE_PATTERN = /^\d{6}$/;
@@ -67,6 +75,8 @@ export interface IdentityKeys {
   phoneHash(phone: string): string;
   codeHash(hashOfPhone: string, code: string): string;
   sessionIdOf(token: string): string;
+  /** A step-up code's hash, bound to the session and the purpose (a login code never matches it, nor the reverse). */
+  stepUpCodeHash(sessionId: string, purpose: StepUpPurpose, code: string): string;
 }
 
 export function identityKeys(lookupPepper: string): IdentityKeys {
@@ -74,6 +84,7 @@ export function identityKeys(lookupPepper: string): IdentityKeys {
     phoneHash: (phone) => hmacHex(lookupPepper, `phone:${phone}`),
     codeHash: (hashOfPhone, code) => hmacHex(lookupPepper, `otp:${hashOfPhone}:${code}`),
     sessionIdOf: (token) => hmacHex(lookupPepper, `session:${token}`),
+    stepUpCodeHash: (sessionId, purpose, code) => hmacHex(lookupPepper, `step-up:${sessionId}:${purpose}:${code}`),
   };
 }
 

@@ -1,8 +1,16 @@
 import type { Db } from "../../db/client.js";
 import { createAccounts, createPersonalData } from "./accounts.js";
-import { createLogin } from "./login.js";
-import { type IdentityDependencies, type ResolvedSession, type Role, type SessionUser, identityKeys } from "./model.js";
+import { createCodeLimiters, createLogin } from "./login.js";
+import {
+  type IdentityDependencies,
+  type ResolvedSession,
+  type Role,
+  type SessionUser,
+  type StepUpPurpose,
+  identityKeys,
+} from "./model.js";
 import { createSessions } from "./sessions.js";
+import { createStepUp } from "./step-up.js";
 
 /**
  * Accounts, phone login with one-time codes, sessions and roles. Phone
@@ -17,6 +25,9 @@ export {
   type ResolvedSession,
   type Role,
   type SessionUser,
+  SINGLE_USE_STEP_UPS,
+  STEP_UP_PURPOSES,
+  type StepUpPurpose,
   maskPhone,
 } from "./model.js";
 
@@ -30,6 +41,20 @@ export interface IdentityService {
     db: Db,
     input: { phone: string; code: string; ip: string; userAgent: string },
   ): Promise<{ token: string; user: SessionUser }>;
+  /** Sends a step-up code for `purpose` to the session's own account number. */
+  requestStepUp(
+    db: Db,
+    input: { session: ResolvedSession; purpose: StepUpPurpose; ip: string },
+  ): Promise<{ resendAfterSeconds: number; ttlSeconds: number }>;
+  /** Checks a step-up code; on success the session may do `purpose` until `validUntil` (once if `singleUse`). */
+  confirmStepUp(
+    db: Db,
+    input: { session: ResolvedSession; purpose: StepUpPurpose; code: string; ip: string },
+  ): Promise<{ purpose: StepUpPurpose; validUntil: Date; singleUse: boolean }>;
+  hasStepUp(db: Db, sessionId: string, purpose: StepUpPurpose): Promise<boolean>;
+  /** Spends the grant (null: there was none); `restoreStepUp` gives it back if the action was refused. */
+  spendStepUp(db: Db, sessionId: string, purpose: StepUpPurpose): Promise<Date | null>;
+  restoreStepUp(db: Db, sessionId: string, purpose: StepUpPurpose, spentAt: Date): Promise<void>;
   resolveSession(db: Db, token: string): Promise<ResolvedSession | null>;
   /** The live sessions among `tokens`, in one query (the flash-sale route resolves its crowd in batches). */
   resolveSessions(db: Db, tokens: readonly string[]): Promise<Map<string, ResolvedSession>>;
@@ -60,6 +85,7 @@ export interface IdentityService {
 export function createIdentityService(deps: IdentityDependencies): IdentityService {
   const keys = identityKeys(deps.lookupPepper);
   const accounts = createAccounts(deps, keys);
+  const codeLimits = createCodeLimiters(deps);
   return {
     sessionIdOf: keys.sessionIdOf,
     // accounts and roles (accounts.ts)
@@ -67,7 +93,9 @@ export function createIdentityService(deps: IdentityDependencies): IdentityServi
     // the person's own data: export and erasure (accounts.ts)
     ...createPersonalData(deps),
     // codes and login (login.ts)
-    ...createLogin(deps, keys, accounts.ensureAccount),
+    ...createLogin(deps, keys, accounts.ensureAccount, codeLimits),
+    // step-up codes for sensitive actions (step-up.ts)
+    ...createStepUp(deps, keys, codeLimits),
     // sessions (sessions.ts)
     ...createSessions(deps, keys),
   };

@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 import { createdAt } from "../../db/columns.js";
 import { issuers } from "../catalog/tables.js";
@@ -63,4 +74,27 @@ export const sessions = pgTable(
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
   },
   (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/**
+ * Step-up: a fresh SMS code a session must confirm before a sensitive action (data export, gift, KYC
+ * submission). One row per session and purpose: the pending code (keyed hash, bound to both), then the
+ * grant it bought, valid until `granted_until` and, for single-use purposes, until `spent_at` is set.
+ */
+export const stepUps = pgTable(
+  "step_ups",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: ["export", "gift", "kyc"] }).notNull(),
+    codeHash: text("code_hash"),
+    codeExpiresAt: timestamp("code_expires_at", { withTimezone: true }),
+    grantedUntil: timestamp("granted_until", { withTimezone: true }),
+    spentAt: timestamp("spent_at", { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.purpose] }),
+    check("step_ups_purpose_check", sql`${t.purpose} in ('export', 'gift', 'kyc')`),
+  ],
 );

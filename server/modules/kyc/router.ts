@@ -3,7 +3,7 @@ import { z } from "zod";
 import { safe } from "../../../shared/validation.js";
 
 import { appendAudit } from "../audit/service.js";
-import { authedProcedure, collectorProcedure, router } from "../../trpc/init.js";
+import { authedProcedure, collectorProcedure, requireStepUp, router } from "../../trpc/init.js";
 
 const kycInput = z.object({
   name: safe.text({ min: 2, max: 30, message: "kyc.name.invalid", example: "王小明" }),
@@ -11,9 +11,10 @@ const kycInput = z.object({
 });
 
 export const kycRouter = router({
-  /** Verifies the collector's real name; on success their custodial address is bound on chain. */
+  /** Verifies the collector's real name; on success their custodial address is bound on chain. Needs a step-up. */
   submit: collectorProcedure
     .input(kycInput)
+    .use(requireStepUp("kyc"))
     .mutation(({ ctx, input }) => ctx.platform.kyc.submit(ctx.platform.db, ctx.user.id, input)),
 
   /** Renews a verification that expires within 30 days. */
@@ -24,8 +25,8 @@ export const kycRouter = router({
 });
 
 export const privacyRouter = router({
-  /** Everything the platform holds about the caller, decrypted for them alone. */
-  exportMyData: authedProcedure.mutation(async ({ ctx }) => {
+  /** Everything the platform holds about the caller (the full ID number too), decrypted for them alone; needs a step-up. */
+  exportMyData: authedProcedure.use(requireStepUp("export")).mutation(async ({ ctx }) => {
     const { platform, user } = ctx;
     const [account, identity, kyc, sessions] = await Promise.all([
       platform.identity.exportAccount(platform.db, user.id),

@@ -13,13 +13,17 @@ export function createConsoleSmsProvider(
 ): SmsProvider {
   return {
     name: "console",
-    async sendLoginCode(phone, code, ttlMinutes) {
+    async sendLoginCode(phone, code, ttlMinutes, purpose = "login") {
       if (options.onSend) {
         options.onSend(phone, code);
         return;
       }
       const masked = `${phone.slice(0, 3)}****${phone.slice(-4)}`;
-      const line = `[sms] ${masked}: 【数藏】您的登录验证码是 ${code}，${ttlMinutes} 分钟内有效。\n`;
+      const text =
+        purpose === "login"
+          ? `您的登录验证码是 ${code}，${ttlMinutes} 分钟内有效。`
+          : `您正在进行需要再次验证的操作，验证码 ${code}，${ttlMinutes} 分钟内有效，请勿告诉他人。`;
+      const line = `[sms] ${masked}: 【数藏】${text}\n`;
       process.stdout.write(line);
       if (options.outboxFile !== undefined) appendFileSync(options.outboxFile, line, { mode: 0o600 });
     },

@@ -66,6 +66,7 @@ for (const database of databasesUnderTest()) {
     /** A browser of one person: its session cookie and a CSRF token. */
     function browser() {
       let session: string | null = null;
+      let phoneOf = "";
       const cookie = () => `${CSRF_COOKIE}=pii-scan${session === null ? "" : `; ${SESSION_COOKIE}=${session}`}`;
       async function call(path: string, input?: unknown, method: "GET" | "POST" = "POST") {
         const response =
@@ -88,10 +89,17 @@ for (const database of databasesUnderTest()) {
       return {
         call,
         async login(phone: string) {
+          phoneOf = phone;
           await call("auth.requestCode", { phone });
           const response = await call("auth.login", { phone, code: test.codes.get(phone) });
           expect(response.statusCode).toBe(200);
           return response.json().result.data as { id: number };
+        },
+        /** A step-up confirmed with the code sent to this person's number (it goes through the logs too). */
+        async stepUp(purpose: "export" | "gift" | "kyc") {
+          expect((await call("auth.requestStepUp", { purpose })).statusCode).toBe(200);
+          const confirmed = await call("auth.confirmStepUp", { purpose, code: test.codes.get(phoneOf) });
+          expect(confirmed.statusCode).toBe(200);
         },
         token: () => session!,
       };
@@ -119,6 +127,7 @@ for (const database of databasesUnderTest()) {
       // The buyer: login, verification, a purchase paid at the sandbox cashier, a data export, erasure.
       const buyer = browser();
       const buyerAccount = await buyer.login(phones.buyer);
+      await buyer.stepUp("kyc");
       expect((await buyer.call("kyc.submit", { name: names.buyer, idNumber: ids.buyer })).statusCode).toBe(200);
       const collection = await publishedCollection(test);
       const reserved = await buyer.call("drops.reserve", {
@@ -136,6 +145,7 @@ for (const database of databasesUnderTest()) {
       // A friend, verified, looks the buyer up to send a gift, by phone and by collector id.
       const friend = browser();
       await friend.login(phones.friend);
+      await friend.stepUp("kyc");
       await friend.call("kyc.submit", { name: names.friend, idNumber: ids.friend });
       expect((await friend.call("gifts.lookup", { recipient: phones.buyer })).statusCode).toBeLessThan(500);
       await friend.call("gifts.lookup", { recipient: String(buyerAccount.id) });
@@ -144,6 +154,7 @@ for (const database of databasesUnderTest()) {
       // Every way a verification can fail, each with the personal data in the request.
       const failing = browser();
       await failing.login(phones.failing);
+      await failing.stepUp("kyc");
       await failing.call("kyc.submit", { name: SANDBOX_MISMATCH_NAME, idNumber: ids.mismatch });
       await failing.call("kyc.submit", { name: names.impostor, idNumber: ids.underage });
       await failing.call("kyc.submit", { name: names.impostor, idNumber: badCheck });
@@ -168,6 +179,7 @@ for (const database of databasesUnderTest()) {
       await operator.call("audit.recent", undefined, "GET");
       await operator.call("gifts.suspend", { userId: buyerAccount.id, suspended: true, reason: "转售调查" });
 
+      await buyer.stepUp("export");
       const exported = await buyer.call("privacy.exportMyData");
       expect(exported.json().result.data.identity).toEqual({ name: names.buyer, idNumber: ids.buyer });
       expect((await buyer.call("privacy.requestErasure")).statusCode).toBe(200);

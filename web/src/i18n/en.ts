@@ -128,6 +128,20 @@ export const en: Shape<Messages> = {
     loggingIn: "Logging in…",
     terms: "A new number gets an account once verified.",
   },
+  stepUp: {
+    title: "Confirm it is you",
+    why: {
+      export:
+        "The export contains your full ID number. To confirm it is you, enter the code sent to your login phone number.",
+      gift: "A gift cannot be taken back. To confirm it is you, enter the code sent to your login phone number; each gift needs a new code.",
+      kyc: "Verification binds an identity to this account. To confirm it is you, enter the code sent to your login phone number.",
+    },
+    code: "Text-message code",
+    sendCode: "Send code",
+    codeSent: "Code sent to your login phone number; valid for 5 minutes.",
+    confirm: "Confirm and continue",
+    confirming: "Confirming…",
+  },
   kyc: {
     title: "Real-name verification",
     why: "Regulations require a real name to buy or receive collectibles. Your ID number is stored encrypted; only an irreversible commitment goes on chain.",

@@ -8,6 +8,7 @@ import { MediaView } from "../../components/MediaView";
 import { QrCode } from "../../components/QrCode";
 import { RequireRole } from "../../components/RequireRole";
 import { ErrorState, FormError, Loading } from "../../components/States";
+import { StepUpGate, withoutStepUp } from "../../components/StepUp";
 import { formatDate, formatDateTime, shortHash } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
 
@@ -169,7 +170,12 @@ function GiftForm({ collectionId, tokenId }: { collectionId: number; tokenId: nu
           </button>
         </div>
       )}
-      <FormError error={lookup.error ?? send.error} />
+      <FormError error={lookup.error ?? withoutStepUp(send.error)} />
+      <StepUpGate
+        purpose="gift"
+        error={send.error}
+        onConfirmed={() => send.variables !== undefined && send.mutate(send.variables)}
+      />
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { MediaView } from "../../components/MediaView";
 import { RequireRole } from "../../components/RequireRole";
 import { Empty, ErrorState, FormError, Loading } from "../../components/States";
+import { StepUpGate, withoutStepUp } from "../../components/StepUp";
 import { formatDateTime, formatFen } from "../../lib/format";
 import { useKycStatus, useMe } from "../../lib/session";
 import { useTRPC } from "../../lib/trpc";
@@ -198,7 +199,8 @@ function Account() {
         <button type="button" className="button secondary" onClick={() => exportData.mutate()}>
           {t("account.export")}
         </button>
-        <FormError error={exportData.error} />
+        <FormError error={withoutStepUp(exportData.error)} />
+        <StepUpGate purpose="export" error={exportData.error} onConfirmed={() => exportData.mutate()} />
       </div>
       <div className="card">
         <h2>{t("account.erasure")}</h2>

@@ -6,6 +6,7 @@ import { Link, useLocation, useNavigate } from "react-router";
 import { RequireRole } from "../../components/RequireRole";
 import { CredentialKycPanel } from "../credentials/CredentialKycPanel";
 import { FormError, Loading } from "../../components/States";
+import { StepUpGate, withoutStepUp } from "../../components/StepUp";
 import { formatDate } from "../../lib/format";
 import { idNumberHint } from "../../lib/id-number";
 import { safeNext } from "../../lib/next-path";
@@ -157,7 +158,12 @@ export function KycForm({ refusedAsUnderage }: { refusedAsUnderage: boolean }) {
           </label>
         </div>
         {submitted && !consent && <p className="field-error">{t("kyc.consentRequired")}</p>}
-        <FormError error={submit.error} />
+        <FormError error={withoutStepUp(submit.error)} />
+        <StepUpGate
+          purpose="kyc"
+          error={submit.error}
+          onConfirmed={() => submit.variables !== undefined && submit.mutate(submit.variables)}
+        />
         <button type="submit" className="button block" disabled={submit.isPending}>
           {submit.isPending ? t("kyc.verifying") : t("kyc.submit")}
         </button>
