@@ -51,7 +51,14 @@ export function HomePage() {
               {inSection.map(({ c, stock, badge, index }) => (
                 <li key={c.id}>
                   <Link to={`/c/${c.id}`} className="tile" data-testid="collection-tile">
-                    <MediaView url={c.mediaUrl} type={c.mediaType} alt={c.title} variant="thumb" priority={index < 2} />
+                    <MediaView
+                      url={c.mediaUrl}
+                      type={c.mediaType}
+                      alt={c.title}
+                      variant="thumb"
+                      image={c.mediaImage}
+                      priority={index < 2}
+                    />
                     <div className="tile-body">
                       <h3 className="tile-title">{c.title}</h3>
                       <span className="muted">{c.issuerName}</span>
