@@ -136,6 +136,18 @@ async function coldLoad(browser: Browser, origin: string, route: string, storage
       }).observe({ type: "largest-contentful-paint", buffered: true });
     `);
     await page.goto(`${origin}${route}`, { waitUntil: "load", timeout: 120_000 });
+    // The page is done when its artwork is: every eager image decoded (network idleness alone can come while
+    // a slowed-down page is still rendering the answer that names its images), then the network quiet.
+    await page
+      .waitForFunction(
+        () => {
+          const eager = [...document.images].filter((img) => img.loading !== "lazy");
+          return eager.length > 0 && eager.every((img) => img.complete);
+        },
+        undefined,
+        { timeout: 60_000, polling: 100 },
+      )
+      .catch(() => console.warn(`${route}: no eager image completed within 60 s`));
     await page.waitForLoadState("networkidle", { timeout: 30_000 }).catch(() => undefined);
     await page.waitForTimeout(500);
     const lcp = (await page.evaluate("window.__lcp")) as { time: number; element: string };
