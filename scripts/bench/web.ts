@@ -163,7 +163,7 @@ async function coldLoad(browser: Browser, origin: string, route: string, storage
       byType[kind] = (byType[kind] ?? 0) + bytes;
       total += bytes;
       if (request !== undefined) {
-        if (kind === "images") images.push(new URL(request.url).pathname);
+        if (kind === "images" && !request.url.startsWith("data:")) images.push(new URL(request.url).pathname);
         if (kind === "js") scripts.push(new URL(request.url).pathname);
         if (kind === "js" || kind === "css" || kind === "html")
           encodings[request.encoding] = (encodings[request.encoding] ?? 0) + 1;

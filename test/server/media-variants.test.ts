@@ -140,6 +140,13 @@ describe.each(databasesUnderTest())("artwork variants made at upload ($name)", (
     expect(row!.variantWidths).toEqual([320, 500]);
     const largest = await app.inject({ url: `/media/${sha256}/500.webp`, headers });
     expect((await sharp(largest.rawPayload).metadata()).width).toBe(500);
+    // An icon-sized image gets its one variant too.
+    const tiny = await image(8, 8, "png", 5);
+    const small = (await upload(tiny)).json<{ sha256: string }>();
+    const [tinyRow] = await test.platform.db.select().from(media).where(eq(media.sha256, small.sha256));
+    expect(tinyRow!.variantWidths).toEqual([8]);
+    const icon = await app.inject({ url: `/media/${small.sha256}/8.avif`, headers });
+    expect((await sharp(icon.rawPayload).metadata()).width).toBe(8);
     // A width that was not made is not found, nor is a name outside the scheme.
     for (const name of ["640.webp", "1280.avif", "500.png", "500.avif.bak", "..%2F..%2Fetc"]) {
       expect((await app.inject({ url: `/media/${sha256}/${name}`, headers })).statusCode, name).toBe(404);

@@ -52,7 +52,7 @@ export interface MediaStore {
 export function mediaKey(sha256: string, variant?: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error("not a sha256");
   if (variant === undefined) return sha256;
-  if (!/^[0-9]{2,4}\.(avif|webp)$/.test(variant)) throw new Error("not a variant name");
+  if (!/^[0-9]{1,4}\.(avif|webp)$/.test(variant)) throw new Error("not a variant name");
   return `${sha256}.${variant}`;
 }
 

@@ -18,7 +18,7 @@ export type VariantFormat = (typeof VARIANT_FORMATS)[number];
 export const VARIANT_CONTENT_TYPES: Record<VariantFormat, string> = { avif: "image/avif", webp: "image/webp" };
 
 /** A variant's name in the store and in its URL: `640.avif`. */
-export const VARIANT_NAME = /^([0-9]{2,4})\.(avif|webp)$/;
+export const VARIANT_NAME = /^([0-9]{1,4})\.(avif|webp)$/;
 
 /** A decoded image larger than this is refused (a decompression bomb), whatever its file size. */
 const MAX_INPUT_PIXELS = 40_000_000;

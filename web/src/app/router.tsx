@@ -42,6 +42,8 @@ export const router = createBrowserRouter([
       },
       {
         path: "me/t/:collectionId/:tokenId",
+        // The certificate shows its collection's artwork: public data, fetched alongside the login check.
+        loader: ({ params }) => prefetch.collection(Number(params.collectionId)),
         lazy: async () => ({
           Component: (await import("../features/collectibles/CertificatePage")).CertificatePage,
         }),
