@@ -140,10 +140,10 @@ async function coldLoad(browser: Browser, origin: string, route: string, storage
     // a slowed-down page is still rendering the answer that names its images), then the network quiet.
     await page
       .waitForFunction(
-        () => {
+        `(() => {
           const eager = [...document.images].filter((img) => img.loading !== "lazy");
           return eager.length > 0 && eager.every((img) => img.complete);
-        },
+        })()`,
         undefined,
         { timeout: 60_000, polling: 100 },
       )

@@ -150,11 +150,17 @@ describe("artwork on a phone", () => {
       await page.getByTestId("collection-tile").first().click();
       await page.locator("article picture img").waitFor();
       await expect
-        .poll(() => page.locator("article picture img").evaluate((img: HTMLImageElement) => img.complete), {
-          timeout: 30_000,
-        })
+        .poll(
+          () =>
+            page.locator("article picture img").evaluate((img) => (img as unknown as { complete: boolean }).complete),
+          {
+            timeout: 30_000,
+          },
+        )
         .toBe(true);
-      const shown = await page.locator("article picture img").evaluate((img: HTMLImageElement) => img.currentSrc);
+      const shown = await page
+        .locator("article picture img")
+        .evaluate((img) => (img as unknown as { currentSrc: string }).currentSrc);
       expect(new URL(shown).pathname).toMatch(/^\/media\/[0-9a-f]{64}\/\d+\.avif$/);
       // The demo artwork is 512 px wide: its largest variant is 512 (195 CSS px × 3 asks for more than 320).
       expect(artwork.length).toBeGreaterThan(0);
