@@ -1,13 +1,51 @@
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+
 import react from "@vitejs/plugin-react";
-import { defineConfig } from "vite";
+import { type Plugin, defineConfig } from "vite";
 
 // The web app lives in web/ and builds into dist/web, which the server serves.
 // In development Vite proxies the API to the server started by `npm run dev`.
 const apiTarget = process.env.VITE_API_TARGET ?? "http://127.0.0.1:3000";
 
+/**
+ * Writes `file.br` and `file.gz` beside every text asset of the build, compressed once at the
+ * highest levels; the server's static files answer with them when the browser accepts the encoding.
+ */
+function precompress(): Plugin {
+  let outDir = "";
+  return {
+    name: "shuzang-precompress",
+    apply: "build",
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    closeBundle() {
+      const walk = (dir: string): string[] =>
+        readdirSync(dir).flatMap((name) => {
+          const file = path.join(dir, name);
+          return statSync(file).isDirectory() ? walk(file) : [file];
+        });
+      for (const file of walk(outDir)) {
+        if (!/\.(js|css|html|svg|json|txt)$/.test(file) || file.includes(`${path.sep}.vite${path.sep}`)) continue;
+        const bytes = readFileSync(file);
+        if (bytes.length < 512) continue;
+        writeFileSync(
+          `${file}.br`,
+          brotliCompressSync(bytes, {
+            params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+          }),
+        );
+        writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }));
+      }
+    },
+  };
+}
+
 export default defineConfig({
   root: "web",
-  plugins: [react()],
+  plugins: [react(), precompress()],
   build: {
     outDir: "../dist/web",
     emptyOutDir: true,

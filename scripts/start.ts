@@ -185,8 +185,9 @@ async function main() {
   );
 }
 
+/** Migrations and the demo seed (its artwork variants included) run before the server listens: minutes on a busy machine. */
 async function waitForHealth(url: string) {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 3000; i++) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -194,7 +195,7 @@ async function waitForHealth(url: string) {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  fail(`The server did not answer ${url} within 60 seconds.`, 1);
+  fail(`The server did not answer ${url} within 300 seconds.`, 1);
 }
 
 process.on("SIGINT", () => stopAll(0));

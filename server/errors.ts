@@ -214,6 +214,11 @@ export const errorCatalog = {
     en: "Only PNG, JPEG, WebP, GIF, MP4 and GLB files are accepted (judged by content)",
   },
   "media.tooLarge": { kind: "PAYLOAD_TOO_LARGE", zh: "文件过大", en: "The file is too large" },
+  "media.unreadableImage": {
+    kind: "UNPROCESSABLE_CONTENT",
+    zh: "图片无法读取（文件损坏或尺寸过大）",
+    en: "The image cannot be read (damaged, or too many pixels)",
+  },
   "media.unknown": {
     kind: "BAD_REQUEST",
     zh: "请先上传作品文件",

@@ -67,6 +67,16 @@ async function main(): Promise<void> {
   // runs from the one scheduler, each round on one instance at a time (server/schedule.ts). API-only instances
   // (SERVER_ROLE=api) leave them to the worker; a worker still answers /healthz, /readyz and /metrics.
   if (config.env.SERVER_ROLE !== "api") platform.scheduler.start();
+  // Artwork stored before responsive variants existed gets them once, in the background (the demo seed's are
+  // made at upload like any other): until then, and for any image that fails, the original is served.
+  if (config.env.SERVER_ROLE !== "api") {
+    void platform.catalog.backfillMediaVariants(platform.db).then(
+      (count) => {
+        if (count > 0) app.log.info({ count }, "artwork variants made for stored images");
+      },
+      (error: unknown) => app.log.warn({ err: error }, "artwork variant backfill failed; originals are served"),
+    );
+  }
   app.log.info({ role: config.env.SERVER_ROLE }, "server role");
 
   let stopping = false;

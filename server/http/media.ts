@@ -28,23 +28,30 @@ const upload: FastifyPluginAsync<{ platform: Platform }> = async (uploads, { pla
   });
 };
 
+/** Content-addressed, so a published file never changes: cached for a year; unpublished drafts stay private. */
+function cacheControl(published: boolean): string {
+  return published ? "public, max-age=31536000, immutable" : "private, max-age=300";
+}
+
 /**
- * Artwork: uploads (in a context of their own, without the JSON parser) and
- * GET /media/:sha256, which serves a file to whoever the catalog lets see it.
+ * Artwork: uploads (in a context of their own, without the JSON parser), GET /media/:sha256 (the
+ * unchanged original) and GET /media/:sha256/:variant (`640.avif`, `640.webp`: the responsive copies
+ * made at upload), served to whoever the catalog lets see them.
  */
 export const media = unencapsulated<{ platform: Platform }>(async (app, { platform }) => {
   await app.register(upload, { platform });
 
-  app.get<{ Params: { sha256: string } }>("/media/:sha256", async (request, reply) => {
-    const { sha256 } = request.params;
+  app.get<{ Params: { sha256: string; variant?: string } }>("/media/:sha256/:variant?", async (request, reply) => {
+    const { sha256, variant } = request.params;
     if (!/^[0-9a-f]{64}$/.test(sha256)) return reply.code(404).send(refusal("collection.notFound"));
     const { session } = await requestSession(platform, request);
-    const file = await platform.catalog.readMedia(platform.db, sha256, session?.user ?? null);
+    const file = await platform.catalog.readMedia(platform.db, sha256, session?.user ?? null, variant || undefined);
     if (file === null) return reply.code(404).send(refusal("collection.notFound"));
+    // The hash header names the bytes sent: the original's only (a variant is a copy, not the registered work).
+    if (!variant) reply.header("x-content-sha256", sha256);
     return reply
       .header("content-type", file.mimeType)
-      .header("cache-control", "private, max-age=300")
-      .header("x-content-sha256", sha256)
+      .header("cache-control", cacheControl(file.published))
       .header("x-content-type-options", "nosniff")
       .send(file.bytes);
   });

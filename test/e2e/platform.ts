@@ -24,7 +24,7 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(): Promise<RunningPlatform> {
+export async function startPlatform(options: { startTimeoutMs?: number } = {}): Promise<RunningPlatform> {
   const port = await freePort();
   const chainPort = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), "shuzang-e2e-"));
@@ -46,9 +46,11 @@ export async function startPlatform(): Promise<RunningPlatform> {
   child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
 
   // Generous: on a loaded 2-core CI machine the build and the Ignition deployment alone have taken minutes.
-  const deadline = Date.now() + 330_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 330_000);
   while (!out.includes("Ready:")) {
     if (child.exitCode !== null || Date.now() > deadline) {
+      // Stop what did come up (the chain, a half-started server) before giving up.
+      if (child.exitCode === null) process.kill(-child.pid!, "SIGINT");
       throw new Error(`npm start did not come up:\n${out.slice(-4000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -153,6 +153,49 @@ describe("gifting under the lock", () => {
   });
 });
 
+describe("artwork on a phone", () => {
+  it("fetches AVIF variants sized for a 390 px DPR 3 screen, never the originals, on the home and collection pages", async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 3,
+      isMobile: true,
+      locale: "zh-CN",
+    });
+    try {
+      const page = await phone.newPage();
+      const artwork: string[] = [];
+      page.on("request", (request) => {
+        const { pathname } = new URL(request.url());
+        if (pathname.startsWith("/media/")) artwork.push(pathname);
+      });
+      await page.goto(platform.origin);
+      await expect.poll(() => page.getByTestId("collection-tile").count(), { timeout: 30_000 }).toBe(3);
+      // The first row is above the fold: both its tiles load (eagerly) as variants.
+      await expect.poll(() => artwork.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+      await page.getByTestId("collection-tile").first().click();
+      await page.locator("article picture img").waitFor();
+      await expect
+        .poll(
+          () =>
+            page.locator("article picture img").evaluate((img) => (img as unknown as { complete: boolean }).complete),
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe(true);
+      const shown = await page
+        .locator("article picture img")
+        .evaluate((img) => (img as unknown as { currentSrc: string }).currentSrc);
+      expect(new URL(shown).pathname).toMatch(/^\/media\/[0-9a-f]{64}\/\d+\.avif$/);
+      // The demo artwork is 512 px wide: its largest variant is 512 (195 CSS px × 3 asks for more than 320).
+      expect(artwork.length).toBeGreaterThan(0);
+      for (const path of artwork) expect(path).toMatch(/^\/media\/[0-9a-f]{64}\/512\.avif$/);
+    } finally {
+      await phone.close();
+    }
+  });
+});
+
 describe("npm run smoke", () => {
   it("passes against the running platform: health, demo collections, login, purchase, mint, chain verification", async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/smoke.ts"], {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { type AddressInfo, createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { ZodError } from "zod";
 
 import { type Config, loadConfig } from "../../server/config.js";
 import { type Database, openDatabase } from "../../server/db/client.js";
+import { encodePng } from "../../server/demo/art.js";
 import { checkCharacter } from "../../server/modules/kyc/id-number.js";
 import { type Platform, type PlatformOverrides, createPlatform } from "../../server/platform.js";
 import type { StepUpPurpose } from "../../server/modules/identity/service.js";
@@ -293,10 +294,13 @@ export async function expectInputError(action: Promise<unknown>, issueMessage: s
   expect(((error as TRPCError).cause as ZodError).issues.map((i) => i.message)).toContain(issueMessage);
 }
 
-/** A minimal valid PNG (1×1 pixel) with `salt` appended so each call has its own hash. */
+/** A real 8×8 PNG whose pixels come from `salt`: a new file (and sha256) per salt, decodable like any artwork. */
 export function pngBytes(salt = randomBytes(8).toString("hex")): Buffer {
-  const header = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([header, Buffer.from(`IHDR-test-${salt}`)]);
+  const seed = createHash("sha256").update(salt).digest();
+  return encodePng(8, (x, y) => {
+    const i = (y * 8 + x) % 32;
+    return [seed[i]!, seed[(i + 11) % 32]!, seed[(i + 23) % 32]!];
+  });
 }
 
 /**

@@ -248,4 +248,43 @@ describe("serving the built web app", () => {
       await test.close();
     }
   });
+
+  it("sends the build's brotli or gzip copy by Accept-Encoding, caches hashed assets for a year and revalidates index.html", async () => {
+    const { mkdirSync, mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } = await import("node:zlib");
+    const dir = mkdtempSync(path.join(tmpdir(), "shuzang-web-"));
+    mkdirSync(path.join(dir, "assets"));
+    const script = `export const words = ${JSON.stringify("数字藏品 ".repeat(500))};`;
+    const asset = path.join(dir, "assets", "index-AbC_9-xY.js");
+    writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>数藏</title>");
+    writeFileSync(asset, script);
+    writeFileSync(`${asset}.br`, brotliCompressSync(script));
+    writeFileSync(`${asset}.gz`, gzipSync(script));
+    const test = await createTestPlatform(pglite!, { env: { WEB_DIST_DIR: dir } });
+    const app = await buildHttpApp(test.platform, { logger: false });
+    try {
+      const url = "/assets/index-AbC_9-xY.js";
+      const br = await app.inject({ url, headers: { "accept-encoding": "gzip, deflate, br" } });
+      expect(br.headers["content-encoding"]).toBe("br");
+      expect(br.headers["content-type"]).toContain("javascript");
+      expect(br.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+      expect(brotliDecompressSync(br.rawPayload).toString()).toBe(script);
+      expect(br.rawPayload.length).toBeLessThan(Buffer.byteLength(script) / 10);
+      const gzip = await app.inject({ url, headers: { "accept-encoding": "gzip, deflate" } });
+      expect(gzip.headers["content-encoding"]).toBe("gzip");
+      expect(gunzipSync(gzip.rawPayload).toString()).toBe(script);
+      const plain = await app.inject({ url, headers: { "accept-encoding": "identity" } });
+      expect(plain.headers["content-encoding"]).toBeUndefined();
+      expect(plain.body).toBe(script);
+      for (const page of ["/", "/c/3"]) {
+        const html = await app.inject({ url: page, headers: { accept: "text/html" } });
+        expect(html.headers["cache-control"], page).toBe("no-cache");
+      }
+    } finally {
+      await app.close();
+      await test.close();
+    }
+  });
 });

@@ -39,29 +39,37 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Where artwork files live, by their sha256. Local folder by default; an S3-compatible store implements the same. */
+/**
+ * Where artwork files live, by their sha256; a variant (`640.avif`) lives beside its original as
+ * `<sha256>.<variant>`. Local folder by default; an S3-compatible store implements the same.
+ */
 export interface MediaStore {
-  put(sha256: string, bytes: Uint8Array): Promise<void>;
-  get(sha256: string): Promise<Buffer | null>;
+  put(sha256: string, bytes: Uint8Array, variant?: string): Promise<void>;
+  get(sha256: string, variant?: string): Promise<Buffer | null>;
+}
+
+/** The object name of an original or of one of its variants; anything else is refused. */
+export function mediaKey(sha256: string, variant?: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error("not a sha256");
+  if (variant === undefined) return sha256;
+  if (!/^[0-9]{1,4}\.(avif|webp)$/.test(variant)) throw new Error("not a variant name");
+  return `${sha256}.${variant}`;
 }
 
 export function createLocalMediaStore(folder: string): MediaStore {
-  const fileOf = (sha256: string) => {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error("not a sha256");
-    return path.join(folder, sha256.slice(0, 2), sha256);
-  };
+  const fileOf = (sha256: string, variant?: string) => path.join(folder, sha256.slice(0, 2), mediaKey(sha256, variant));
   return {
-    async put(sha256, bytes) {
-      const file = fileOf(sha256);
+    async put(sha256, bytes, variant) {
+      const file = fileOf(sha256, variant);
       await mkdir(path.dirname(file), { recursive: true });
       // Write then rename: a reader never sees half a file.
       const temporary = `${file}.${process.pid}.tmp`;
       await writeFile(temporary, bytes);
       await rename(temporary, file);
     },
-    async get(sha256) {
+    async get(sha256, variant) {
       try {
-        return await readFile(fileOf(sha256));
+        return await readFile(fileOf(sha256, variant));
       } catch {
         return null;
       }
@@ -86,18 +94,16 @@ export function createS3MediaStore(options: S3MediaStoreOptions): MediaStore & {
     forcePathStyle: options.forcePathStyle,
     credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
   });
-  const keyOf = (sha256: string) => {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error("not a sha256");
-    return sha256;
-  };
   return {
     client,
-    async put(sha256, bytes) {
-      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyOf(sha256), Body: bytes }));
+    async put(sha256, bytes, variant) {
+      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: mediaKey(sha256, variant), Body: bytes }));
     },
-    async get(sha256) {
+    async get(sha256, variant) {
       try {
-        const answer = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: keyOf(sha256) }));
+        const answer = await client.send(
+          new GetObjectCommand({ Bucket: options.bucket, Key: mediaKey(sha256, variant) }),
+        );
         if (answer.Body === undefined) return null;
         return Buffer.from(await answer.Body.transformToByteArray());
       } catch (error) {

@@ -5,6 +5,14 @@ import { AppError } from "../../errors.js";
 import type { CollectionRow } from "./context.js";
 import { collections, issuers, media } from "./tables.js";
 
+/** The artwork's type and, for a still image, its size and the widths of its variants. */
+const mediaImageColumns = {
+  mediaType: media.mimeType,
+  mediaWidth: media.width,
+  mediaHeight: media.height,
+  mediaVariantWidths: media.variantWidths,
+};
+
 /** Reading collections: an issuer's own, the review queue, and the published ones collectors see. */
 
 /** One of issuer `issuerId`'s collections. */
@@ -53,7 +61,7 @@ export const collectionReads = {
   /** Published collections with their issuer's name, for collectors. */
   async listPublished(db: Db) {
     return db
-      .select({ collection: collections, issuerName: issuers.name, mediaType: media.mimeType })
+      .select({ collection: collections, issuerName: issuers.name, ...mediaImageColumns })
       .from(collections)
       .innerJoin(issuers, eq(issuers.id, collections.issuerId))
       .innerJoin(media, eq(media.sha256, collections.mediaSha256))
@@ -63,7 +71,7 @@ export const collectionReads = {
 
   async getPublished(db: Db, collectionId: number) {
     const [row] = await db
-      .select({ collection: collections, issuerName: issuers.name, mediaType: media.mimeType })
+      .select({ collection: collections, issuerName: issuers.name, ...mediaImageColumns })
       .from(collections)
       .innerJoin(issuers, eq(issuers.id, collections.issuerId))
       .innerJoin(media, eq(media.sha256, collections.mediaSha256))

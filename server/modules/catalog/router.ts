@@ -49,7 +49,20 @@ const decision = z
   });
 
 /** What collectors may see of a published collection. */
-function publicView(row: CollectionRow, issuerName: string, mediaType: string, now: Date) {
+interface MediaImageRow {
+  mediaType: string;
+  mediaWidth: number | null;
+  mediaHeight: number | null;
+  mediaVariantWidths: number[] | null;
+}
+
+/** A still image's size and its variants' widths (`/media/<sha256>/<width>.avif|webp`), or null: show the original. */
+export function mediaImageOf(row: Omit<MediaImageRow, "mediaType">) {
+  if (row.mediaWidth === null || row.mediaHeight === null || row.mediaVariantWidths === null) return null;
+  return { width: row.mediaWidth, height: row.mediaHeight, variantWidths: row.mediaVariantWidths };
+}
+
+function publicView(row: CollectionRow, issuerName: string, image: MediaImageRow, now: Date) {
   return {
     id: row.id,
     title: row.title,
@@ -59,7 +72,8 @@ function publicView(row: CollectionRow, issuerName: string, mediaType: string, n
     issuerName,
     mediaUrl: `/media/${row.mediaSha256}`,
     mediaSha256: row.mediaSha256,
-    mediaType,
+    mediaType: image.mediaType,
+    mediaImage: mediaImageOf(image),
     editionSize: row.editionSize,
     priceFen: row.priceFen,
     saleStartsAt: row.saleStartsAt,
@@ -172,11 +186,11 @@ export const catalogRouter = router({
   list: publicProcedure.query(async ({ ctx }) => {
     const rows = await ctx.platform.catalog.listPublished(ctx.platform.db);
     const now = ctx.platform.clock();
-    return rows.map((row) => publicView(row.collection, row.issuerName, row.mediaType, now));
+    return rows.map((row) => publicView(row.collection, row.issuerName, row, now));
   }),
 
   get: publicProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {
     const row = await ctx.platform.catalog.getPublished(ctx.platform.db, input.collectionId);
-    return publicView(row.collection, row.issuerName, row.mediaType, ctx.platform.clock());
+    return publicView(row.collection, row.issuerName, row, ctx.platform.clock());
   }),
 });

@@ -28,6 +28,9 @@ export const collectionCards = qb
     editionSize: collections.editionSize,
     mediaSha256: collections.mediaSha256,
     mediaType: media.mimeType,
+    mediaWidth: media.width,
+    mediaHeight: media.height,
+    mediaVariantWidths: media.variantWidths,
     contractAddress: collections.contractAddress,
     issuerName: issuers.name,
   })

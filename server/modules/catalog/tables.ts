@@ -48,6 +48,11 @@ export const media = pgTable(
     issuerId: bigint("issuer_id", { mode: "number" })
       .notNull()
       .references(() => issuers.id),
+    /** Pixel size of a still image (null for video and models, and for images stored before variants existed). */
+    width: integer("width"),
+    height: integer("height"),
+    /** The widths of the AVIF and WebP variants made at upload (null: none, serve the original). */
+    variantWidths: integer("variant_widths").array(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -40,6 +40,9 @@ export function createHoldings(deps: Pick<CollectiblesDependencies, "clock">) {
           editionSize: collectionCards.editionSize,
           mediaSha256: collectionCards.mediaSha256,
           mediaType: collectionCards.mediaType,
+          mediaWidth: collectionCards.mediaWidth,
+          mediaHeight: collectionCards.mediaHeight,
+          mediaVariantWidths: collectionCards.mediaVariantWidths,
           contractAddress: collectionCards.contractAddress,
           acquiredAt: tokens.acquiredAt,
         })

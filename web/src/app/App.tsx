@@ -1,13 +1,11 @@
 import { QueryClientProvider } from "@tanstack/react-query";
-import { useState } from "react";
 import { RouterProvider } from "react-router/dom";
 
-import { TRPCProvider, createClient, createQueryClient } from "../lib/trpc";
+import { TRPCProvider } from "../lib/trpc";
+import { queryClient, trpcClient } from "./clients";
 import { router } from "./router";
 
 export function App() {
-  const [queryClient] = useState(createQueryClient);
-  const [trpcClient] = useState(() => createClient());
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>

@@ -3,10 +3,13 @@ import { createBrowserRouter } from "react-router";
 import { Layout } from "../components/Layout";
 import { NotFound } from "../components/NotFound";
 import { Loading } from "../components/States";
+import { prefetch } from "./clients";
 
 /**
  * Every page is its own chunk (route-level splitting): the collector's entry
  * holds only the shell, and the admin pages load only for issuers and operators.
+ * The storefront's first pages ask for their data in a loader, which runs while
+ * the page's chunk loads.
  */
 export const router = createBrowserRouter([
   {
@@ -14,9 +17,14 @@ export const router = createBrowserRouter([
     Component: Layout,
     HydrateFallback: Loading,
     children: [
-      { index: true, lazy: async () => ({ Component: (await import("../features/home/HomePage")).HomePage }) },
+      {
+        index: true,
+        loader: () => prefetch.home(),
+        lazy: async () => ({ Component: (await import("../features/home/HomePage")).HomePage }),
+      },
       {
         path: "c/:collectionId",
+        loader: ({ params }) => prefetch.collection(Number(params.collectionId)),
         lazy: async () => ({ Component: (await import("../features/collection/CollectionPage")).CollectionPage }),
       },
       { path: "login", lazy: async () => ({ Component: (await import("../features/auth/LoginPage")).LoginPage }) },
@@ -34,6 +42,8 @@ export const router = createBrowserRouter([
       },
       {
         path: "me/t/:collectionId/:tokenId",
+        // The certificate shows its collection's artwork: public data, fetched alongside the login check.
+        loader: ({ params }) => prefetch.collection(Number(params.collectionId)),
         lazy: async () => ({
           Component: (await import("../features/collectibles/CertificatePage")).CertificatePage,
         }),

@@ -5,27 +5,78 @@ import { Loading } from "./States";
 // The 3D viewer is large; only pages showing a GLB model load it.
 const ModelViewer = lazy(() => import("./ModelViewer"));
 
+/** A still image's size and the widths of the AVIF/WebP copies the server made at upload. */
+export interface MediaImage {
+  width: number;
+  height: number;
+  variantWidths: number[];
+}
+
 interface MediaViewProps {
   url: string;
   type: string;
   alt: string;
   /** Thumbnails show a still for video and a badge for models. */
   variant?: "full" | "thumb";
+  /** The largest image above the fold: fetched first, never lazily. */
   priority?: boolean;
+  /** Null or absent: the server has no variants, the original is shown. */
+  image?: MediaImage | null;
 }
 
-export function MediaView({ url, type, alt, variant = "full", priority = false }: MediaViewProps) {
-  if (type.startsWith("image/")) {
+/**
+ * How wide the image is laid out (styles.css): a tile is half of a phone's width and ~270 px in the
+ * 4-column grid of a wide screen; the full view fills a phone and half of the 1,120 px page beside
+ * the facts. The browser picks the variant for this width at its DPR.
+ */
+export const MEDIA_SIZES = {
+  thumb: "(min-width: 1120px) 270px, 50vw",
+  full: "(min-width: 1120px) 540px, (min-width: 860px) 50vw, 100vw",
+} as const;
+
+export function variantSrcSet(url: string, widths: number[], format: "avif" | "webp"): string {
+  return widths.map((w) => `${url}/${w}.${format} ${w}w`).join(", ");
+}
+
+function Picture({ url, alt, variant, priority, image }: Required<Omit<MediaViewProps, "type">>) {
+  const loading = priority ? "eager" : "lazy";
+  const fetchPriority = priority ? "high" : "auto";
+  if (image === null || image.variantWidths.length === 0) {
     return (
       <img
         className={`media media-${variant}`}
         src={url}
         alt={alt}
-        loading={priority ? "eager" : "lazy"}
-        fetchPriority={priority ? "high" : "auto"}
+        loading={loading}
+        fetchPriority={fetchPriority}
         decoding="async"
       />
     );
+  }
+  const sizes = MEDIA_SIZES[variant];
+  const largest = Math.max(...image.variantWidths);
+  return (
+    <picture className={`media-picture media-picture-${variant}`}>
+      <source type="image/avif" srcSet={variantSrcSet(url, image.variantWidths, "avif")} sizes={sizes} />
+      <source type="image/webp" srcSet={variantSrcSet(url, image.variantWidths, "webp")} sizes={sizes} />
+      {/* Browsers without AVIF and WebP get the original. */}
+      <img
+        className={`media media-${variant}`}
+        src={url}
+        alt={alt}
+        width={largest}
+        height={Math.round((image.height * largest) / image.width)}
+        loading={loading}
+        fetchPriority={fetchPriority}
+        decoding={priority ? "sync" : "async"}
+      />
+    </picture>
+  );
+}
+
+export function MediaView({ url, type, alt, variant = "full", priority = false, image = null }: MediaViewProps) {
+  if (type.startsWith("image/")) {
+    return <Picture url={url} alt={alt} variant={variant} priority={priority} image={image} />;
   }
   if (type === "video/mp4") {
     return variant === "thumb" ? (

@@ -40,7 +40,13 @@ function Certificate() {
     <article className="split">
       <div>
         {collection.data !== undefined && (
-          <MediaView url={c.mediaUrl} type={collection.data.mediaType} alt={c.title} priority />
+          <MediaView
+            url={c.mediaUrl}
+            type={collection.data.mediaType}
+            alt={c.title}
+            image={collection.data.mediaImage}
+            priority
+          />
         )}
       </div>
       <div className="page">

@@ -81,7 +81,17 @@ function Collectibles() {
       {mine.data!.map((token) => (
         <li key={`${token.collectionId}-${token.tokenId}`}>
           <Link to={`/me/t/${token.collectionId}/${token.tokenId}`} className="tile" data-testid="my-collectible">
-            <MediaView url={`/media/${token.mediaSha256}`} type={token.mediaType} alt={token.title} variant="thumb" />
+            <MediaView
+              url={`/media/${token.mediaSha256}`}
+              type={token.mediaType}
+              alt={token.title}
+              variant="thumb"
+              image={
+                token.mediaWidth === null || token.mediaHeight === null || token.mediaVariantWidths === null
+                  ? null
+                  : { width: token.mediaWidth, height: token.mediaHeight, variantWidths: token.mediaVariantWidths }
+              }
+            />
             <div className="tile-body">
               <h2 className="tile-title">{token.title}</h2>
               <span className="muted">{token.issuerName}</span>

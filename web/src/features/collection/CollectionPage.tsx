@@ -57,7 +57,7 @@ export function CollectionPage() {
   return (
     <article className="split">
       <div>
-        <MediaView url={c.mediaUrl} type={c.mediaType} alt={c.title} priority />
+        <MediaView url={c.mediaUrl} type={c.mediaType} alt={c.title} image={c.mediaImage} priority />
       </div>
       <div className="page">
         <header className="hero">

@@ -27,20 +27,21 @@ export function HomePage() {
     ),
   });
 
-  if (list.isLoading) return <Loading />;
-  if (list.error) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
   const cards = (list.data ?? []).map((c, i) => {
     const stock = stocks[i]?.data;
     return { c, stock, badge: saleBadge(c, stock, now), index: i };
   });
 
+  // The heading needs no data: it paints with the page's code, the list below it once it arrives.
   return (
     <section className="page">
       <div className="hero">
         <h1>{t("home.title")}</h1>
         <p className="muted">{t("home.subtitle")}</p>
       </div>
-      {cards.length === 0 && <Empty>{t("home.empty")}</Empty>}
+      {list.isLoading && <Loading />}
+      {list.error && <ErrorState error={list.error} onRetry={() => void list.refetch()} />}
+      {list.isSuccess && cards.length === 0 && <Empty>{t("home.empty")}</Empty>}
       {SECTIONS.map((section) => {
         const inSection = cards.filter((card) => section.badges.includes(card.badge));
         if (inSection.length === 0) return null;
@@ -51,7 +52,14 @@ export function HomePage() {
               {inSection.map(({ c, stock, badge, index }) => (
                 <li key={c.id}>
                   <Link to={`/c/${c.id}`} className="tile" data-testid="collection-tile">
-                    <MediaView url={c.mediaUrl} type={c.mediaType} alt={c.title} variant="thumb" priority={index < 2} />
+                    <MediaView
+                      url={c.mediaUrl}
+                      type={c.mediaType}
+                      alt={c.title}
+                      variant="thumb"
+                      image={c.mediaImage}
+                      priority={index < 2}
+                    />
                     <div className="tile-body">
                       <h3 className="tile-title">{c.title}</h3>
                       <span className="muted">{c.issuerName}</span>
