@@ -178,6 +178,16 @@ export const errorCatalog = {
     zh: "结束时间须晚于开售时间",
     en: "The sale must end after it starts",
   },
+  "collection.startInPast": {
+    kind: "BAD_REQUEST",
+    zh: "开售时间不能早于现在，请选择一个将来的开售时间",
+    en: "The sale may not start in the past; choose a start time in the future",
+  },
+  "collection.startPassed": {
+    kind: "PRECONDITION_FAILED",
+    zh: "开售时间已过（审核期间已到开售时间），请重新选择开售时间后再发布",
+    en: "The sale start passed while the collection was in review; choose a new start time, then publish",
+  },
   "collection.lockBelowFloor": {
     kind: "BAD_REQUEST",
     zh: "锁定期短于平台规定的最短天数",

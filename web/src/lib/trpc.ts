@@ -3,7 +3,7 @@ import { TRPCClientError, createTRPCClient, httpBatchLink, httpLink, splitLink }
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 
 import type { AppRouter } from "../../../server/trpc/router";
-import { type ServerIssue, describeIssue, describeIssues } from "./field-errors";
+import { APP_CODE_FIELDS, type ServerIssue, describeIssue, describeIssues } from "./field-errors";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
@@ -119,6 +119,8 @@ function describeParams(params: Record<string, unknown>, language: string): stri
 export function fieldErrors(error: unknown, language: string): Record<string, string> {
   const data = dataOf(error);
   if (data?.issues !== undefined) return describeIssues(data.issues, language);
+  const field = data?.appCode === undefined ? undefined : APP_CODE_FIELDS[data.appCode];
+  if (field !== undefined) return { [field]: appErrorMessage(error, language) };
   const out: Record<string, string> = {};
   for (const [field, issues] of Object.entries(data?.fieldErrors ?? {})) {
     const first = issues?.[0];
