@@ -352,6 +352,11 @@ export const errorCatalog = {
     en: "Give a reason of 2 to 200 characters",
   },
   "ops.accountNotFound": { kind: "NOT_FOUND", zh: "找不到该账户", en: "No such account" },
+  "ops.tokenNotFound": {
+    kind: "NOT_FOUND",
+    zh: "该藏品系列中没有这个编号的藏品（尚未铸造或编号有误）",
+    en: "This collection has no collectible with that number (not minted yet, or a wrong number)",
+  },
   "ops.noCustodialAddress": {
     kind: "PRECONDITION_FAILED",
     zh: "该账户尚无链上地址（未完成实名认证）",
