@@ -304,6 +304,21 @@ export const errorCatalog = {
     en: "The order's current state does not allow this",
   },
 
+  "payments.tradePaid": {
+    kind: "CONFLICT",
+    zh: "这笔订单已付款，无需再次支付。",
+    en: "This order is already paid; there is nothing more to pay.",
+  },
+  "payments.tradeClosed": {
+    kind: "CONFLICT",
+    zh: "这笔订单已关闭（已取消或已退款），不能再付款。如仍想购买，请回到商店重新下单。",
+    en: "This order is closed (cancelled or refunded) and can no longer be paid. To buy, place a new order in the shop.",
+  },
+  "payments.tradeExpired": {
+    kind: "CONFLICT",
+    zh: "订单在支付时限内未付款，已超时关闭，不会扣款。如仍想购买，请回到商店重新下单。",
+    en: "The order was not paid in time and has been closed; nothing was charged. To buy, place a new order in the shop.",
+  },
   "payments.freeOrder": {
     kind: "PRECONDITION_FAILED",
     zh: "免费订单（含空投）无需支付",
