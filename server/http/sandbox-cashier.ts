@@ -102,9 +102,12 @@ async function orderOf(platform: Platform, outTradeNo: string, lang: Language) {
   return { status: order.status, item: title === undefined ? null : `${title}${WORDS[lang].editions(order.quantity)}` };
 }
 
-/** Why our side no longer takes a payment for the order (cancelled or timed out, paid, refunded), or null. */
+/**
+ * Why our side no longer takes a payment for the order, or null. An order closed before its payment window
+ * ended was cancelled (said as closed), not timed out.
+ */
 function refusalOfOrder(status: string | undefined): ErrorCode | null {
-  if (status === "expired") return "payments.tradeExpired";
+  if (status === "expired") return "payments.tradeClosed";
   if (status === "refunded") return "payments.tradeClosed";
   if (status === "paid" || status === "minting" || status === "minted") return "payments.tradePaid";
   return null;

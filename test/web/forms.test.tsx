@@ -97,6 +97,27 @@ describe("the login form", () => {
   });
 });
 
+describe("the login form's refusals", () => {
+  async function refusedWith(refusal: Refusal) {
+    const user = userEvent.setup();
+    renderWithApi(<LoginPage />, { "auth.login": refusal });
+    await user.type(screen.getByLabelText("手机号"), "13812345678");
+    await user.type(screen.getByLabelText("验证码"), "123456");
+    await user.click(screen.getByRole("button", { name: "登录 / 注册" }));
+    return (await screen.findByRole("alert")).textContent;
+  }
+
+  it("says how many attempts a wrong code leaves", async () => {
+    expect(await refusedWith(new Refusal("auth.code.wrong", { attemptsLeft: 3 }))).toBe("验证码错误（还可尝试 3 次）");
+  });
+
+  it("says a lockout's wait in minutes, not hundreds of seconds", async () => {
+    expect(await refusedWith(new Refusal("auth.locked", { retryAfterSeconds: 900 }))).toBe(
+      "错误次数过多，该号码已暂时锁定（请 15 分钟后重试）",
+    );
+  });
+});
+
 describe("the English toggle", () => {
   it("shows the same form and the server's refusals in English", async () => {
     const user = userEvent.setup();

@@ -21,7 +21,7 @@ async function fillAndAsk(user: ReturnType<typeof userEvent.setup>, button: "冻
   await user.type(screen.getByLabelText("藏品系列编号"), "3");
   await user.type(screen.getByLabelText("藏品编号"), "12");
   await user.type(screen.getByLabelText("原因"), "权属争议");
-  await user.click(screen.getByRole("button", { name: button, exact: true }));
+  await user.click(screen.getByRole("button", { name: button }));
 }
 
 describe("the per-token freeze in the console", () => {

@@ -172,6 +172,7 @@ export const en: Shape<Messages> = {
     tokenLink: "View certificate #{{tokenId}}",
     block: "block {{block}}",
     expired: "The order timed out and its editions were released.",
+    cancelledByYou: "You cancelled the order; its editions were released and nothing was charged.",
     refunded: "The order was refunded to your original payment method.",
     myOrders: "My orders",
   },

@@ -166,6 +166,7 @@ export const zhCN = {
     tokenLink: "查看证书 #{{tokenId}}",
     block: "区块 {{block}}",
     expired: "订单已超时关闭，库存已释放。",
+    cancelledByYou: "订单已取消，库存已释放，不会扣款。",
     refunded: "订单已退款，款项将原路退回。",
     myOrders: "我的订单",
   },
