@@ -59,7 +59,7 @@ beforeAll(async () => {
   mkdirSync(screenshotDir, { recursive: true });
   platform = await startPlatform();
   browser = await launchBrowser();
-}, 400_000);
+}, 650_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -46,7 +46,7 @@ export async function startPlatform(): Promise<RunningPlatform> {
   child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
 
   // Generous: on a loaded 2-core CI machine the build and the Ignition deployment alone have taken minutes.
-  const deadline = Date.now() + 330_000;
+  const deadline = Date.now() + 600_000;
   while (!out.includes("Ready:")) {
     if (child.exitCode !== null || Date.now() > deadline) {
       throw new Error(`npm start did not come up:\n${out.slice(-4000)}`);

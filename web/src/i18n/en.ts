@@ -4,7 +4,7 @@ type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
 
 /** English; the type makes a missing or extra key a compile error. */
 export const en: Shape<Messages> = {
-  brand: { name: "Shuzang", home: "Shuzang home" },
+  brand: { name: "Shuzang", home: "Shuzang home", documentTitle: "Shuzang · Digital collectibles" },
   nav: {
     main: "Main navigation",
     skip: "Skip to content",

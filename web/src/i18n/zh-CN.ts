@@ -1,6 +1,6 @@
 /** 中文（默认）。Keys mirror en.ts exactly; a test keeps them in step. */
 export const zhCN = {
-  brand: { name: "数藏", home: "数藏首页" },
+  brand: { name: "数藏", home: "数藏首页", documentTitle: "数藏 · 数字藏品" },
   nav: {
     main: "主导航",
     skip: "跳到正文",
