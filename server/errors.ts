@@ -183,6 +183,16 @@ export const errorCatalog = {
     zh: "结束时间须晚于开售时间",
     en: "The sale must end after it starts",
   },
+  "collection.startInPast": {
+    kind: "BAD_REQUEST",
+    zh: "开售时间不能早于现在，请选择一个将来的开售时间",
+    en: "The sale may not start in the past; choose a start time in the future",
+  },
+  "collection.startPassed": {
+    kind: "PRECONDITION_FAILED",
+    zh: "开售时间已过（审核期间已到开售时间），请重新选择开售时间后再发布",
+    en: "The sale start passed while the collection was in review; choose a new start time, then publish",
+  },
   "collection.lockBelowFloor": {
     kind: "BAD_REQUEST",
     zh: "锁定期短于平台规定的最短天数",
@@ -309,6 +319,21 @@ export const errorCatalog = {
     en: "The order's current state does not allow this",
   },
 
+  "payments.tradePaid": {
+    kind: "CONFLICT",
+    zh: "这笔订单已付款，无需再次支付。",
+    en: "This order is already paid; there is nothing more to pay.",
+  },
+  "payments.tradeClosed": {
+    kind: "CONFLICT",
+    zh: "这笔订单已关闭（已取消或已退款），不能再付款。如仍想购买，请回到商店重新下单。",
+    en: "This order is closed (cancelled or refunded) and can no longer be paid. To buy, place a new order in the shop.",
+  },
+  "payments.tradeExpired": {
+    kind: "CONFLICT",
+    zh: "订单在支付时限内未付款，已超时关闭，不会扣款。如仍想购买，请回到商店重新下单。",
+    en: "The order was not paid in time and has been closed; nothing was charged. To buy, place a new order in the shop.",
+  },
   "payments.freeOrder": {
     kind: "PRECONDITION_FAILED",
     zh: "免费订单（含空投）无需支付",
@@ -372,6 +397,11 @@ export const errorCatalog = {
     en: "Give a reason of 2 to 200 characters",
   },
   "ops.accountNotFound": { kind: "NOT_FOUND", zh: "找不到该账户", en: "No such account" },
+  "ops.tokenNotFound": {
+    kind: "NOT_FOUND",
+    zh: "该藏品系列中没有这个编号的藏品（尚未铸造或编号有误）",
+    en: "This collection has no collectible with that number (not minted yet, or a wrong number)",
+  },
   "ops.noCustodialAddress": {
     kind: "PRECONDITION_FAILED",
     zh: "该账户尚无链上地址（未完成实名认证）",

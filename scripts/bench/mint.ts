@@ -118,7 +118,7 @@ async function paidOrders(platform: Platform, chain: Chain) {
       insert into collections (issuer_id, title, description, creator, story, media_sha256, edition_size, price_fen,
         sale_starts_at, sale_ends_at, per_person_limit, lock_days, regift_days, status)
       values (${issuerId}, ${`基准藏品 ${c + 1}`}, 'd', 'c', 's', ${sha256}, ${ORDERS}, 990,
-        now() - interval '1 day', now() + interval '1 day', 1, 180, 730, 'approved')
+        now() + interval '1 minute', now() + interval '1 day', 1, 180, 730, 'approved')
       returning id`)) as unknown as { rows: { id: number }[] };
     const id = Number(inserted.rows[0]!.id);
     await platform.catalog.publish(db, { id: 0, role: "operator" }, issuerId, id);

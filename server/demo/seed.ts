@@ -108,7 +108,9 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
       mediaSha256: sha256,
       editionSize: work.editionSize,
       priceFen: work.priceFen,
-      saleStartsAt: new Date(work.starts),
+      // A sale may not start in the past: a work already on sale is drafted a minute ahead, then published to
+      // open a second after publication.
+      saleStartsAt: new Date(Math.max(work.starts, now.getTime() + 60_000)),
       saleEndsAt: new Date(work.ends),
       perPersonLimit: work.perPersonLimit,
       lockDays: 180,
@@ -116,7 +118,11 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
     });
     await catalog.submit(db, staff, issuer.id, draft.id);
     await catalog.review(db, operator, { collectionId: draft.id, approve: true });
-    await catalog.publish(db, staff, issuer.id, draft.id);
+    const opensNow =
+      work.starts < now.getTime()
+        ? { saleStartsAt: new Date(platform.clock().getTime() + 1_000), saleEndsAt: new Date(work.ends) }
+        : undefined;
+    await catalog.publish(db, staff, issuer.id, draft.id, opensNow);
     published.push({ id: draft.id, title: work.title });
   }
 

@@ -312,7 +312,7 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
           mediaSha256: sha256,
           editionSize: terms.editionSize,
           priceFen: 990,
-          saleStartsAt: new Date(now - 60_000).toISOString(),
+          saleStartsAt: new Date(now + 600_000).toISOString(),
           saleEndsAt: new Date(now + 86_400_000).toISOString(),
           perPersonLimit: terms.perPersonLimit,
           lockDays: 180,
@@ -320,7 +320,13 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
         });
         await call(staffToken, "studio.submit", { collectionId: draft.id });
         await call(operatorToken, "review.decide", { collectionId: draft.id, approve: true });
-        const published = await call(staffToken, "studio.publish", { collectionId: draft.id });
+        // A sale may not start in the past: publication moves the start to a few seconds from now, then waits.
+        const startsAt = Date.now() + 3_000;
+        const published = await call(staffToken, "studio.publish", {
+          collectionId: draft.id,
+          window: { saleStartsAt: new Date(startsAt).toISOString(), saleEndsAt: new Date(now + 86_400_000).toISOString() },
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, startsAt - Date.now() + 100)));
         return { id: Number(published.id), contractAddress: String(published.contractAddress) };
       },
       async instance(extra) {

@@ -59,7 +59,7 @@ beforeAll(async () => {
   mkdirSync(screenshotDir, { recursive: true });
   platform = await startPlatform();
   browser = await launchBrowser();
-}, 200_000);
+}, 650_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -184,3 +184,146 @@ describe("operators in the console", () => {
     await context.close();
   }, 240_000);
 });
+
+describe("a new museum's staff journey, start to airdrop", () => {
+  // The journey at 1280×800; every page it visits is also checked and photographed at 390×844 (checkFits).
+  it("applies, is approved, drafts with artwork, is rejected, fixes, publishes, airdrops and reads the dashboard", async () => {
+    const applicantPhone = "13800000077";
+    const museum = "江南丝绸博物馆（测试）";
+    const work = "缂丝团扇（旅程测试）";
+    const staff = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
+    const studio = await staff.newPage();
+    await logInThroughPage(studio, platform, applicantPhone, "/studio");
+    await studio.getByLabel("机构全称").fill(museum);
+    await studio.getByLabel("统一社会信用代码").fill("91440300708461136T");
+    await checkFits(studio, "journey-apply");
+    await studio.getByRole("button", { name: "提交申请" }).click();
+    await studio.getByText(/正在审核中|申请已提交/).first().waitFor();
+
+    const { context: opsContext, page: ops } = await loggedIn(operatorPhone, "/ops");
+    const application = ops.getByTestId("issuer-application").filter({ hasText: museum });
+    await application.getByRole("button", { name: `通过 ${museum}` }).click();
+    await expect.poll(() => application.count(), { timeout: 15_000 }).toBe(0);
+
+    // Approved: the applicant logs in again as the museum's staff and drafts with real artwork.
+    await logOut(studio);
+    await logInThroughPage(studio, platform, applicantPhone, "/studio");
+    await studio.getByRole("link", { name: "新建藏品" }).click();
+    await studio.getByLabel("作品名称").fill(work);
+    await studio.getByLabel("创作者").fill("江南丝绸博物馆");
+    await studio.getByLabel("简介").fill("短");
+    await studio.getByLabel("作品故事").fill("一把缂丝团扇的故事。");
+    await studio.locator("#draft-media").setInputFiles({
+      name: "fan.png",
+      mimeType: "image/png",
+      buffer: encodePng(64, (x, y) => [x * 2, 120, y * 3]),
+    });
+    await studio.getByTestId("media-hashes").waitFor();
+    await studio.locator("#draft-lockDays").fill("10");
+    await studio.getByRole("button", { name: "保存草稿" }).click();
+    await studio.getByText("锁定期不得少于 180 天").waitFor();
+    // A start in the past is named next to its field before anything is sent.
+    await studio.locator("#draft-lockDays").fill("180");
+    const start = await studio.locator("#draft-saleStartsAt").inputValue();
+    await studio.locator("#draft-saleStartsAt").fill(`${Number(start.slice(0, 4)) - 1}${start.slice(4)}`);
+    await studio.getByRole("button", { name: "保存草稿" }).click();
+    await studio.getByText("开售时间不能早于现在，请选择一个将来的开售时间").waitFor();
+    await checkFits(studio, "journey-draft-errors");
+    await studio.locator("#draft-saleStartsAt").fill(start);
+    await studio.getByRole("button", { name: "保存草稿" }).click();
+    await studio.waitForURL(/\/studio\/\d+$/);
+    await studio.getByRole("button", { name: "提交审核" }).click();
+    await expect.poll(() => studio.getByTestId("studio-status").innerText()).toBe("审核中");
+    await checkFits(studio, "journey-submitted");
+
+    // The operator rejects with a reason; the staff read it, fix the draft and submit again.
+    await ops.reload();
+    const review = ops.getByTestId("collection-review").filter({ hasText: work });
+    await review.getByLabel("审核意见（驳回时必填）").fill("简介过短，请补充作品的年代与工艺");
+    await review.getByRole("button", { name: `驳回 ${work}` }).click();
+    await expect.poll(() => review.count(), { timeout: 15_000 }).toBe(0);
+    await studio.reload();
+    await studio.getByText("驳回原因：简介过短，请补充作品的年代与工艺").waitFor();
+    await checkFits(studio, "journey-rejected");
+    await studio.getByLabel("简介").fill("清代缂丝团扇的数字复刻，通经断纬，正反如一。");
+    await studio.getByRole("button", { name: "保存草稿" }).click();
+    await expect.poll(() => studio.getByTestId("studio-status").innerText(), { timeout: 15_000 }).toBe("草稿");
+    await studio.getByRole("button", { name: "提交审核" }).click();
+    await expect.poll(() => studio.getByTestId("studio-status").innerText()).toBe("审核中");
+
+    await ops.reload();
+    await ops.getByTestId("collection-review").filter({ hasText: work }).getByRole("button", { name: `通过 ${work}` }).click();
+    await expect
+      .poll(() => ops.getByTestId("collection-review").filter({ hasText: work }).count(), { timeout: 15_000 })
+      .toBe(0);
+    await checkFits(ops, "journey-ops-reviews");
+    await logOut(ops);
+    await opsContext.close();
+
+    // Published on chain, then one edition airdropped to a verified collector.
+    await studio.reload();
+    await studio.getByRole("button", { name: "上链发布" }).click();
+    await expect
+      .poll(() => studio.getByTestId("studio-status").innerText(), { timeout: 90_000 })
+      .toBe("已上链发布");
+    await studio.locator("#airdrop-list").fill(collectorPhone);
+    await studio.getByRole("button", { name: "检查名单" }).click();
+    await studio.getByText("1 人均可接收").waitFor({ timeout: 30_000 });
+    await studio.getByRole("button", { name: "确认空投" }).click();
+    await studio.getByText(/空投进度/).waitFor({ timeout: 30_000 });
+
+    // The dashboard counts the airdrop apart from sales.
+    await expect
+      .poll(
+        async () => {
+          await studio.reload();
+          await studio.getByTestId("sales-panel").waitFor();
+          return [
+            await studio.getByTestId("airdropped-editions").innerText(),
+            await studio.getByTestId("sold-editions").innerText(),
+          ];
+        },
+        { timeout: 90_000, interval: 3_000 },
+      )
+      .toEqual(["1", "0"]);
+    await checkFits(studio, "journey-dashboard");
+    await logOut(studio);
+    await staff.close();
+  }, 600_000);
+});
+
+describe("the sandbox cashier on a phone", () => {
+  it("fits 390×844 with the amount, the item, pay and the way back; a paid order's page says so", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+    const page = await context.newPage();
+    await logInThroughPage(page, platform, "13800000004", "/");
+    await page.getByTestId("collection-tile").filter({ hasText: "青绿山水" }).first().click();
+    await page.getByRole("button", { name: "立即购买" }).click();
+    await page.waitForURL("**/checkout/**");
+    const orderNo = new URL(page.url()).pathname.split("/").at(-1)!;
+    await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
+    for (const name of ["cashier", "cashier-paid", "cashier-already-paid"]) {
+      if (name === "cashier") {
+        await page.getByTestId("amount").waitFor();
+        expect(await page.locator("main").innerText()).toContain(orderNo);
+        await page.getByRole("link", { name: "取消，返回订单" }).waitFor();
+      }
+      const widths = await page.evaluate<{ scroll: number; inner: number }>(
+        "({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })",
+      );
+      expect(widths.scroll, name).toBeLessThanOrEqual(widths.inner);
+      await shot(page, `consoles-${name}-phone`);
+      if (name === "cashier") {
+        await page.getByRole("button", { name: "确认付款" }).click();
+        await page.getByText("付款成功").waitFor();
+      } else if (name === "cashier-paid") {
+        await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
+        await page.getByText("这笔订单已付款").waitFor();
+      }
+    }
+    await page.getByRole("link", { name: "返回订单" }).click();
+    await page.waitForURL(`**/checkout/${orderNo}`);
+    await context.close();
+  }, 180_000);
+});
+

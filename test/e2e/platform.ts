@@ -46,7 +46,7 @@ export async function startPlatform(options: { startTimeoutMs?: number } = {}): 
   child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
 
   // Generous: on a loaded 2-core CI machine the build and the Ignition deployment alone have taken minutes.
-  const deadline = Date.now() + (options.startTimeoutMs ?? 330_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 600_000);
   while (!out.includes("Ready:")) {
     if (child.exitCode !== null || Date.now() > deadline) {
       // Stop what did come up (the chain, a half-started server) before giving up.

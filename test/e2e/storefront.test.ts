@@ -228,8 +228,10 @@ describe("from draft to sale", () => {
     await studio.getByText("两者一致，将记录上链").waitFor();
     await studio.getByLabel("发行数量").fill("50");
     await studio.getByLabel("价格（元）").fill("9.90");
-    const minuteAgo = new Date(Date.now() - 60_000 + 8 * 3600_000).toISOString().slice(0, 16);
-    await studio.getByLabel("开售时间").fill(minuteAgo);
+    // A sale may not start in the past: it opens two minutes from now (the buyer below waits for it).
+    const opensAt = Date.now() + 120_000;
+    const inTwoMinutes = new Date(opensAt + 8 * 3600_000).toISOString().slice(0, 16);
+    await studio.getByLabel("开售时间").fill(inTwoMinutes);
     await studio.getByRole("button", { name: "保存草稿" }).click();
     await studio.waitForURL(/\/studio\/\d+$/);
     await studio.getByRole("button", { name: "提交审核" }).click();
@@ -252,6 +254,18 @@ describe("from draft to sale", () => {
     const page = await buyer.newPage();
     await logInThroughPage(page, platform, "13800000004", "/");
     await page.getByTestId("collection-tile").filter({ hasText: title }).click();
+    await page.waitForTimeout(Math.max(0, opensAt - Date.now()));
+    await expect
+      .poll(
+        async () => {
+          if (await page.getByRole("button", { name: "立即购买" }).isVisible()) return true;
+          await page.reload();
+          await page.waitForTimeout(2_000);
+          return false;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(true);
     await page.getByRole("button", { name: "立即购买" }).click();
     await page.waitForURL("**/checkout/**");
     await page.getByRole("button", { name: "去支付" }).click();
@@ -268,7 +282,7 @@ describe("from draft to sale", () => {
     await expect.poll(() => studio.getByTestId("sales-panel").textContent(), { timeout: 20_000 }).toContain("¥9.90");
     await shot(studio, "studio-sales");
     await issuer.close();
-  });
+  }, 360_000);
 });
 
 describe("after the whole run", () => {

@@ -103,13 +103,30 @@ describe("admin: issuer sales and operator controls", () => {
 
   it("freezes a single token in its collection contract and unfreezes it", async () => {
     const collection = await world.onSale();
-    await world.paidBuyer(collection.id);
+    const { buyer } = await world.paidBuyer(collection.id);
     await world.test.platform.mintWorker!.runOnce();
     const ops = await operator();
     const contract = world.chain.collection(collection.contractAddress!);
 
+    // Before acting, the console says what and whose: the collection's title, the token, the holder masked.
+    const target = await ops.ops.tokenForFreeze({ collectionId: collection.id, tokenId: 1 });
+    expect(target).toMatchObject({ title: collection.title, tokenId: 1, frozen: false });
+    expect(target.holderMasked).toBe(buyer.user.phoneMasked);
+    expect(JSON.stringify(target)).not.toContain(buyer.phone);
+    await expectAppError(
+      ops.ops.tokenForFreeze({ collectionId: collection.id, tokenId: 2 }),
+      "ops.tokenNotFound",
+      "NOT_FOUND",
+    );
+    await expectAppError(
+      ops.ops.tokenForFreeze({ collectionId: 999_999, tokenId: 1 }),
+      "collection.notFound",
+      "NOT_FOUND",
+    );
+
     await ops.ops.freezeToken({ collectionId: collection.id, tokenId: 1, frozen: true, reason: "权属争议" });
     expect(await contract.isTokenFrozen(1)).toBe(true);
+    expect((await ops.ops.tokenForFreeze({ collectionId: collection.id, tokenId: 1 })).frozen).toBe(true);
     await ops.ops.freezeToken({ collectionId: collection.id, tokenId: 1, frozen: false, reason: "争议解决" });
     expect(await contract.isTokenFrozen(1)).toBe(false);
   });

@@ -67,7 +67,8 @@ export async function createChainWorld(env: Record<string, string> = {}, databas
       mediaSha256: sha256,
       editionSize,
       priceFen: 990,
-      saleStartsAt: new Date(now - 86_400_000),
+      // A start in the past is refused, so the sale opens a minute after publication (the clock is moved on).
+      saleStartsAt: new Date(now + 60_000),
       saleEndsAt: new Date(now + 86_400_000),
       perPersonLimit: 3,
       lockDays: 180,
@@ -78,7 +79,9 @@ export async function createChainWorld(env: Record<string, string> = {}, databas
     await helpers.promote(test.platform, operator.user.id, "operator");
     const { caller: ops } = await helpers.callerFor(test.platform, { token: operator.token });
     await ops.review.decide({ collectionId: draft.id, approve: true });
-    return caller.studio.publish({ collectionId: draft.id });
+    const published = await caller.studio.publish({ collectionId: draft.id });
+    test.clock.advance(60_000);
+    return published;
   }
 
   /** A verified collector, bound on chain, who has paid for `quantity` editions. */

@@ -87,6 +87,7 @@ export const EXPECTED: Record<string, Base> = {
   "site.info": "public",
   "ops.freezeAccount": "operator",
   "ops.freezeToken": "operator",
+  "ops.tokenForFreeze": "operator",
   "ops.findAccount": "operator",
   "ops.kycExceptions": "operator",
   "ops.orders": "operator",

@@ -112,7 +112,7 @@ describe("publishing and artwork over HTTP", () => {
       mediaSha256: sha256,
       editionSize: 500,
       priceFen: 1990,
-      saleStartsAt: new Date(now - DAY),
+      saleStartsAt: new Date(now + 60_000),
       saleEndsAt: new Date(now + DAY),
       perPersonLimit: 2,
       lockDays: 200,
@@ -126,6 +126,7 @@ describe("publishing and artwork over HTTP", () => {
     ).caller.review.decide({ collectionId: draft.id, approve: true });
 
     const published = await staff.studio.publish({ collectionId: draft.id });
+    test.clock.advance(60_000);
     expect(published.status).toBe("published");
     expect(published.contractAddress).toMatch(/^0x[0-9a-fA-F]{40}$/);
 
@@ -156,5 +157,46 @@ describe("publishing and artwork over HTTP", () => {
     const media = await app.inject({ url: `/media/${sha256}` });
     expect(media.statusCode).toBe(200);
     expect(media.headers["x-content-sha256"]).toBe(sha256);
+  });
+
+  it("publishes with a new sale window when the approved start passed during review, audited", async () => {
+    const { person, issuerId } = await staffSession();
+    const { sha256 } = await test.platform.catalog.registerMedia(test.platform.db, issuerId, pngBytes());
+    const { caller: staff } = await callerFor(test.platform, { token: person.token });
+    const start = test.clock.now().getTime() + DAY;
+    const draft = await staff.studio.createDraft({
+      title: "溪山行旅图",
+      description: "d",
+      creator: "范宽",
+      story: "s",
+      mediaSha256: sha256,
+      editionSize: 10,
+      priceFen: 990,
+      saleStartsAt: new Date(start),
+      saleEndsAt: new Date(start + DAY),
+      perPersonLimit: 1,
+      lockDays: 180,
+      regiftDays: 730,
+    });
+    await staff.studio.submit({ collectionId: draft.id });
+    const operator = await login(test);
+    await promote(test.platform, operator.user.id, "operator");
+    const { caller: ops } = await callerFor(test.platform, { token: operator.token });
+    await ops.review.decide({ collectionId: draft.id, approve: true });
+    test.clock.advance(2 * DAY);
+    await expect(staff.studio.publish({ collectionId: draft.id })).rejects.toMatchObject({
+      cause: { code: "collection.startPassed" },
+    });
+    expect(await test.platform.chain!.factory.collectionCount()).toBe(0n);
+
+    const now = test.clock.now().getTime();
+    const window = { saleStartsAt: new Date(now + 3_600_000), saleEndsAt: new Date(now + 3 * DAY) };
+    const published = await staff.studio.publish({ collectionId: draft.id, window });
+    expect(published).toMatchObject({ status: "published", ...window });
+    const [entry] = await ops.audit.recent({ limit: 1, action: "collection.published" });
+    expect(entry!.details).toMatchObject({
+      saleStartsAt: window.saleStartsAt.toISOString(),
+      saleEndsAt: window.saleEndsAt.toISOString(),
+    });
   });
 });

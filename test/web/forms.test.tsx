@@ -118,7 +118,8 @@ describe("the step-up prompt", () => {
     expect(calls.find((c) => c.procedure === "auth.requestStepUp")!.input).toEqual({ purpose: "kyc" });
     await user.type(screen.getByLabelText("短信验证码"), "12345a6");
     await user.click(screen.getByRole("button", { name: "验证并继续" }));
-    expect((await screen.findByRole("alert")).textContent).toBe(errorCatalog["auth.code.wrong"].zh);
+    // A wrong step-up code says how many attempts are left, as the login form does.
+    expect((await screen.findByRole("alert")).textContent).toBe("验证码错误（还可尝试 4 次）");
     await user.click(screen.getByRole("button", { name: "验证并继续" }));
     await waitFor(() => expect(calls.filter((c) => c.procedure === "kyc.submit")).toHaveLength(2));
     expect(calls.filter((c) => c.procedure === "auth.confirmStepUp").map((c) => c.input)).toEqual([
@@ -127,6 +128,27 @@ describe("the step-up prompt", () => {
     ]);
     const [first, again] = calls.filter((c) => c.procedure === "kyc.submit");
     expect(again!.input).toEqual(first!.input);
+  });
+});
+
+describe("the login form's refusals", () => {
+  async function refusedWith(refusal: Refusal) {
+    const user = userEvent.setup();
+    renderWithApi(<LoginPage />, { "auth.login": refusal });
+    await user.type(screen.getByLabelText("手机号"), "13812345678");
+    await user.type(screen.getByLabelText("验证码"), "123456");
+    await user.click(screen.getByRole("button", { name: "登录 / 注册" }));
+    return (await screen.findByRole("alert")).textContent;
+  }
+
+  it("says how many attempts a wrong code leaves", async () => {
+    expect(await refusedWith(new Refusal("auth.code.wrong", { attemptsLeft: 3 }))).toBe("验证码错误（还可尝试 3 次）");
+  });
+
+  it("says a lockout's wait in minutes, not hundreds of seconds", async () => {
+    expect(await refusedWith(new Refusal("auth.locked", { retryAfterSeconds: 900 }))).toBe(
+      "错误次数过多，该号码已暂时锁定（请 15 分钟后重试）",
+    );
   });
 });
 

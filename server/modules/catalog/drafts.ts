@@ -19,6 +19,7 @@ async function checkTerms(deps: DraftDependencies, db: Db, issuerId: number, inp
   if (input.lockDays < deps.minLockDays) throw new AppError("collection.lockBelowFloor", limits);
   if (input.regiftDays < input.lockDays) throw new AppError("collection.regiftBelowLock", limits);
   if (input.regiftDays < deps.minRegiftDays) throw new AppError("collection.regiftBelowFloor", limits);
+  if (input.saleStartsAt < deps.clock()) throw new AppError("collection.startInPast");
   if (input.saleEndsAt <= input.saleStartsAt) throw new AppError("collection.endBeforeStart");
   if (input.perPersonLimit > input.editionSize) throw new AppError("collection.limitAboveEdition");
   const [file] = await db.select().from(media).where(eq(media.sha256, input.mediaSha256));
@@ -58,7 +59,10 @@ export function createDraftWorkflow(deps: DraftDependencies) {
     },
 
     async submit(db: Db, actor: Actor, issuerId: number, collectionId: number) {
-      await issuerCollection(db, issuerId, collectionId);
+      const row = await issuerCollection(db, issuerId, collectionId);
+      // A draft saved yesterday for this morning's start goes to review with a start already gone: the staff
+      // pick a new start first (the editor shows the message next to the field).
+      if (row.status === "draft" && row.saleStartsAt < deps.clock()) throw new AppError("collection.startInPast");
       return db.transaction(async (tx) => {
         const [updated] = await tx
           .update(collections)

@@ -167,10 +167,22 @@ export const studioRouter = router({
     return ctx.platform.drops.salesOf(ctx.platform.db, input.collectionId);
   }),
 
+  /** Publishes an approved collection; `window` replaces a sale start that passed while it was in review. */
   publish: issuerProcedure
-    .input(z.object({ collectionId: id }))
+    .input(
+      z.object({
+        collectionId: id,
+        window: z
+          .object({ saleStartsAt: z.coerce.date(), saleEndsAt: z.coerce.date() })
+          .refine((value) => value.saleEndsAt > value.saleStartsAt, {
+            message: "collection.endBeforeStart",
+            path: ["saleEndsAt"],
+          })
+          .optional(),
+      }),
+    )
     .mutation(({ ctx, input }) =>
-      ctx.platform.catalog.publish(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId),
+      ctx.platform.catalog.publish(ctx.platform.db, ctx.user, ctx.issuerId, input.collectionId, input.window),
     ),
 });
 

@@ -1,4 +1,4 @@
-import { asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { collectionCards, collectionContracts } from "../catalog/sql.js";
@@ -28,6 +28,15 @@ export function createHoldings(deps: Pick<CollectiblesDependencies, "clock">) {
         })),
       );
       if (rows.length > 0) await tx.insert(tokens).values(rows).onConflictDoNothing();
+    },
+
+    /** Who holds one minted token now, or null when the collection has no such token. */
+    async holderOf(db: Db, collectionId: number, tokenId: number): Promise<number | null> {
+      const [row] = await db
+        .select({ ownerUserId: tokens.ownerUserId })
+        .from(tokens)
+        .where(and(eq(tokens.collectionId, collectionId), eq(tokens.tokenId, tokenId)));
+      return row?.ownerUserId ?? null;
     },
 
     async mine(db: Db, userId: number) {

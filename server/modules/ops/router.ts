@@ -30,6 +30,11 @@ export const opsRouter = router({
     )
     .mutation(({ ctx, input }) => ctx.platform.ops.freezeToken(ctx.platform.db, ctx.user, input)),
 
+  /** The token a freeze would act on, in words for the confirmation: collection title, holder's masked phone. */
+  tokenForFreeze: operatorProcedure
+    .input(z.object({ collectionId: z.number().int().positive(), tokenId: z.number().int().min(1).max(16_777_215) }))
+    .query(({ ctx, input }) => ctx.platform.ops.tokenForFreeze(ctx.platform.db, input)),
+
   /** Finds an account by its phone number (answered masked) with its verification, freeze state and holdings. */
   findAccount: operatorProcedure
     .input(z.object({ phone: safe.pattern(PHONE_PATTERN, "auth.phone.invalid", "13900000000") }))

@@ -24,7 +24,7 @@ export interface OpsDependencies {
   catalog: CatalogService;
   identity: Pick<IdentityService, "findAccountById" | "findAccountByPhone" | "isGiftingSuspended">;
   kyc: Pick<KycService, "status">;
-  collectibles: Pick<CollectiblesService, "mine">;
+  collectibles: Pick<CollectiblesService, "mine" | "holderOf">;
   clock: () => Date;
 }
 
@@ -44,6 +44,33 @@ async function frozenState(deps: OpsDependencies, db: Db, userId: number): Promi
   } catch {
     return null;
   }
+}
+
+/**
+ * What a token freeze would act on, said before it acts: the collection's title, the token and its holder's
+ * masked phone, and whether the chain has it frozen now (null when the chain cannot say).
+ */
+async function tokenForFreeze(deps: OpsDependencies, db: Db, input: { collectionId: number; tokenId: number }) {
+  const contract = await deps.catalog.contractOf(db, input.collectionId);
+  const holder = await deps.collectibles.holderOf(db, input.collectionId, input.tokenId);
+  if (holder === null) throw new AppError("ops.tokenNotFound");
+  const title = (await deps.catalog.titlesOf(db, [input.collectionId])).get(input.collectionId);
+  const account = await deps.identity.findAccountById(db, holder);
+  const frozen =
+    deps.chain === null
+      ? null
+      : await deps.chain
+          .collection(contract)
+          .isTokenFrozen(input.tokenId)
+          .catch(() => null);
+  return {
+    collectionId: input.collectionId,
+    tokenId: input.tokenId,
+    title: title?.title ?? "",
+    issuerName: title?.issuerName ?? "",
+    holderMasked: account?.phoneMasked ?? "—",
+    frozen,
+  };
 }
 
 export function createOpsService(deps: OpsDependencies) {
@@ -115,6 +142,8 @@ export function createOpsService(deps: OpsDependencies) {
       );
       return { txHash: receipt.hash };
     },
+
+    tokenForFreeze: (db: Db, input: { collectionId: number; tokenId: number }) => tokenForFreeze(deps, db, input),
 
     /** Verifications that did not pass (mismatch, provider down, refused): the KYC module's report. */
     kycExceptions: (db: Db, limit: number) => kycExceptions(db, limit),

@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { Suspense } from "react";
+import { Suspense, useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
 
@@ -51,7 +51,11 @@ function Footer() {
 }
 
 export function Layout() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  // The window's title follows the reader's language (index.html carries the Chinese one).
+  useEffect(() => {
+    document.title = t("brand.documentTitle");
+  }, [t, i18n.language]);
   const me = useMe();
   const location = useLocation();
   const user = me.data ?? null;

@@ -1,5 +1,6 @@
 import { useTranslation } from "react-i18next";
 
+import { APP_CODE_FIELDS } from "../lib/field-errors";
 import { appErrorCode, appErrorMessage, fieldErrors } from "../lib/trpc";
 
 export function Loading({ label }: { label?: string }) {
@@ -37,6 +38,9 @@ export function Empty({ children }: { children: React.ReactNode }) {
 export function FormError({ error, shown = [] }: { error: unknown; shown?: readonly string[] }) {
   const { t, i18n } = useTranslation();
   if (error === null || error === undefined) return null;
+  // A refusal of one field's rule is shown next to that field when the form shows it.
+  const field = APP_CODE_FIELDS[appErrorCode(error)];
+  if (field !== undefined && shown.includes(field)) return null;
   if (appErrorCode(error) === "input.invalid") {
     const fields = Object.entries(fieldErrors(error, i18n.language)).filter(([field]) => !shown.includes(field));
     return (

@@ -4,7 +4,7 @@ type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
 
 /** English; the type makes a missing or extra key a compile error. */
 export const en: Shape<Messages> = {
-  brand: { name: "Shuzang", home: "Shuzang home" },
+  brand: { name: "Shuzang", home: "Shuzang home", documentTitle: "Shuzang · Digital collectibles" },
   nav: {
     main: "Main navigation",
     skip: "Skip to content",
@@ -192,6 +192,7 @@ export const en: Shape<Messages> = {
     tokenLink: "View certificate #{{tokenId}}",
     block: "block {{block}}",
     expired: "The order timed out and its editions were released.",
+    cancelledByYou: "You cancelled the order; its editions were released and nothing was charged.",
     refunded: "The order was refunded to your original payment method.",
     myOrders: "My orders",
   },

@@ -1,6 +1,6 @@
 /** 中文（默认）。Keys mirror en.ts exactly; a test keeps them in step. */
 export const zhCN = {
-  brand: { name: "数藏", home: "数藏首页" },
+  brand: { name: "数藏", home: "数藏首页", documentTitle: "数藏 · 数字藏品" },
   nav: {
     main: "主导航",
     skip: "跳到正文",
@@ -184,6 +184,7 @@ export const zhCN = {
     tokenLink: "查看证书 #{{tokenId}}",
     block: "区块 {{block}}",
     expired: "订单已超时关闭，库存已释放。",
+    cancelledByYou: "订单已取消，库存已释放，不会扣款。",
     refunded: "订单已退款，款项将原路退回。",
     myOrders: "我的订单",
   },

@@ -53,6 +53,21 @@ export const FIELD_LABELS: Record<string, FieldLabel> = {
   quantity: { zh: "数量", en: "Quantity" },
 };
 
+/**
+ * The platform's own refusals that belong to one field of a form (a rule checked by the service rather than
+ * the input schema): forms show them next to that field, like an input issue.
+ */
+export const APP_CODE_FIELDS: Record<string, string> = {
+  "collection.startInPast": "saleStartsAt",
+  "collection.startPassed": "saleStartsAt",
+  "collection.endBeforeStart": "saleEndsAt",
+  "collection.lockBelowFloor": "lockDays",
+  "collection.regiftBelowLock": "regiftDays",
+  "collection.regiftBelowFloor": "regiftDays",
+  "collection.limitAboveEdition": "perPersonLimit",
+  "media.unknown": "mediaSha256",
+};
+
 function labelOf(field: string): FieldLabel {
   return FIELD_LABELS[field] ?? { zh: "该项", en: "This field" };
 }

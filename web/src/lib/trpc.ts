@@ -3,7 +3,7 @@ import { TRPCClientError, createTRPCClient, httpBatchLink, httpLink, splitLink }
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 
 import type { AppRouter } from "../../../server/trpc/router";
-import { type ServerIssue, describeIssue, describeIssues } from "./field-errors";
+import { APP_CODE_FIELDS, type ServerIssue, describeIssue, describeIssues } from "./field-errors";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
@@ -85,6 +85,13 @@ export function appErrorMessage(error: unknown, language: string): string {
     : `${base}${language.startsWith("zh") ? "（" : " ("}${details}${language.startsWith("zh") ? "）" : ")"}`;
 }
 
+/** A wait in words: seconds under a minute, else whole minutes (rounded up): "请 15 分钟后重试". */
+function waitInWords(seconds: number, zh: boolean): string {
+  if (seconds < 60) return zh ? `请 ${seconds} 秒后重试` : `retry in ${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  return zh ? `请 ${minutes} 分钟后重试` : `retry in ${minutes} min`;
+}
+
 /** The facts a refusal carries (an unlock date, a limit, a wait), in words. */
 function describeParams(params: Record<string, unknown>, language: string): string {
   const zh = language.startsWith("zh");
@@ -97,9 +104,9 @@ function describeParams(params: Record<string, unknown>, language: string): stri
     parts.push(zh ? `开售时间：${date(params.startsAt)}` : `starts ${date(params.startsAt)}`);
   if (typeof params.limit === "number")
     parts.push(zh ? `每人限购 ${params.limit} 份` : `limit ${params.limit} per person`);
-  if (typeof params.retryAfterSeconds === "number") {
-    parts.push(zh ? `请 ${params.retryAfterSeconds} 秒后重试` : `retry in ${params.retryAfterSeconds} s`);
-  }
+  if (typeof params.attemptsLeft === "number")
+    parts.push(zh ? `还可尝试 ${params.attemptsLeft} 次` : `${params.attemptsLeft} attempts left`);
+  if (typeof params.retryAfterSeconds === "number") parts.push(waitInWords(params.retryAfterSeconds, zh));
   if (typeof params.minLockDays === "number")
     parts.push(zh ? `锁定期至少 ${params.minLockDays} 天` : `lock at least ${params.minLockDays} days`);
   if (typeof params.minRegiftDays === "number")
@@ -119,6 +126,8 @@ function describeParams(params: Record<string, unknown>, language: string): stri
 export function fieldErrors(error: unknown, language: string): Record<string, string> {
   const data = dataOf(error);
   if (data?.issues !== undefined) return describeIssues(data.issues, language);
+  const field = data?.appCode === undefined ? undefined : APP_CODE_FIELDS[data.appCode];
+  if (field !== undefined) return { [field]: appErrorMessage(error, language) };
   const out: Record<string, string> = {};
   for (const [field, issues] of Object.entries(data?.fieldErrors ?? {})) {
     const first = issues?.[0];

@@ -11,6 +11,14 @@ import { useTRPC } from "../../lib/trpc";
 
 const PENDING = new Set(["created", "paid", "minting"]);
 
+/** The reason the drops module writes when the collector cancels an unpaid order (server/modules/drops/lifecycle.ts). */
+const CANCELLED_BY_COLLECTOR = "cancelled by the collector";
+
+/** Whether the order was closed by its collector's cancellation rather than by its payment window ending. */
+function cancelledByCollector(history: readonly { to: string; reason: string | null }[]): boolean {
+  return history.some((entry) => entry.to === "expired" && entry.reason === CANCELLED_BY_COLLECTOR);
+}
+
 export function CheckoutPage() {
   return (
     <RequireRole role="collector">
@@ -134,7 +142,11 @@ function Checkout() {
           </ul>
         </div>
       )}
-      {o.status === "expired" && <p className="notice">{t("checkout.expired")}</p>}
+      {o.status === "expired" && (
+        <p className="notice" data-testid="order-closed">
+          {t(cancelledByCollector(o.history) ? "checkout.cancelledByYou" : "checkout.expired")}
+        </p>
+      )}
       {o.status === "refunded" && <p className="notice">{t("checkout.refunded")}</p>}
       <Link to="/me?tab=orders">{t("checkout.myOrders")}</Link>
     </section>

@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { Empty, FormError, Loading } from "../../components/States";
 import { formatDateTime, formatFen, shortHash } from "../../lib/format";
 import { fieldErrors, useTRPC } from "../../lib/trpc";
+import type { AppRouter } from "../../../../server/trpc/router";
 
 type Pending = { kind: "freeze" | "unfreeze"; userId: number; phone: string };
 
@@ -204,35 +206,96 @@ export function Accounts() {
   );
 }
 
-/** Freeze or unfreeze one token of a collection (on chain). */
-function TokenFreeze() {
-  const { t } = useTranslation();
+type TokenTarget = inferRouterOutputs<AppRouter>["ops"]["tokenForFreeze"];
+
+/**
+ * Freeze or unfreeze one token of a collection (on chain), after a confirmation that says what will happen to
+ * which collectible and whose (the collection's title, the token number, the holder's masked phone).
+ */
+export function TokenFreeze() {
+  const { t, i18n } = useTranslation();
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const [collectionId, setCollectionId] = useState("");
   const [tokenId, setTokenId] = useState("");
   const [reason, setReason] = useState("");
+  const [pending, setPending] = useState<{ frozen: boolean; target: TokenTarget } | null>(null);
+  const [lookupError, setLookupError] = useState<unknown>(null);
+  const [looking, setLooking] = useState(false);
   const freezeToken = useMutation(trpc.ops.freezeToken.mutationOptions());
   const [done, setDone] = useState<string | null>(null);
+  const errors = fieldErrors(lookupError ?? freezeToken.error, i18n.language);
+
+  async function ask(frozen: boolean) {
+    setDone(null);
+    setPending(null);
+    setLookupError(null);
+    freezeToken.reset();
+    setLooking(true);
+    try {
+      const target = await queryClient.fetchQuery(
+        trpc.ops.tokenForFreeze.queryOptions(
+          { collectionId: Number(collectionId), tokenId: Number(tokenId) },
+          { staleTime: 0, retry: false },
+        ),
+      );
+      setPending({ frozen, target });
+    } catch (error) {
+      setLookupError(error);
+    } finally {
+      setLooking(false);
+    }
+  }
+
+  function confirm() {
+    if (pending === null) return;
+    const { frozen, target } = pending;
+    setPending(null);
+    const words = { title: target.title, token: target.tokenId, holder: target.holderMasked };
+    freezeToken.mutate(
+      { collectionId: target.collectionId, tokenId: target.tokenId, frozen, reason },
+      {
+        onSuccess: (r) =>
+          setDone(
+            t(frozen ? "ops.accounts.tokenFrozenDone" : "ops.accounts.tokenUnfrozenDone", {
+              ...words,
+              tx: shortHash(r.txHash),
+            }),
+          ),
+      },
+    );
+  }
+
+  const field = (key: "collectionId" | "tokenId", id: string, value: string, set: (value: string) => void) => (
+    <div className="field">
+      <label htmlFor={id}>{t(`ops.accounts.${key}`)}</label>
+      <input
+        id={id}
+        inputMode="numeric"
+        value={value}
+        onChange={(e) => set(e.target.value)}
+        aria-invalid={errors[key] !== undefined}
+      />
+      {errors[key] !== undefined && <p className="field-error">{errors[key]}</p>}
+    </div>
+  );
+
   return (
-    <details className="card page">
+    <details className="card page" data-testid="token-freeze">
       <summary>{t("ops.accounts.freezeToken")}</summary>
       <div className="toolbar">
-        <div className="field">
-          <label htmlFor="ops-collection">{t("ops.accounts.collectionId")}</label>
-          <input
-            id="ops-collection"
-            inputMode="numeric"
-            value={collectionId}
-            onChange={(e) => setCollectionId(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="ops-token">{t("ops.accounts.tokenId")}</label>
-          <input id="ops-token" inputMode="numeric" value={tokenId} onChange={(e) => setTokenId(e.target.value)} />
-        </div>
+        {field("collectionId", "ops-collection", collectionId, setCollectionId)}
+        {field("tokenId", "ops-token", tokenId, setTokenId)}
         <div className="field">
           <label htmlFor="ops-token-reason">{t("ops.reason")}</label>
-          <input id="ops-token-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={200} />
+          <input
+            id="ops-token-reason"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            maxLength={200}
+            aria-invalid={errors.reason !== undefined}
+          />
+          {errors.reason !== undefined && <p className="field-error">{errors.reason}</p>}
         </div>
       </div>
       <div className="toolbar">
@@ -241,28 +304,44 @@ function TokenFreeze() {
             key={String(frozen)}
             type="button"
             className={frozen ? "button" : "button secondary"}
-            disabled={freezeToken.isPending}
-            onClick={() =>
-              freezeToken.mutate(
-                { collectionId: Number(collectionId), tokenId: Number(tokenId), frozen, reason },
-                {
-                  onSuccess: (r) =>
-                    setDone(
-                      t(frozen ? "ops.accounts.tokenFrozenDone" : "ops.accounts.tokenUnfrozenDone", {
-                        collection: collectionId,
-                        token: tokenId,
-                        tx: shortHash(r.txHash),
-                      }),
-                    ),
-                },
-              )
-            }
+            disabled={freezeToken.isPending || looking}
+            onClick={() => void ask(frozen)}
           >
             {t(frozen ? "ops.accounts.freeze" : "ops.accounts.unfreeze")}
           </button>
         ))}
       </div>
-      <FormError error={freezeToken.error} />
+      {pending !== null && (
+        <div
+          className="notice page"
+          role="alertdialog"
+          aria-labelledby="ops-token-confirm-text"
+          data-testid="token-confirm-dialog"
+        >
+          <p id="ops-token-confirm-text" style={{ margin: 0 }}>
+            {t(pending.frozen ? "ops.accounts.confirmTokenFreeze" : "ops.accounts.confirmTokenUnfreeze", {
+              title: pending.target.title,
+              token: pending.target.tokenId,
+              holder: pending.target.holderMasked,
+              reason: reason.trim() === "" ? "—" : reason.trim(),
+            })}
+          </p>
+          {pending.target.frozen !== null && (
+            <p className="muted" style={{ margin: 0 }}>
+              {t(pending.target.frozen ? "ops.accounts.tokenAlreadyFrozen" : "ops.accounts.tokenNotFrozen")}
+            </p>
+          )}
+          <div className="dialog-actions">
+            <button type="button" className="button secondary" onClick={() => setPending(null)}>
+              {t("common.cancel")}
+            </button>
+            <button type="button" className="button" onClick={confirm}>
+              {t("ops.accounts.confirm")}
+            </button>
+          </div>
+        </div>
+      )}
+      <FormError error={lookupError ?? freezeToken.error} shown={["collectionId", "tokenId", "reason"]} />
       {done !== null && <p role="status">{done}</p>}
     </details>
   );

@@ -33,7 +33,7 @@ const zh = {
       suspendGifting: "暂停 / 恢复转赠",
       userId: "账户编号",
       collectionId: "藏品系列编号",
-      tokenId: "Token ID",
+      tokenId: "藏品编号",
       freeze: "冻结",
       unfreeze: "解冻",
       suspend: "暂停转赠",
@@ -61,8 +61,14 @@ const zh = {
       confirm: "确认",
       frozenDone: "已冻结 {{phone}}：此人名下所有地址的转移均被链上拒绝（交易 {{tx}}）",
       unfrozenDone: "已解冻 {{phone}}：此人可以重新转移藏品（交易 {{tx}}）",
-      tokenFrozenDone: "已冻结藏品系列 {{collection}} 的 #{{token}}（交易 {{tx}}）",
-      tokenUnfrozenDone: "已解冻藏品系列 {{collection}} 的 #{{token}}（交易 {{tx}}）",
+      tokenFrozenDone:
+        "已冻结「{{title}}」#{{token}}（持有人 {{holder}}）：链上将拒绝这件藏品的任何转移，直到解冻（交易 {{tx}}）",
+      tokenUnfrozenDone: "已解冻「{{title}}」#{{token}}（持有人 {{holder}}）：这件藏品可以重新转赠（交易 {{tx}}）",
+      confirmTokenFreeze:
+        "确认冻结「{{title}}」#{{token}}？持有人 {{holder}} 将不能转赠这件藏品，链上拒绝它的任何转移，直到解冻；此人的其他藏品不受影响。原因：{{reason}}",
+      confirmTokenUnfreeze: "确认解冻「{{title}}」#{{token}}？持有人 {{holder}} 可以重新转赠这件藏品。原因：{{reason}}",
+      tokenAlreadyFrozen: "这件藏品目前已冻结。",
+      tokenNotFrozen: "这件藏品目前未冻结。",
       suspendedDone: "已暂停 {{phone}} 的转赠",
       restoredDone: "已恢复 {{phone}} 的转赠",
     },
@@ -210,8 +216,15 @@ const en: typeof zh = {
       confirm: "Confirm",
       frozenDone: "Froze {{phone}}: the chain refuses every transfer by this person (transaction {{tx}})",
       unfrozenDone: "Unfroze {{phone}}: this person may transfer collectibles again (transaction {{tx}})",
-      tokenFrozenDone: "Froze #{{token}} of collection {{collection}} (transaction {{tx}})",
-      tokenUnfrozenDone: "Unfroze #{{token}} of collection {{collection}} (transaction {{tx}})",
+      tokenFrozenDone:
+        "Froze “{{title}}” #{{token}} (held by {{holder}}): the chain refuses every transfer of it until it is unfrozen (transaction {{tx}})",
+      tokenUnfrozenDone:
+        "Unfroze “{{title}}” #{{token}} (held by {{holder}}): it may be gifted again (transaction {{tx}})",
+      confirmTokenFreeze:
+        "Freeze “{{title}}” #{{token}}? Its holder {{holder}} will not be able to gift it, and the chain refuses every transfer of it until it is unfrozen; their other collectibles are not affected. Reason: {{reason}}",
+      confirmTokenUnfreeze: "Unfreeze “{{title}}” #{{token}}? Its holder {{holder}} may gift it again. Reason: {{reason}}",
+      tokenAlreadyFrozen: "This collectible is frozen now.",
+      tokenNotFrozen: "This collectible is not frozen now.",
       suspendedDone: "Gifting suspended for {{phone}}",
       restoredDone: "Gifting restored for {{phone}}",
     },

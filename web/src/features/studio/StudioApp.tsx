@@ -15,7 +15,7 @@ import { formatDateTime, formatFen } from "../../lib/format";
 import { useMe } from "../../lib/session";
 import { sha256Hex } from "../../lib/sha256";
 import type { AppRouter } from "../../../../server/trpc/router";
-import { fieldErrors, useTRPC } from "../../lib/trpc";
+import { appErrorCode, fieldErrors, useTRPC } from "../../lib/trpc";
 import { AirdropPanel } from "./AirdropPanel";
 import { SalesPanel } from "./SalesPanel";
 
@@ -219,7 +219,13 @@ function yuanToFen(text: string): number {
   return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
 }
 
-function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void }) {
+/** Whether a `datetime-local` start (China time) is already in the past: such a sale is refused before sending. */
+function startsInPast(value: string): boolean {
+  const start = fromLocalInput(value);
+  return !Number.isNaN(start.getTime()) && start.getTime() < Date.now();
+}
+
+export function DraftEditor({ row, onSaved, refusal }: { row?: DraftRow; onSaved?: () => void; refusal?: unknown }) {
   const { t, i18n } = useTranslation();
   const trpc = useTRPC();
   const navigate = useNavigate();
@@ -238,7 +244,13 @@ function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void })
   const create = useMutation(trpc.studio.createDraft.mutationOptions({ onSuccess }));
   const update = useMutation(trpc.studio.updateDraft.mutationOptions({ onSuccess }));
   const mutation = row === undefined ? create : update;
-  const errors = fieldErrors(mutation.error, i18n.language);
+  // A start found in the past here, before anything is sent (the server refuses it too).
+  const [pastStart, setPastStart] = useState(false);
+  const errors: Record<string, string> = {
+    ...fieldErrors(refusal, i18n.language),
+    ...fieldErrors(mutation.error, i18n.language),
+    ...(pastStart ? { saleStartsAt: t("studio.editor.startInPast") } : {}),
+  };
   const set = <K extends keyof DraftFields>(key: K, value: DraftFields[K]) =>
     setFields((f) => ({ ...f, [key]: value }));
 
@@ -258,6 +270,8 @@ function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void })
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
+    setPastStart(startsInPast(fields.saleStartsAt));
+    if (startsInPast(fields.saleStartsAt)) return;
     const draft = {
       title: fields.title,
       description: fields.description,
@@ -399,8 +413,13 @@ function DraftEditor({ row, onSaved }: { row?: DraftRow; onSaved?: () => void })
               value={fields[key]}
               onChange={(e) => set(key, e.target.value)}
               aria-invalid={errors[key] !== undefined}
+              aria-describedby={errors[key] !== undefined ? `draft-${key}-error` : undefined}
             />
-            {errors[key] !== undefined && <p className="field-error">{errors[key]}</p>}
+            {errors[key] !== undefined && (
+              <p className="field-error" id={`draft-${key}-error`}>
+                {errors[key]}
+              </p>
+            )}
           </div>
         ))}
       </div>
@@ -469,7 +488,7 @@ function CollectionDetail() {
             {t("studio.detail.submit")}
           </button>
         )}
-        {c.status === "approved" && (
+        {c.status === "approved" && new Date(c.saleStartsAt).getTime() >= Date.now() && (
           <button
             type="button"
             className="button"
@@ -479,15 +498,90 @@ function CollectionDetail() {
             {publish.isPending ? t("studio.detail.publishing") : t("studio.detail.publish")}
           </button>
         )}
-        <FormError error={submit.error ?? publish.error} />
+        {c.status === "approved" && (
+          <PublishWindow
+            row={c}
+            refusal={publish.error}
+            pending={publish.isPending}
+            onPublish={(window) => publish.mutate({ collectionId, window })}
+          />
+        )}
+        <FormError
+          error={submit.error ?? publish.error}
+          shown={editable || c.status === "approved" ? ["saleStartsAt", "saleEndsAt"] : []}
+        />
       </div>
-      {editable && <DraftEditor row={c} onSaved={refresh} />}
+      {editable && <DraftEditor row={c} onSaved={refresh} refusal={submit.error} />}
       {c.status === "published" && (
         <>
           <SalesPanel collectionId={collectionId} />
           <AirdropPanel collectionId={collectionId} />
         </>
       )}
+    </div>
+  );
+}
+
+/**
+ * An approved collection whose start passed during review (or was refused as passed at publication): the staff
+ * choose a new start and end, each field saying its rule, and publish with them.
+ */
+export function PublishWindow({
+  row,
+  refusal,
+  pending,
+  onPublish,
+}: {
+  row: { saleStartsAt: Date | string; saleEndsAt: Date | string };
+  refusal: unknown;
+  pending: boolean;
+  onPublish: (window: { saleStartsAt: Date; saleEndsAt: Date }) => void;
+}) {
+  const { t, i18n } = useTranslation();
+  const starts = new Date(row.saleStartsAt).getTime();
+  const length = new Date(row.saleEndsAt).getTime() - starts;
+  const [fields, setFields] = useState(() => {
+    const start = Math.max(Date.now() + 86_400_000, starts);
+    return { saleStartsAt: toLocalInput(new Date(start)), saleEndsAt: toLocalInput(new Date(start + length)) };
+  });
+  const [pastStart, setPastStart] = useState(false);
+  if (starts >= Date.now() && appErrorCode(refusal) !== "collection.startPassed") return null;
+  const errors: Record<string, string> = {
+    ...fieldErrors(refusal, i18n.language),
+    ...(pastStart ? { saleStartsAt: t("studio.editor.startInPast") } : {}),
+  };
+  // The refusal of the old start names the new-start field's rule; said once, in the notice above the fields.
+  if (appErrorCode(refusal) === "collection.startPassed") delete errors.saleStartsAt;
+
+  function publish() {
+    setPastStart(startsInPast(fields.saleStartsAt));
+    if (startsInPast(fields.saleStartsAt)) return;
+    onPublish({ saleStartsAt: fromLocalInput(fields.saleStartsAt), saleEndsAt: fromLocalInput(fields.saleEndsAt) });
+  }
+
+  return (
+    <div className="page" data-testid="publish-window">
+      <p className="notice" role="alert">
+        {t("studio.detail.startPassed")}
+      </p>
+      <div className="row">
+        {(["saleStartsAt", "saleEndsAt"] as const).map((key) => (
+          <div className="field" key={key}>
+            <label htmlFor={`publish-${key}`}>{t(`studio.editor.${key}`)}</label>
+            <input
+              id={`publish-${key}`}
+              type="datetime-local"
+              value={fields[key]}
+              onChange={(e) => setFields((f) => ({ ...f, [key]: e.target.value }))}
+              aria-invalid={errors[key] !== undefined}
+            />
+            {errors[key] !== undefined && <p className="field-error">{errors[key]}</p>}
+          </div>
+        ))}
+      </div>
+      <button type="button" className="button" onClick={publish} disabled={pending}>
+        {pending ? t("studio.detail.publishing") : t("studio.detail.publishWithWindow")}
+      </button>
     </div>
   );
 }

@@ -55,6 +55,7 @@ const zh = {
       regiftDays: "受赠后再转赠天数",
       save: "保存草稿",
       saved: "已保存",
+      startInPast: "开售时间不能早于现在，请选择一个将来的开售时间",
       needMedia: "请先上传作品文件",
     },
     detail: {
@@ -62,6 +63,8 @@ const zh = {
       publish: "上链发布",
       publishing: "正在上链…",
       rejectedBecause: "驳回原因：{{reason}}",
+      startPassed: "审核期间开售时间已过。开售时间不能早于现在，请重新选择开售和结束时间，再上链发布。",
+      publishWithWindow: "按新时间上链发布",
       contract: "合约地址",
       back: "返回列表",
     },
@@ -151,6 +154,7 @@ const en: typeof zh = {
       regiftDays: "Re-gift lock, days",
       save: "Save draft",
       saved: "Saved",
+      startInPast: "The sale may not start in the past; choose a start time in the future",
       needMedia: "Upload the artwork first",
     },
     detail: {
@@ -158,6 +162,9 @@ const en: typeof zh = {
       publish: "Publish on chain",
       publishing: "Publishing…",
       rejectedBecause: "Rejected: {{reason}}",
+      startPassed:
+        "The sale start passed during review. A sale may not start in the past: choose a new start and end, then publish.",
+      publishWithWindow: "Publish with the new times",
       contract: "Contract",
       back: "Back to the list",
     },
