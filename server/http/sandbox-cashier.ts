@@ -15,7 +15,11 @@ type Language = "zh" | "en";
 function languageOf(request: FastifyRequest<{ Querystring: { lang?: string } }>): Language {
   const asked = request.query.lang;
   if (asked === "en" || asked === "zh") return asked;
-  const first = String(request.headers["accept-language"] ?? "").split(",")[0]?.trim().toLowerCase() ?? "";
+  const first =
+    String(request.headers["accept-language"] ?? "")
+      .split(",")[0]
+      ?.trim()
+      .toLowerCase() ?? "";
   return first.startsWith("en") ? "en" : "zh";
 }
 
@@ -118,7 +122,8 @@ function refusalOf(trade: SandboxTrade, now: Date): ErrorCode | null {
   if (trade.status === "TRADE_SUCCESS") return "payments.tradePaid";
   const timedOut = now.getTime() >= trade.expiresAt.getTime();
   if (trade.status === "TRADE_CLOSED") {
-    const closedAtExpiry = trade.paidAt === undefined && trade.closedAt !== undefined && trade.closedAt >= trade.expiresAt;
+    const closedAtExpiry =
+      trade.paidAt === undefined && trade.closedAt !== undefined && trade.closedAt >= trade.expiresAt;
     return closedAtExpiry ? "payments.tradeExpired" : "payments.tradeClosed";
   }
   return timedOut ? "payments.tradeExpired" : null;
@@ -149,7 +154,8 @@ function refuse(
     outTradeNo === null
       ? `<a class="back" href="/">${words.backToShop}</a>`
       : `<a class="back" href="/checkout/${encodeURIComponent(outTradeNo)}">${words.backToOrder}</a>`;
-  const number = outTradeNo === null ? "" : `<dl><dt>${words.orderNo}</dt><dd class="mono">${escape(outTradeNo)}</dd></dl>`;
+  const number =
+    outTradeNo === null ? "" : `<dl><dt>${words.orderNo}</dt><dd class="mono">${escape(outTradeNo)}</dd></dl>`;
   return reply
     .type("text/html; charset=utf-8")
     .send(page(lang, toggleOf(path, lang), title, `<h1>${title}</h1><p>${text}</p>${number}${back}`));
@@ -202,9 +208,16 @@ export const sandboxCashier: FastifyPluginAsync<{ platform: Platform }> = async 
     } catch {
       // Closed or paid between the check and the payment (the provider's own refusal).
       const now = sandbox.trade(outTradeNo);
-      return refuse(request, reply, (now && refusalOf(now, platform.clock())) ?? "payments.tradeClosed", path, outTradeNo);
+      return refuse(
+        request,
+        reply,
+        (now && refusalOf(now, platform.clock())) ?? "payments.tradeClosed",
+        path,
+        outTradeNo,
+      );
     }
-    if (!wantsPage(request)) return reply.send({ paid: true, delivered: delivery.delivered, attempts: delivery.attempts });
+    if (!wantsPage(request))
+      return reply.send({ paid: true, delivered: delivery.delivered, attempts: delivery.attempts });
     const lang = languageOf(request);
     const words = WORDS[lang];
     const card = `<h1>${words.paidTitle}</h1><p class="amount">¥${(trade.amountFen / 100).toFixed(2)}</p><p>${words.paidText}</p>

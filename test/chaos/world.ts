@@ -324,7 +324,10 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
         const startsAt = Date.now() + 3_000;
         const published = await call(staffToken, "studio.publish", {
           collectionId: draft.id,
-          window: { saleStartsAt: new Date(startsAt).toISOString(), saleEndsAt: new Date(now + 86_400_000).toISOString() },
+          window: {
+            saleStartsAt: new Date(startsAt).toISOString(),
+            saleEndsAt: new Date(now + 86_400_000).toISOString(),
+          },
         });
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, startsAt - Date.now() + 100)));
         return { id: Number(published.id), contractAddress: String(published.contractAddress) };

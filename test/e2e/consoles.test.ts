@@ -198,7 +198,10 @@ describe("a new museum's staff journey, start to airdrop", () => {
     await studio.getByLabel("统一社会信用代码").fill("91440300708461136T");
     await checkFits(studio, "journey-apply");
     await studio.getByRole("button", { name: "提交申请" }).click();
-    await studio.getByText(/正在审核中|申请已提交/).first().waitFor();
+    await studio
+      .getByText(/正在审核中|申请已提交/)
+      .first()
+      .waitFor();
 
     const { context: opsContext, page: ops } = await loggedIn(operatorPhone, "/ops");
     const application = ops.getByTestId("issuer-application").filter({ hasText: museum });
@@ -252,7 +255,11 @@ describe("a new museum's staff journey, start to airdrop", () => {
     await expect.poll(() => studio.getByTestId("studio-status").innerText()).toBe("审核中");
 
     await ops.reload();
-    await ops.getByTestId("collection-review").filter({ hasText: work }).getByRole("button", { name: `通过 ${work}` }).click();
+    await ops
+      .getByTestId("collection-review")
+      .filter({ hasText: work })
+      .getByRole("button", { name: `通过 ${work}` })
+      .click();
     await expect
       .poll(() => ops.getByTestId("collection-review").filter({ hasText: work }).count(), { timeout: 15_000 })
       .toBe(0);
@@ -263,9 +270,7 @@ describe("a new museum's staff journey, start to airdrop", () => {
     // Published on chain, then one edition airdropped to a verified collector.
     await studio.reload();
     await studio.getByRole("button", { name: "上链发布" }).click();
-    await expect
-      .poll(() => studio.getByTestId("studio-status").innerText(), { timeout: 90_000 })
-      .toBe("已上链发布");
+    await expect.poll(() => studio.getByTestId("studio-status").innerText(), { timeout: 90_000 }).toBe("已上链发布");
     await studio.locator("#airdrop-list").fill(collectorPhone);
     await studio.getByRole("button", { name: "检查名单" }).click();
     await studio.getByText("1 人均可接收").waitFor({ timeout: 30_000 });
@@ -326,4 +331,3 @@ describe("the sandbox cashier on a phone", () => {
     await context.close();
   }, 180_000);
 });
-

@@ -302,7 +302,11 @@ for (const database of databasesUnderTest()) {
 
       // Review took longer than the wait for the start: publication is refused until a new start is chosen.
       test.clock.advance(2 * DAY);
-      await expectAppError(staff.studio.publish({ collectionId: draft.id }), "collection.startPassed", "PRECONDITION_FAILED");
+      await expectAppError(
+        staff.studio.publish({ collectionId: draft.id }),
+        "collection.startPassed",
+        "PRECONDITION_FAILED",
+      );
       const now = test.clock.now().getTime();
       await expectAppError(
         staff.studio.publish({

@@ -2,7 +2,14 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { buildHttpApp } from "../../server/http/app.js";
-import { type TestPlatform, createTestPlatform, databasesUnderTest, freePort, publishedCollection, verifiedCollector } from "./helpers.js";
+import {
+  type TestPlatform,
+  createTestPlatform,
+  databasesUnderTest,
+  freePort,
+  publishedCollection,
+  verifiedCollector,
+} from "./helpers.js";
 
 /**
  * The sandbox cashier as a browser and a program meet it: a page that looks like a cashier (phone viewport, the
@@ -43,7 +50,12 @@ describe("the sandbox cashier", () => {
 
   const get = (url: string, headers: Record<string, string> = BROWSER) => app.inject({ url, headers });
   const pay = (url: string, headers: Record<string, string> = BROWSER) =>
-    app.inject({ method: "POST", url: `${url}/pay`, headers: { ...headers, "content-type": "application/x-www-form-urlencoded" }, payload: "" });
+    app.inject({
+      method: "POST",
+      url: `${url}/pay`,
+      headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
+      payload: "",
+    });
 
   function expectPage(response: Awaited<ReturnType<typeof get>>, status: number) {
     expect(response.statusCode).toBe(status);

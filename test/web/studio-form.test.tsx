@@ -49,7 +49,9 @@ describe("the studio's sale start", () => {
     expect(calls.filter((c) => c.procedure === "studio.updateDraft")).toHaveLength(0);
 
     // A future start clears the message and saves.
-    fireEvent.change(screen.getByLabelText("开售时间"), { target: { value: toLocalInput(new Date(Date.now() + DAY)) } });
+    fireEvent.change(screen.getByLabelText("开售时间"), {
+      target: { value: toLocalInput(new Date(Date.now() + DAY)) },
+    });
     await user.click(screen.getByRole("button", { name: "保存草稿" }));
     await waitFor(() => expect(calls.some((c) => c.procedure === "studio.updateDraft")).toBe(true));
     expect(messageBeside("开售时间")).toBeNull();
@@ -79,7 +81,9 @@ describe("the studio's sale start", () => {
     renderWithApi(<PublishWindow row={row} refusal={null} pending={false} onPublish={onPublish} />);
     expect(screen.getByRole("alert").textContent).toMatch(/开售时间已过.*不能早于现在.*重新选择开售/);
 
-    fireEvent.change(screen.getByLabelText("开售时间"), { target: { value: toLocalInput(new Date(Date.now() - 60_000)) } });
+    fireEvent.change(screen.getByLabelText("开售时间"), {
+      target: { value: toLocalInput(new Date(Date.now() - 60_000)) },
+    });
     fireEvent.click(screen.getByRole("button", { name: "按新时间上链发布" }));
     expect(messageBeside("开售时间")).toBe("开售时间不能早于现在，请选择一个将来的开售时间");
     expect(onPublish).not.toHaveBeenCalled();

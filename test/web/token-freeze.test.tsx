@@ -40,7 +40,9 @@ describe("the per-token freeze in the console", () => {
     expect(calls.some((c) => c.procedure === "ops.freezeToken")).toBe(false);
 
     await user.click(screen.getByRole("button", { name: "确认" }));
-    await waitFor(() => expect(screen.getByRole("status").textContent).toMatch(/已冻结「千里江山图·局部」#12（持有人 138\*\*\*\*0003）/));
+    await waitFor(() =>
+      expect(screen.getByRole("status").textContent).toMatch(/已冻结「千里江山图·局部」#12（持有人 138\*\*\*\*0003）/),
+    );
     expect(calls.filter((c) => c.procedure === "ops.freezeToken").map((c) => c.input)).toEqual([
       { collectionId: 3, tokenId: 12, frozen: true, reason: "权属争议" },
     ]);

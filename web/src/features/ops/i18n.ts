@@ -222,7 +222,8 @@ const en: typeof zh = {
         "Unfroze “{{title}}” #{{token}} (held by {{holder}}): it may be gifted again (transaction {{tx}})",
       confirmTokenFreeze:
         "Freeze “{{title}}” #{{token}}? Its holder {{holder}} will not be able to gift it, and the chain refuses every transfer of it until it is unfrozen; their other collectibles are not affected. Reason: {{reason}}",
-      confirmTokenUnfreeze: "Unfreeze “{{title}}” #{{token}}? Its holder {{holder}} may gift it again. Reason: {{reason}}",
+      confirmTokenUnfreeze:
+        "Unfreeze “{{title}}” #{{token}}? Its holder {{holder}} may gift it again. Reason: {{reason}}",
       tokenAlreadyFrozen: "This collectible is frozen now.",
       tokenNotFrozen: "This collectible is not frozen now.",
       suspendedDone: "Gifting suspended for {{phone}}",
