@@ -46,6 +46,7 @@ const decision = z
 
 /** What collectors may see of a published collection. */
 function publicView(row: CollectionRow, issuerName: string, mediaType: string, now: Date) {
+  const takenDown = row.takenDownAt !== null;
   return {
     id: row.id,
     title: row.title,
@@ -53,14 +54,18 @@ function publicView(row: CollectionRow, issuerName: string, mediaType: string, n
     creator: row.creator,
     story: row.story,
     issuerName,
-    mediaUrl: `/media/${row.mediaSha256}`,
+    // A taken-down collection shows no artwork (a regulator ordered it removed).
+    mediaUrl: takenDown ? null : `/media/${row.mediaSha256}`,
     mediaSha256: row.mediaSha256,
     mediaType,
     editionSize: row.editionSize,
     priceFen: row.priceFen,
     saleStartsAt: row.saleStartsAt,
     saleEndsAt: row.saleEndsAt,
-    saleState: saleStateOf(row, now),
+    saleState: takenDown ? ("ended" as const) : saleStateOf(row, now),
+    takenDown,
+    takenDownAt: row.takenDownAt,
+    takedownReasonCode: row.takedownReasonCode,
     perPersonLimit: row.perPersonLimit,
     lockDays: row.lockDays,
     regiftDays: row.regiftDays,

@@ -42,6 +42,7 @@ export function createHoldings(deps: Pick<CollectiblesDependencies, "clock">) {
           mediaType: collectionCards.mediaType,
           contractAddress: collectionCards.contractAddress,
           acquiredAt: tokens.acquiredAt,
+          takenDownAt: tokens.takenDownAt,
         })
         .from(tokens)
         .innerJoin(collectionCards, eq(collectionCards.collectionId, tokens.collectionId))

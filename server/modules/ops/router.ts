@@ -3,11 +3,10 @@ import { z } from "zod";
 import { ORDER_STATUSES } from "../drops/reports.js";
 import { operatorProcedure, router } from "../../trpc/init.js";
 import { PHONE_PATTERN } from "../identity/service.js";
-
-const reason = z.string().trim().min(2, "ops.reasonRequired").max(200, "ops.reasonRequired");
+import { reasonText as reason } from "../compliance/text.js";
 
 export const opsRouter = router({
-  /** Freezes or unfreezes an account's address in the on-chain identity registry (audited). */
+  /** Freezes or unfreezes an account's identity in the on-chain registry (recorded and audited first, then sent). */
   freezeAccount: operatorProcedure
     .input(z.object({ userId: z.number().int().positive(), frozen: z.boolean(), reason }))
     .mutation(async ({ ctx, input }) => {
