@@ -88,4 +88,10 @@ export const EXPECTED: Record<string, Base> = {
   "ops.findAccount": "operator",
   "ops.kycExceptions": "operator",
   "ops.orders": "operator",
+  "compliance.previewRecovery": "operator",
+  "compliance.requestRecovery": "operator",
+  "compliance.requestTakedown": "operator",
+  "compliance.approve": "operator",
+  "compliance.reject": "operator",
+  "compliance.list": "operator",
 };

@@ -21,11 +21,12 @@ export const symbolOf = (collectionId: number) => `SZ${collectionId}`;
  * factory call, or whose receipt never came back).
  */
 async function existingContract(chain: Chain, issuerAddress: string, row: CollectionRow) {
-  const events = await chain.factory.queryFilter(chain.factory.filters.CollectionCreated(undefined, issuerAddress));
+  const events = await chain.factory.queryFilter(chain.factory.filters.CollectionCreated());
   for (const event of events) {
-    const address = String((event as unknown as { args: { collection: string } }).args.collection);
-    if ((await chain.collection(address).symbol()) === symbolOf(row.id)) {
-      return { txHash: event.transactionHash, contractAddress: address };
+    const args = (event as unknown as { args: { collection: string; issuer: string } }).args;
+    if (args.issuer.toLowerCase() !== issuerAddress.toLowerCase()) continue;
+    if ((await chain.collection(args.collection).symbol()) === symbolOf(row.id)) {
+      return { txHash: event.transactionHash, contractAddress: String(args.collection) };
     }
   }
   return null;
