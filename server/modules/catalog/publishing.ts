@@ -15,19 +15,22 @@ export const PUBLISH_CLAIM_STALE_MS = 5 * 60_000;
 /** The on-chain symbol of collection `id`: how a resumed publication recognises the contract already created. */
 export const symbolOf = (collectionId: number) => `SZ${collectionId}`;
 
+/** How many of the factory's newest collections a publication looks through for its own. */
+const RESUME_SCAN = 100;
+
 /**
- * The contract the factory already created for this collection, if any: a `CollectionCreated` event for the
- * issuer's address whose contract carries the collection's symbol (a publication whose process died after the
- * factory call, or whose receipt never came back).
+ * The contract the factory already created for this collection, if any: among the factory's newest
+ * collections, one of the issuer's address carrying the collection's symbol (a publication whose process
+ * died after the factory call, or whose receipt never came back). Read from the factory's state, which,
+ * unlike an event query, is never behind the latest block.
  */
 async function existingContract(chain: Chain, issuerAddress: string, row: CollectionRow) {
-  const events = await chain.factory.queryFilter(chain.factory.filters.CollectionCreated());
-  for (const event of events) {
-    const args = (event as unknown as { args: { collection: string; issuer: string } }).args;
-    if (args.issuer.toLowerCase() !== issuerAddress.toLowerCase()) continue;
-    if ((await chain.collection(args.collection).symbol()) === symbolOf(row.id)) {
-      return { txHash: event.transactionHash, contractAddress: String(args.collection) };
-    }
+  const count = Number(await chain.factory.collectionCount());
+  for (let index = count - 1; index >= Math.max(0, count - RESUME_SCAN); index--) {
+    const address = await chain.factory.collectionAt(index);
+    const contract = chain.collection(address);
+    if ((await contract.issuer()).toLowerCase() !== issuerAddress.toLowerCase()) continue;
+    if ((await contract.symbol()) === symbolOf(row.id)) return { txHash: null, contractAddress: address };
   }
   return null;
 }

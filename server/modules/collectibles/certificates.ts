@@ -39,7 +39,8 @@ async function takedownOf(chain: Chain, contractAddress: string, tokenId: number
       : await contract.queryFilter(contract.filters.TokenTakenDown(tokenId));
   const event = events.at(-1) as unknown as
     { args: { reasonCode: bigint }; transactionHash: string; blockNumber: number } | undefined;
-  if (event === undefined) return null;
+  // Taken down for sure (the state says so); the event's details may not be indexed by the node yet.
+  if (event === undefined) return { scope, reasonCode: null, txHash: null, at: null };
   const block = await chain.provider.getBlock(event.blockNumber);
   return {
     scope,

@@ -43,7 +43,7 @@ export function Accounts() {
           setDone(
             t(frozen ? "ops.accounts.frozenDone" : "ops.accounts.unfrozenDone", {
               phone: who,
-              tx: shortHash(result.txHash),
+              tx: result.txHash === null ? "—" : shortHash(result.txHash),
             }),
           ),
       },
@@ -251,7 +251,7 @@ function TokenFreeze() {
                       t(frozen ? "ops.accounts.tokenFrozenDone" : "ops.accounts.tokenUnfrozenDone", {
                         collection: collectionId,
                         token: tokenId,
-                        tx: shortHash(r.txHash),
+                        tx: r.txHash === null ? "—" : shortHash(r.txHash),
                       }),
                     ),
                 },
