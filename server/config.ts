@@ -324,6 +324,8 @@ export const environmentSchema = z.object({
   REFUND_RESEND_AFTER_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
   /** How often the scheduler looks for refunds to ask for again. */
   REFUND_RESEND_INTERVAL_MS: z.coerce.number().int().min(50).max(3600000).default(10000),
+  /** How often the compliance outbox (freezes, recoveries, takedowns recorded but not yet on chain) is sent again. */
+  COMPLIANCE_SEND_INTERVAL_MS: z.coerce.number().int().min(50).max(3600000).default(10000),
   /** How often personal data past its retention (PII_RETENTION_YEARS) is erased. */
   PII_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
   /** How often the scheduler reconciles the previous China day's provider statement (until it has). */

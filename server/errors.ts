@@ -218,6 +218,48 @@ export const errorCatalog = {
     zh: "区块链暂时不可用，请稍后再发布",
     en: "The chain is unavailable; publish again later",
   },
+  "collection.publishing": {
+    kind: "CONFLICT",
+    zh: "该藏品系列正在发布中，请稍候",
+    en: "This collection is being published; wait a moment",
+  },
+  "collection.takenDown": {
+    kind: "PRECONDITION_FAILED",
+    zh: "该藏品系列已下架",
+    en: "This collection has been taken down",
+  },
+  "compliance.reasonCodeUnknown": {
+    kind: "BAD_REQUEST",
+    zh: "请选择原因类别",
+    en: "Choose a reason category",
+  },
+  "compliance.notFound": { kind: "NOT_FOUND", zh: "找不到该合规操作", en: "No such compliance action" },
+  "compliance.ownRequest": {
+    kind: "FORBIDDEN",
+    zh: "不能批准或驳回本人发起的操作，须由另一名运营人员处理",
+    en: "Nobody approves or rejects their own request; another operator must decide it",
+  },
+  "compliance.alreadyDecided": {
+    kind: "CONFLICT",
+    zh: "该操作已被处理",
+    en: "This request has already been decided",
+  },
+  "compliance.tokenNotFound": { kind: "NOT_FOUND", zh: "找不到该藏品", en: "No such token" },
+  "compliance.alreadyTakenDown": {
+    kind: "PRECONDITION_FAILED",
+    zh: "已下架，无需重复操作",
+    en: "Already taken down",
+  },
+  "compliance.sameHolder": {
+    kind: "PRECONDITION_FAILED",
+    zh: "目标账户已持有该藏品",
+    en: "The target account already holds this token",
+  },
+  "compliance.pendingRequest": {
+    kind: "CONFLICT",
+    zh: "已有待处理的相同申请",
+    en: "The same request is already waiting for a decision",
+  },
   "media.unsupportedType": {
     kind: "UNSUPPORTED_MEDIA_TYPE",
     zh: "仅支持 PNG、JPEG、WebP、GIF、MP4 和 GLB 文件（按文件内容判断）",

@@ -17,6 +17,7 @@ import { type MintWorker, createMintWorker } from "./modules/minting/worker.js";
 import { type AdmissionGate, createMemoryGate, createRedisGate } from "./modules/drops/gate.js";
 import { memoryLimiters, redisLimiters } from "./security/rate-limits.js";
 import { type OpsService, createOpsService } from "./modules/ops/service.js";
+import { type ComplianceService, createComplianceService } from "./modules/compliance/service.js";
 import { type PaymentsService, createPaymentsService } from "./modules/payments/service.js";
 import { type RegistrySync, createRegistrySync } from "./modules/kyc/registry-sync.js";
 import { type KycService, createKycService } from "./modules/kyc/service.js";
@@ -64,6 +65,8 @@ export interface Platform {
   airdrops: AirdropService;
   collectibles: CollectiblesService;
   ops: OpsService;
+  /** Freezes, recoveries and takedowns: recorded first, four eyes where powerful, sent from an outbox. */
+  compliance: ComplianceService;
   /** The flash-sale admission gate (closed with the platform). */
   gate: AdmissionGate;
   minting: MintingService;
@@ -364,7 +367,8 @@ function createServices(
     databaseKind: database.kind,
     limiters,
   });
-  const ops = createOpsService({ chain, wallets, catalog, identity, kyc, collectibles, clock });
+  const parts = { chain, wallets, catalog, collectibles, drops, minting, payments, identity, kyc, clock };
+  const { compliance, ops } = createOperatorServices(parts);
   return {
     identity,
     kyc,
@@ -376,12 +380,32 @@ function createServices(
     airdrops,
     collectibles,
     ops,
+    compliance,
     gate,
     minting,
     payments,
     paymentProvider,
     sandboxPayments,
   };
+}
+
+/** The compliance outbox (freezes, recoveries, takedowns) and the operators' tools built on it. */
+function createOperatorServices(parts: {
+  chain: Chain | null;
+  wallets: WalletService;
+  catalog: CatalogService;
+  collectibles: CollectiblesService;
+  drops: DropsService;
+  minting: MintingService;
+  payments: PaymentsService;
+  identity: IdentityService;
+  kyc: KycService;
+  clock: () => Date;
+}) {
+  const compliance = createComplianceService(parts);
+  const { chain, wallets, catalog, identity, kyc, collectibles, clock } = parts;
+  const ops = createOpsService({ chain, wallets, catalog, identity, kyc, collectibles, compliance, clock });
+  return { compliance, ops };
 }
 
 /** The payment provider the configuration names (loadConfig has refused a missing setting already). */
@@ -464,6 +488,7 @@ function createBackground(
       payments: services.payments,
       kyc: services.kyc,
       lottery: services.lottery,
+      compliance: chain === null ? null : services.compliance,
       mintWorker,
       registrySync,
       statements: services.paymentProvider.statement !== undefined,

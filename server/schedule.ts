@@ -2,6 +2,7 @@ import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
 import { AppError } from "./errors.js";
 import type { LotteryService } from "./modules/drops/lottery.js";
+import type { ComplianceService } from "./modules/compliance/service.js";
 import type { KycService } from "./modules/kyc/service.js";
 import type { RegistrySync } from "./modules/kyc/registry-sync.js";
 import type { MintWorker } from "./modules/minting/worker.js";
@@ -20,6 +21,8 @@ export interface ScheduleParts {
   payments: Pick<PaymentsService, "settleExpiring" | "resumeRefunds" | "reconcileDay">;
   kyc: Pick<KycService, "purgeExpired">;
   lottery: Pick<LotteryService, "drawDue">;
+  /** Null without a chain: compliance actions then wait in their outbox. */
+  compliance: Pick<ComplianceService, "runOnce"> | null;
   /** Null without a chain: paid orders and registry writes then wait in their outboxes. */
   mintWorker: Pick<MintWorker, "runOnce"> | null;
   registrySync: Pick<RegistrySync, "runOnce"> | null;
@@ -43,6 +46,15 @@ export function platformJobs(parts: ScheduleParts): ScheduledJob[] {
   if (parts.registrySync !== null) {
     const sync = parts.registrySync;
     jobs.push({ name: "registry-sync", intervalMs: env.REGISTRY_SYNC_INTERVAL_MS, run: () => sync.runOnce() });
+  }
+  if (parts.compliance !== null) {
+    const compliance = parts.compliance;
+    // Compliance actions recorded but not (yet) on chain: a node that was away, a sender that died.
+    jobs.push({
+      name: "compliance-outbox",
+      intervalMs: env.COMPLIANCE_SEND_INTERVAL_MS,
+      run: () => compliance.runOnce(db),
+    });
   }
   jobs.push(
     // Unpaid orders past their window give their editions back, after asking the provider about late payments.

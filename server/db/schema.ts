@@ -15,3 +15,4 @@ export * from "../modules/payments/tables.js";
 export * from "../modules/minting/tables.js";
 export * from "../modules/collectibles/tables.js";
 export * from "../modules/credentials/tables.js";
+export * from "../modules/compliance/tables.js";

@@ -7,6 +7,7 @@ import { authRouter } from "../modules/identity/router.js";
 import { paymentsRouter } from "../modules/payments/router.js";
 import { kycRouter, privacyRouter } from "../modules/kyc/router.js";
 import { opsRouter } from "../modules/ops/router.js";
+import { complianceRouter } from "../modules/compliance/router.js";
 import { siteRouter } from "../modules/site/router.js";
 import { router } from "./init.js";
 
@@ -28,6 +29,7 @@ export const appRouter = router({
   verify: verifyRouter,
   site: siteRouter,
   ops: opsRouter,
+  compliance: complianceRouter,
   credentials: credentialsRouter,
 });
 

@@ -37,7 +37,7 @@ describe("collectibles: certificates, public verification and gifts", () => {
     const [item] = await owner.buyer.caller.collectibles.mine();
     expect(item).toMatchObject({ collectionId: collection.id, tokenId: 1, title: "清明上河图·虹桥", editionSize: 20 });
     const certificate = await owner.buyer.caller.collectibles.certificate({ collectionId: collection.id, tokenId: 1 });
-    const mintedAt = certificate.acquiredAt.getTime();
+    const mintedAt = certificate.acquiredAt!.getTime();
     expect(certificate).toMatchObject({
       title: "清明上河图·虹桥",
       issuerName: "测试博物馆",
@@ -49,7 +49,7 @@ describe("collectibles: certificates, public verification and gifts", () => {
       acquiredBy: "minted",
     });
     expect(certificate.mintTxHash).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(certificate.unlocksAt.getTime() - mintedAt).toBe(180 * DAY_MS);
+    expect(certificate.unlocksAt!.getTime() - mintedAt).toBe(180 * DAY_MS);
     const stranger = await verifiedCollector(world.test);
     await expectAppError(
       stranger.caller.collectibles.certificate({ collectionId: collection.id, tokenId: 1 }),
@@ -146,7 +146,7 @@ describe("collectibles: certificates, public verification and gifts", () => {
     expect(await owner.buyer.caller.collectibles.mine()).toEqual([]);
     const certificate = await friend.caller.collectibles.certificate({ collectionId: collection.id, tokenId: 1 });
     expect(certificate.acquiredBy).toBe("gifted");
-    expect(certificate.unlocksAt.getTime() - certificate.acquiredAt.getTime()).toBe(730 * DAY_MS);
+    expect(certificate.unlocksAt!.getTime() - certificate.acquiredAt!.getTime()).toBe(730 * DAY_MS);
     expect(await friend.caller.collectibles.gifts()).toHaveLength(1);
   });
 

@@ -91,6 +91,12 @@ export const EXPECTED: Record<string, Base> = {
   "ops.findAccount": "operator",
   "ops.kycExceptions": "operator",
   "ops.orders": "operator",
+  "compliance.previewRecovery": "operator",
+  "compliance.requestRecovery": "operator",
+  "compliance.requestTakedown": "operator",
+  "compliance.approve": "operator",
+  "compliance.reject": "operator",
+  "compliance.list": "operator",
 };
 
 /** The procedures that need a fresh SMS code confirmed by the calling session (step-up), and for what. */

@@ -23,6 +23,7 @@ const facts = {
   acquiredAt: "2026-11-24T02:00:00.000Z",
   unlocksAt: "2027-05-23T02:00:00.000Z",
   locked: true,
+  takenDown: null,
 };
 
 function renderVerify(served: Uint8Array) {

@@ -92,7 +92,14 @@ export function createMediaLibrary(deps: Pick<CatalogDependencies, "store" | "ma
       const [published] = await db
         .select({ id: collections.id })
         .from(collections)
-        .where(and(eq(collections.mediaSha256, sha256), eq(collections.status, "published")))
+        // A taken-down collection's artwork is no longer shown to the public.
+        .where(
+          and(
+            eq(collections.mediaSha256, sha256),
+            eq(collections.status, "published"),
+            isNull(collections.takenDownAt),
+          ),
+        )
         .limit(1);
       const allowed =
         published !== undefined ||

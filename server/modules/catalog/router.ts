@@ -63,6 +63,7 @@ export function mediaImageOf(row: Omit<MediaImageRow, "mediaType">) {
 }
 
 function publicView(row: CollectionRow, issuerName: string, image: MediaImageRow, now: Date) {
+  const takenDown = row.takenDownAt !== null;
   return {
     id: row.id,
     title: row.title,
@@ -70,15 +71,19 @@ function publicView(row: CollectionRow, issuerName: string, image: MediaImageRow
     creator: row.creator,
     story: row.story,
     issuerName,
-    mediaUrl: `/media/${row.mediaSha256}`,
+    // A taken-down collection shows no artwork (a regulator ordered it removed).
+    mediaUrl: takenDown ? null : `/media/${row.mediaSha256}`,
     mediaSha256: row.mediaSha256,
     mediaType: image.mediaType,
-    mediaImage: mediaImageOf(image),
+    mediaImage: takenDown ? null : mediaImageOf(image),
     editionSize: row.editionSize,
     priceFen: row.priceFen,
     saleStartsAt: row.saleStartsAt,
     saleEndsAt: row.saleEndsAt,
-    saleState: saleStateOf(row, now),
+    saleState: takenDown ? ("ended" as const) : saleStateOf(row, now),
+    takenDown,
+    takenDownAt: row.takenDownAt,
+    takedownReasonCode: row.takedownReasonCode,
     perPersonLimit: row.perPersonLimit,
     lockDays: row.lockDays,
     regiftDays: row.regiftDays,

@@ -4,6 +4,7 @@ import { createIssuers } from "./issuers.js";
 import { createMediaLibrary } from "./media-library.js";
 import { createPublishing } from "./publishing.js";
 import { collectionReads } from "./reads.js";
+import { createTakedownRecords } from "./takedown.js";
 
 /**
  * Issuers (museums, brands) and their collections: applications reviewed
@@ -25,6 +26,8 @@ export function createCatalogService(deps: CatalogDependencies) {
     ...createDraftWorkflow(deps),
     // publication on chain (publishing.ts)
     ...createPublishing(deps),
+    // takedowns (takedown.ts)
+    ...createTakedownRecords(deps),
     // reading (reads.ts)
     ...collectionReads,
   };

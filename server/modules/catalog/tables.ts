@@ -93,6 +93,12 @@ export const collections = pgTable(
     rejectionReason: text("rejection_reason"),
     contractAddress: text("contract_address"),
     publishTxHash: text("publish_tx_hash"),
+    /** When a publication was claimed (recorded before the factory is called; a stale claim may be resumed). */
+    publishClaimedAt: timestamp("publish_claimed_at", { withTimezone: true }),
+    /** A regulator's takedown: the collection burned on chain, off sale, shown as taken down. */
+    takenDownAt: timestamp("taken_down_at", { withTimezone: true }),
+    takedownReasonCode: integer("takedown_reason_code"),
+    takedownTxHash: text("takedown_tx_hash"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -54,6 +54,7 @@ export function createHoldings(deps: Pick<CollectiblesDependencies, "clock">) {
           mediaVariantWidths: collectionCards.mediaVariantWidths,
           contractAddress: collectionCards.contractAddress,
           acquiredAt: tokens.acquiredAt,
+          takenDownAt: tokens.takenDownAt,
         })
         .from(tokens)
         .innerJoin(collectionCards, eq(collectionCards.collectionId, tokens.collectionId))

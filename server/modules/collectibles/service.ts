@@ -1,4 +1,5 @@
 import { createCertificates } from "./certificates.js";
+import { createComplianceRecords } from "./compliance.js";
 import type { CollectiblesDependencies } from "./context.js";
 import { createGifting, createRecipientLookup } from "./gifting.js";
 import { createHoldings } from "./holdings.js";
@@ -20,6 +21,8 @@ export function createCollectiblesService(deps: CollectiblesDependencies) {
     ...createHoldings(deps),
     // certificates and public verification (certificates.ts)
     ...createCertificates(deps),
+    // recoveries and takedowns in the index (compliance.ts)
+    ...createComplianceRecords(deps),
     // gifts (gifting.ts)
     lookupRecipient,
     ...createGifting(deps, lookupRecipient),

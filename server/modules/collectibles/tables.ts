@@ -28,6 +28,10 @@ export const tokens = pgTable(
     mintTxHash: text("mint_tx_hash"),
     mintedAt: timestamp("minted_at", { withTimezone: true }).notNull(),
     acquiredAt: timestamp("acquired_at", { withTimezone: true }).notNull(),
+    /** A takedown of this token (or of its whole collection): burned on chain, no longer held. */
+    takenDownAt: timestamp("taken_down_at", { withTimezone: true }),
+    takedownReasonCode: integer("takedown_reason_code"),
+    takedownTxHash: text("takedown_tx_hash"),
   },
   (t) => [primaryKey({ columns: [t.collectionId, t.tokenId] }), index("tokens_owner_idx").on(t.ownerUserId)],
 );

@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { AppError } from "../../errors.js";
@@ -48,6 +48,20 @@ export function createOrderQueries() {
       return row;
     },
 
+    /** A collection's orders that were paid for or given (paid, being minted, minted): a takedown's refunds. */
+    async settledOrdersOf(db: Db, collectionId: number) {
+      return db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.collectionId, collectionId), inArray(orders.status, ["paid", "minting", "minted"])))
+        .orderBy(asc(orders.id));
+    },
+
+    async orderById(db: Db, orderId: number) {
+      const [row] = await db.select().from(orders).where(eq(orders.id, orderId));
+      return row;
+    },
+
     /** The order behind a payment, locked for the caller's transaction. */
     async lockOrder(tx: Db, orderId: number): Promise<OrderRow> {
       const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for("update");
@@ -81,6 +95,17 @@ export function createExpiry({ clock, gate, machine }: LifecycleDependencies) {
         for (const order of due) await expire(tx, order, "payment window closed");
         return due.length;
       });
+    },
+
+    /** Every unpaid order of a collection leaves (a takedown), in the caller's transaction. */
+    async expireCollection(tx: Db, collectionId: number, reason: string): Promise<number> {
+      const open = await tx
+        .select()
+        .from(orders)
+        .where(and(eq(orders.collectionId, collectionId), eq(orders.status, "created")))
+        .for("update");
+      for (const order of open) await expire(tx, order, reason);
+      return open.length;
     },
 
     /** The collector gives up an unpaid order at once. */

@@ -49,15 +49,26 @@ export interface DropsDependencies {
 export function createDropsService(deps: DropsDependencies) {
   const machine = createOrderMachine(deps.clock);
   const parts = { clock: deps.clock, gate: deps.gate, machine };
+  const termsOf = createTermsCache(deps.catalog);
+  const expiry = createExpiry(parts);
   return {
     /** Pre-allocates one slot per edition; called once when a collection is published. */
     allocate,
-    reserve: createReservations({ deps, termsOf: createTermsCache(deps.catalog), machine }),
+    reserve: createReservations({ deps, termsOf, machine }),
     stock,
     salesOf,
     allowance: (db: Db, userId: number, collectionId: number) => allowance(deps.kyc, db, userId, collectionId),
     ...createOrderQueries(),
-    ...createExpiry(parts),
+    ...expiry,
+    /**
+     * A collection was taken down: its unpaid orders are cancelled (editions and counts given back) in the
+     * caller's transaction, and this process stops reserving at once (others within TERMS_TTL_MS; every
+     * reservation re-reads a collection whose terms it forgot).
+     */
+    async closeSale(tx: Db, collectionId: number, reason: string) {
+      termsOf.forget(collectionId);
+      return expiry.expireCollection(tx, collectionId, reason);
+    },
     ...createSettlement(parts),
   };
 }

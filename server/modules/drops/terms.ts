@@ -6,28 +6,40 @@ import type { CatalogService } from "../catalog/service.js";
 
 export type CollectionRow = Awaited<ReturnType<CatalogService["getPublished"]>>["collection"];
 
-export type TermsOf = (db: Db, collectionId: number) => Promise<CollectionRow>;
+export type TermsOf = ((db: Db, collectionId: number) => Promise<CollectionRow>) & {
+  /** Drops the remembered row (this process learns of a takedown at once). */
+  forget(collectionId: number): void;
+};
+
+/** How long a process remembers a collection's terms: other instances learn of a takedown within this. */
+export const TERMS_TTL_MS = 10_000;
 
 /**
- * A published collection's row, read once per process (the crowd's first attempts share one read): a
- * published collection never changes state or terms again (catalog updates stop at "approved").
+ * A published collection's row, read once per {@link TERMS_TTL_MS} per process (the crowd's first attempts
+ * share one read): a published collection's terms never change (catalog updates stop at "approved"); only a
+ * takedown may end its sale, which this process learns at once and others within the TTL.
  */
 export function createTermsCache(catalog: Pick<CatalogService, "getPublished">): TermsOf {
-  const terms = new Map<number, Promise<CollectionRow>>();
-  return (db, collectionId) => {
-    let row = terms.get(collectionId);
-    if (row === undefined) {
-      row = catalog.getPublished(db, collectionId).then(({ collection }) => collection);
-      terms.set(collectionId, row);
+  const terms = new Map<number, { row: Promise<CollectionRow>; at: number }>();
+  const termsOf = (db: Db, collectionId: number) => {
+    let entry = terms.get(collectionId);
+    if (entry === undefined || Date.now() - entry.at > TERMS_TTL_MS) {
+      entry = { row: catalog.getPublished(db, collectionId).then(({ collection }) => collection), at: Date.now() };
+      terms.set(collectionId, entry);
+      const current = entry;
       // An unknown or unpublished collection is asked again next time.
-      row.catch(() => terms.delete(collectionId));
+      entry.row.catch(() => {
+        if (terms.get(collectionId) === current) terms.delete(collectionId);
+      });
     }
-    return row;
+    return entry.row;
   };
+  return Object.assign(termsOf, { forget: (collectionId: number) => void terms.delete(collectionId) });
 }
 
 /** Why `quantity` editions may not be reserved now under the collection's terms, or null when they may. */
 export function refusalOfTerms(collection: CollectionRow, now: Date, quantity: number): AppError | null {
+  if (collection.takenDownAt !== null) return new AppError("collection.takenDown");
   if (now < collection.saleStartsAt) {
     return new AppError("drop.notStarted", { startsAt: collection.saleStartsAt.toISOString() });
   }

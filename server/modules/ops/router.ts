@@ -4,12 +4,11 @@ import { safe } from "../../../shared/validation.js";
 
 import { ORDER_STATUSES } from "../drops/reports.js";
 import { operatorProcedure, router } from "../../trpc/init.js";
+import { reasonText as reason } from "../compliance/text.js";
 import { PHONE_PATTERN } from "../identity/service.js";
 
-const reason = safe.text({ min: 2, max: 200, message: "ops.reasonRequired" });
-
 export const opsRouter = router({
-  /** Freezes or unfreezes an account's address in the on-chain identity registry (audited). */
+  /** Freezes or unfreezes an account's identity in the on-chain registry (recorded and audited first, then sent). */
   freezeAccount: operatorProcedure
     .input(z.object({ userId: safe.id(), frozen: z.boolean(), reason }))
     .mutation(async ({ ctx, input }) => {
@@ -32,7 +31,7 @@ export const opsRouter = router({
 
   /** The token a freeze would act on, in words for the confirmation: collection title, holder's masked phone. */
   tokenForFreeze: operatorProcedure
-    .input(z.object({ collectionId: z.number().int().positive(), tokenId: z.number().int().min(1).max(16_777_215) }))
+    .input(z.object({ collectionId: safe.id(), tokenId: safe.int(1, 16_777_215) }))
     .query(({ ctx, input }) => ctx.platform.ops.tokenForFreeze(ctx.platform.db, input)),
 
   /** Finds an account by its phone number (answered masked) with its verification, freeze state and holdings. */

@@ -5,12 +5,13 @@ import type { Db } from "../../db/client.js";
 import { listOrders } from "../drops/reports.js";
 import { kycExceptions } from "../kyc/reports.js";
 import { AppError } from "../../errors.js";
-import { appendAudit } from "../audit/service.js";
 import type { CatalogService } from "../catalog/service.js";
 import type { IdentityService, SessionUser } from "../identity/service.js";
 import type { WalletService } from "../wallets/service.js";
 import type { KycService } from "../kyc/service.js";
 import type { CollectiblesService } from "../collectibles/service.js";
+import type { ComplianceService } from "../compliance/service.js";
+import { REASON_CODES } from "../compliance/text.js";
 
 /**
  * What platform operators do beyond reviews: freeze an account's address in
@@ -25,11 +26,12 @@ export interface OpsDependencies {
   identity: Pick<IdentityService, "findAccountById" | "findAccountByPhone" | "isGiftingSuspended">;
   kyc: Pick<KycService, "status">;
   collectibles: Pick<CollectiblesService, "mine" | "holderOf">;
+  compliance: Pick<ComplianceService, "record" | "commitmentOf">;
   clock: () => Date;
 }
 
-/** Reason codes written on chain; the words stay in the audit log. */
-const REASON_OPERATOR = 1;
+/** The reason code written on chain for an operator's freeze; the words stay in the audit log. */
+const REASON_OPERATOR = REASON_CODES.operator;
 
 type Operator = Pick<SessionUser, "id" | "role">;
 
@@ -74,73 +76,47 @@ async function tokenForFreeze(deps: OpsDependencies, db: Db, input: { collection
 }
 
 export function createOpsService(deps: OpsDependencies) {
-  function chainOrRefuse(): Chain {
-    if (deps.chain === null) throw new AppError("ops.chainUnavailable");
-    return deps.chain;
-  }
-
-  async function sendCompliance(build: Parameters<Chain["send"]>[1]) {
-    try {
-      return await chainOrRefuse().send("compliance", build);
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      const reverted = /revert|CALL_EXCEPTION/i.test(String((error as Error).message ?? error));
-      throw new AppError(reverted ? "ops.chainRefused" : "ops.chainUnavailable");
-    }
-  }
-
   return {
+    /**
+     * Freezes or unfreezes the person behind an account: every address of their identity, now and bound
+     * later. Recorded first (outbox row and audit entry in one transaction), then sent.
+     */
     async freezeAccount(db: Db, operator: Operator, input: { userId: number; frozen: boolean; reason: string }) {
       if ((await deps.identity.findAccountById(db, input.userId)) === null) throw new AppError("ops.accountNotFound");
       const address = await deps.wallets.addressOf(db, input.userId);
       if (address === null) throw new AppError("ops.noCustodialAddress");
-      // The person is frozen, not one wallet: every address of their identity, now and bound later.
-      const commitment = await chainOrRefuse()
-        .registry.identityOf(address)
-        .catch(() => {
-          throw new AppError("ops.chainUnavailable");
-        });
-      if (commitment === ZeroHash) throw new AppError("ops.chainRefused");
-      const receipt = await sendCompliance(({ registry }, overrides) =>
-        input.frozen
-          ? registry.freezeIdentity(commitment, REASON_OPERATOR, overrides)
-          : registry.unfreezeIdentity(commitment, REASON_OPERATOR, overrides),
-      );
-      await appendAudit(
+      const commitment = await deps.compliance.commitmentOf(address);
+      return deps.compliance.record(
         db,
+        operator,
         {
-          actor: { userId: operator.id, role: operator.role },
-          action: input.frozen ? "account.frozen" : "account.unfrozen",
-          subject: { type: "user", id: input.userId },
-          details: { reason: input.reason, txHash: receipt.hash },
+          kind: input.frozen ? "identity.freeze" : "identity.unfreeze",
+          subject: { userId: input.userId, commitment },
+          reasonCode: REASON_OPERATOR,
+          reason: input.reason,
         },
-        deps.clock(),
+        input.frozen ? "account.frozen" : "account.unfrozen",
       );
-      return { txHash: receipt.hash };
     },
 
+    /** Freezes or unfreezes one token in its collection contract, recorded first. */
     async freezeToken(
       db: Db,
       operator: Operator,
       input: { collectionId: number; tokenId: number; frozen: boolean; reason: string },
     ) {
       const contract = await deps.catalog.contractOf(db, input.collectionId);
-      const receipt = await sendCompliance(({ collection }, overrides) =>
-        input.frozen
-          ? collection(contract).freezeToken(input.tokenId, REASON_OPERATOR, overrides)
-          : collection(contract).unfreezeToken(input.tokenId, REASON_OPERATOR, overrides),
-      );
-      await appendAudit(
+      return deps.compliance.record(
         db,
+        operator,
         {
-          actor: { userId: operator.id, role: operator.role },
-          action: input.frozen ? "token.frozen" : "token.unfrozen",
-          subject: { type: "collection", id: input.collectionId },
-          details: { tokenId: input.tokenId, reason: input.reason, txHash: receipt.hash },
+          kind: input.frozen ? "token.freeze" : "token.unfreeze",
+          subject: { collectionId: input.collectionId, tokenId: input.tokenId, contract },
+          reasonCode: REASON_OPERATOR,
+          reason: input.reason,
         },
-        deps.clock(),
+        input.frozen ? "token.frozen" : "token.unfrozen",
       );
-      return { txHash: receipt.hash };
     },
 
     tokenForFreeze: (db: Db, input: { collectionId: number; tokenId: number }) => tokenForFreeze(deps, db, input),

@@ -33,6 +33,8 @@ export async function requestRefund(
     orderId: number;
     outTradeNo: string;
     amountFen: number;
+    /** The trade's whole amount when the refund is a part of it (a takedown of one edition of several). */
+    totalFen?: number;
     /** Kept with the refund. */
     reason: string;
     /** The audit entry's reason. */
@@ -66,7 +68,7 @@ export async function requestRefund(
     },
     deps.clock(),
   );
-  return { outTradeNo, refundNo, refundFen: amountFen, totalFen: amountFen };
+  return { outTradeNo, refundNo, refundFen: amountFen, totalFen: request.totalFen ?? amountFen };
 }
 
 const SYSTEM = { userId: null, role: "system" } as const;
@@ -97,6 +99,34 @@ export function createRefunds(deps: PaymentsDependencies) {
         reason: `delivery failed: ${reason}`,
         auditReason: "delivery-failed",
         actor: SYSTEM,
+      });
+    },
+
+    /**
+     * Refunds what was paid for taken-down editions of an order (a regulator's takedown), in the caller's
+     * transaction: `editions` of the order's `quantity`, at the price paid. Free orders (airdrops, ¥0) have
+     * nothing to refund; an order refunded already is answered `null` (one refund per order). The provider
+     * is asked once the transaction commits ({@link startRefund}); `resumeRefunds` makes up for a crash.
+     */
+    async requestTakedownRefund(
+      tx: Db,
+      request: { orderId: number; editions: number; quantity: number; reason: string; actor: AuditEvent["actor"] },
+    ) {
+      const [payment] = await tx.select().from(payments).where(eq(payments.orderId, request.orderId));
+      if (payment === undefined || payment.status !== "paid" || payment.amountFen <= 0) return null;
+      const editions = Math.min(request.editions, request.quantity);
+      const amountFen =
+        editions >= request.quantity
+          ? payment.amountFen
+          : Math.floor((payment.amountFen * editions) / request.quantity);
+      return requestRefund(deps, tx, {
+        orderId: request.orderId,
+        outTradeNo: payment.outTradeNo,
+        amountFen,
+        totalFen: payment.amountFen,
+        reason: `takedown: ${request.reason}`,
+        auditReason: "takedown",
+        actor: request.actor,
       });
     },
 

@@ -11,8 +11,11 @@ export const trpcClient = createClient();
 const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
 
 /** Starts loading a still image's variant the browser will pick, at high priority, before its page has rendered. */
-function preloadArtwork(artwork: { mediaUrl: string; mediaImage: MediaImage | null }, variant: "full" | "thumb") {
-  if (artwork.mediaImage === null) return;
+function preloadArtwork(
+  artwork: { mediaUrl: string | null; mediaImage: MediaImage | null },
+  variant: "full" | "thumb",
+) {
+  if (artwork.mediaUrl === null || artwork.mediaImage === null) return;
   preload(`${artwork.mediaUrl}/${Math.max(...artwork.mediaImage.variantWidths)}.avif`, {
     as: "image",
     type: "image/avif",

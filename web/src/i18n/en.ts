@@ -233,6 +233,16 @@ export const en: Shape<Messages> = {
     logout: "Log out",
     credentialLink: "See and present my real-name credential",
   },
+  takedown: {
+    badge: "Taken down",
+    status: "Status",
+    notice:
+      "This collectible was taken down by a regulator's order; its artwork is no longer shown, and what was paid is refunded by the platform's policy.",
+    reasonCode: "reason code {{code}}",
+    verifyCollection:
+      "This token existed and was burned when its whole collection was taken down (reason code {{code}}); transaction:",
+    verifyToken: "This token existed and was burned by a takedown (reason code {{code}}); transaction:",
+  },
   cert: {
     title: "Certificate of collection",
     issuer: "Issuer",

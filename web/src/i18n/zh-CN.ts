@@ -224,6 +224,14 @@ export const zhCN = {
     logout: "退出登录",
     credentialLink: "查看与出示实名凭证",
   },
+  takedown: {
+    badge: "已下架",
+    status: "状态",
+    notice: "该藏品已按监管要求下架，作品不再展示；已支付的款项按平台政策原路退回。",
+    reasonCode: "原因代码 {{code}}",
+    verifyCollection: "该藏品真实存在，已因整个系列被下架而销毁（原因代码 {{code}}），链上交易：",
+    verifyToken: "该藏品真实存在，已被下架销毁（原因代码 {{code}}），链上交易：",
+  },
   cert: {
     title: "数字藏品证书",
     issuer: "发行方",

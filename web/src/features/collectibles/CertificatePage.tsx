@@ -5,6 +5,7 @@ import { Link, useParams } from "react-router";
 
 import { Countdown } from "../../components/Countdown";
 import { MediaView } from "../../components/MediaView";
+import { TakenDown } from "../../components/TakenDown";
 import { QrCode } from "../../components/QrCode";
 import { RequireRole } from "../../components/RequireRole";
 import { ErrorState, FormError, Loading } from "../../components/States";
@@ -39,14 +40,18 @@ function Certificate() {
   return (
     <article className="split">
       <div>
-        {collection.data !== undefined && (
-          <MediaView
-            url={c.mediaUrl}
-            type={collection.data.mediaType}
-            alt={c.title}
-            image={collection.data.mediaImage}
-            priority
-          />
+        {c.takenDown !== null || c.mediaUrl === null ? (
+          <TakenDown />
+        ) : (
+          collection.data !== undefined && (
+            <MediaView
+              url={c.mediaUrl}
+              type={collection.data.mediaType}
+              alt={c.title}
+              image={collection.data.mediaImage}
+              priority
+            />
+          )
         )}
       </div>
       <div className="page">
@@ -64,13 +69,24 @@ function Certificate() {
             <dd className="mono">{c.contractAddress}</dd>
             <dt>{t("cert.tokenId")}</dt>
             <dd className="mono">{c.tokenId}</dd>
+            {c.takenDown !== null && (
+              <>
+                <dt>{t("takedown.status")}</dt>
+                <dd>
+                  <span className="badge bad">{t("takedown.badge")}</span>{" "}
+                  {t("takedown.reasonCode", { code: c.takenDown.reasonCode })}
+                </dd>
+              </>
+            )}
             <dt>{t("cert.holder")}</dt>
-            <dd className="mono">{c.ownerMasked}</dd>
+            <dd className="mono">{c.ownerMasked ?? "—"}</dd>
             <dt>{t("cert.contentHash")}</dt>
             <dd className="mono">{shortHash(c.contentHash, 12)}</dd>
             <dt>{t("cert.acquired")}</dt>
             <dd>
-              {t(`cert.acquiredBy.${c.acquiredBy}`)} · {formatDateTime(c.acquiredAt, i18n.language)}
+              {c.acquiredBy === null || c.acquiredAt === null
+                ? "—"
+                : `${t(`cert.acquiredBy.${c.acquiredBy}`)} · ${formatDateTime(c.acquiredAt, i18n.language)}`}
             </dd>
             {c.mintTxHash !== null && (
               <>
@@ -79,7 +95,7 @@ function Certificate() {
               </>
             )}
             <dt>{t("cert.unlocksAt")}</dt>
-            <dd>{formatDate(c.unlocksAt, i18n.language)}</dd>
+            <dd>{c.unlocksAt === null ? "—" : formatDate(c.unlocksAt, i18n.language)}</dd>
           </dl>
           <div style={{ display: "flex", gap: 12, alignItems: "center", marginTop: 12 }}>
             <QrCode value={verifyUrl} label={t("cert.qr")} />

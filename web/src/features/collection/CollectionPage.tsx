@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { useParams } from "react-router";
 
 import { MediaView } from "../../components/MediaView";
+import { TakenDown } from "../../components/TakenDown";
 import { ErrorState, Loading } from "../../components/States";
 import { formatDateTime, shortHash } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
@@ -57,7 +58,11 @@ export function CollectionPage() {
   return (
     <article className="split">
       <div>
-        <MediaView url={c.mediaUrl} type={c.mediaType} alt={c.title} image={c.mediaImage} priority />
+        {c.takenDown || c.mediaUrl === null ? (
+          <TakenDown />
+        ) : (
+          <MediaView url={c.mediaUrl} type={c.mediaType} alt={c.title} image={c.mediaImage} priority />
+        )}
       </div>
       <div className="page">
         <header className="hero">
@@ -65,7 +70,13 @@ export function CollectionPage() {
           <h1>{c.title}</h1>
           <span>{t("collection.creator", { name: c.creator })}</span>
         </header>
-        <BuyPanel collection={c} />
+        {c.takenDown ? (
+          <p>
+            <span className="badge bad">{t("takedown.badge")}</span> {t("takedown.notice")}
+          </p>
+        ) : (
+          <BuyPanel collection={c} />
+        )}
         <section aria-labelledby="rules">
           <h2 id="rules">{t("collection.rulesTitle")}</h2>
           <ul>

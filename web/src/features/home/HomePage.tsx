@@ -4,6 +4,7 @@ import { Link } from "react-router";
 
 import { Countdown } from "../../components/Countdown";
 import { MediaView } from "../../components/MediaView";
+import { TakenDown } from "../../components/TakenDown";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { formatFen } from "../../lib/format";
 import { type SaleBadge, saleBadge } from "../../lib/sale";
@@ -52,14 +53,18 @@ export function HomePage() {
               {inSection.map(({ c, stock, badge, index }) => (
                 <li key={c.id}>
                   <Link to={`/c/${c.id}`} className="tile" data-testid="collection-tile">
-                    <MediaView
-                      url={c.mediaUrl}
-                      type={c.mediaType}
-                      alt={c.title}
-                      variant="thumb"
-                      image={c.mediaImage}
-                      priority={index < 2}
-                    />
+                    {c.mediaUrl === null ? (
+                      <TakenDown compact />
+                    ) : (
+                      <MediaView
+                        url={c.mediaUrl}
+                        type={c.mediaType}
+                        alt={c.title}
+                        variant="thumb"
+                        image={c.mediaImage}
+                        priority={index < 2}
+                      />
+                    )}
                     <div className="tile-body">
                       <h3 className="tile-title">{c.title}</h3>
                       <span className="muted">{c.issuerName}</span>

@@ -45,7 +45,7 @@ export function Accounts() {
           setDone(
             t(frozen ? "ops.accounts.frozenDone" : "ops.accounts.unfrozenDone", {
               phone: who,
-              tx: shortHash(result.txHash),
+              tx: result.txHash === null ? "—" : shortHash(result.txHash),
             }),
           ),
       },
@@ -259,7 +259,7 @@ export function TokenFreeze() {
           setDone(
             t(frozen ? "ops.accounts.tokenFrozenDone" : "ops.accounts.tokenUnfrozenDone", {
               ...words,
-              tx: shortHash(r.txHash),
+              tx: r.txHash === null ? "—" : shortHash(r.txHash),
             }),
           ),
       },

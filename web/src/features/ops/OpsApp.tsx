@@ -13,8 +13,9 @@ import { formatDateTime, formatFen } from "../../lib/format";
 import { fieldErrors, useTRPC } from "../../lib/trpc";
 import { Accounts } from "./Accounts";
 import { Audit } from "./Audit";
+import { Compliance } from "./Compliance";
 
-const TABS = ["reviews", "accounts", "kyc", "orders", "reconcile", "audit"] as const;
+const TABS = ["reviews", "accounts", "compliance", "kyc", "orders", "reconcile", "audit"] as const;
 type Tab = (typeof TABS)[number];
 
 export function OpsApp() {
@@ -53,6 +54,7 @@ function Ops() {
       <div role="tabpanel" id={`ops-panel-${tab}`} aria-labelledby={`ops-tab-${tab}`} className="page">
         {tab === "reviews" && <Reviews />}
         {tab === "accounts" && <Accounts />}
+        {tab === "compliance" && <Compliance />}
         {tab === "kyc" && <KycExceptions />}
         {tab === "orders" && <Orders />}
         {tab === "reconcile" && <Reconcile />}

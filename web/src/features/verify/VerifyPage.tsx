@@ -33,7 +33,8 @@ export function VerifyPage() {
   );
   const [check, setCheck] = useState<HashCheck>({ state: "idle" });
 
-  const expected = facts.data === undefined ? null : plainHex(facts.data.contentHash);
+  // A taken-down token's artwork is no longer served: there is nothing to hash on the server's side.
+  const expected = facts.data === undefined || facts.data.takenDown !== null ? null : plainHex(facts.data.contentHash);
 
   useEffect(() => {
     if (expected === null) return;
@@ -97,21 +98,34 @@ export function VerifyPage() {
       {facts.data !== undefined && (
         <div className="card page" data-testid="verify-result">
           <p>
-            <span className="badge ok">{t("verify.genuine")}</span>
+            <span className="badge ok">{t("verify.genuine")}</span>{" "}
+            {facts.data.takenDown !== null && (
+              <span className="badge bad" data-testid="verify-taken-down">
+                {t("takedown.badge")}
+              </span>
+            )}
           </p>
+          {facts.data.takenDown !== null && (
+            <p data-testid="verify-takedown-facts" style={{ overflowWrap: "anywhere" }}>
+              {t(facts.data.takenDown.scope === "collection" ? "takedown.verifyCollection" : "takedown.verifyToken", {
+                code: facts.data.takenDown.reasonCode,
+              })}{" "}
+              <span className="mono">{facts.data.takenDown.txHash}</span>
+            </p>
+          )}
           <dl className="facts">
             <dt>{t("verify.name")}</dt>
             <dd>{facts.data.name}</dd>
             <dt>{t("verify.edition")}</dt>
             <dd>{facts.data.edition}</dd>
             <dt>{t("verify.holder")}</dt>
-            <dd className="mono">{facts.data.ownerMasked}</dd>
+            <dd className="mono">{facts.data.ownerMasked ?? "—"}</dd>
             <dt>{t("verify.acquired")}</dt>
-            <dd>{formatDateTime(facts.data.acquiredAt, i18n.language)}</dd>
+            <dd>{facts.data.acquiredAt === null ? "—" : formatDateTime(facts.data.acquiredAt, i18n.language)}</dd>
             <dt>{t("verify.unlocksAt")}</dt>
-            <dd>{formatDate(facts.data.unlocksAt, i18n.language)}</dd>
+            <dd>{facts.data.unlocksAt === null ? "—" : formatDate(facts.data.unlocksAt, i18n.language)}</dd>
             <dt>{t("verify.contentHash")}</dt>
-            <dd className="mono">{expected}</dd>
+            <dd className="mono">{plainHex(facts.data.contentHash)}</dd>
           </dl>
           <div aria-live="polite" data-testid="hash-check">
             {check.state === "hashing" && <Loading label={t("verify.hashing")} />}
