@@ -26,7 +26,16 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { type IncomingMessage, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -71,6 +80,7 @@ const ALL_STEPS = process.env.BENCH_ALL_STEPS === "1";
 /** The sale opens this long after its step is set up: the generator starts and opens its connections before. */
 const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 5_000);
 const ECHO_LEAD_MS = 3_000;
+const ECHO_SECONDS = 3;
 /** A small sale to other people before the measured ones, as a running platform has served before its drop. */
 const WARMUP_COLLECTORS = Math.min(1_000, Math.ceil(COLLECTORS / 20));
 const ALIPAY_APP_ID = "2021000000000042";
@@ -423,7 +433,9 @@ function topCosts(file: string, count = 25) {
 async function main() {
   const adminUrl = process.env.DATABASE_URL;
   if (adminUrl === undefined || adminUrl === "") {
-    console.error("bench:flash-sale runs on PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)");
+    console.error(
+      "bench:flash-sale runs on PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)",
+    );
     process.exit(2);
   }
   if (!(await redisAnswers(REDIS_URL, { flush: true }))) {
@@ -463,7 +475,11 @@ async function main() {
     const step = async (rate: number, route: string, crowdOf: Person[], collection: { id: number }, t0: number) => {
       await resetRateLimits(redis);
       const requestsFile = path.join(dir, "requests.json");
-      writeFileSync(requestsFile, JSON.stringify(crowd(crowdOf, collection.id)));
+      let requests = crowd(crowdOf, collection.id);
+      // The echo's steps last ECHO_SECONDS at least (the crowd again, its requests as they were).
+      if (route !== RESERVE_PATH)
+        requests = Array.from({ length: Math.ceil((ECHO_SECONDS * rate) / requests.length) }, () => requests).flat();
+      writeFileSync(requestsFile, JSON.stringify(requests));
       return generate(dir, {
         origin,
         path: route,
@@ -481,7 +497,7 @@ async function main() {
     };
 
     console.log("warming up: a small sale to other people…");
-    await sale(1_000, warmupPeople, Math.min(500, EDITIONS));
+    const warmup = await sale(1_000, warmupPeople, Math.min(500, EDITIONS));
 
     const echoSteps: Record<string, unknown>[] = [];
     let ceiling = 0;
@@ -566,13 +582,33 @@ async function main() {
       hold_rule: "p99 ≤ 300 ms, achieved rate ≥ 95 % of the target, no 5xx and no network error",
       steps: saleSteps,
       echo_steps: echoSteps,
-      warm_up: { people: WARMUP_COLLECTORS, editions: Math.min(500, EDITIONS), rate: 1_000 },
+      warm_up: {
+        people: WARMUP_COLLECTORS,
+        editions: Math.min(500, EDITIONS),
+        rate: 1_000,
+        p99_ms: warmup.result.p99_ms,
+        statuses: warmup.result.statuses,
+      },
       seeding_seconds: seedSeconds,
       differences_from_production: production.differences,
       server_settings: Object.fromEntries(
-        Object.entries(production.env).filter(([name]) => !/^(PII_KEYS|IDENTITY_PEPPER|LOOKUP_PEPPER|WALLET_MNEMONIC|CREDENTIAL_SIGNING_KEYS|.*_SECRET|.*PRIVATE_KEY|.*PUBLIC_KEY)$/.test(name)),
+        Object.entries(production.env).filter(
+          ([name]) =>
+            !/^(PII_KEYS|IDENTITY_PEPPER|LOOKUP_PEPPER|WALLET_MNEMONIC|CREDENTIAL_SIGNING_KEYS|.*_SECRET|.*PRIVATE_KEY|.*PUBLIC_KEY)$/.test(
+              name,
+            ),
+        ),
       ),
       ...(profile === null ? {} : { cpu_profile: profile }),
+      meets_targets:
+        sustainedRate >= 5000 &&
+        ceiling > 0 &&
+        sustainedRate / ceiling >= 0.35 &&
+        totals.limit_refusals > 0 &&
+        totals.limit_violations === 0 &&
+        totals.oversold === 0 &&
+        totals.slot_mismatches === 0 &&
+        totals.unsold_steps === 0,
       target: {
         sustained_attempts_per_s: 5000,
         p99_ms: P99_LIMIT_MS,
@@ -594,8 +630,19 @@ async function main() {
   }
 }
 
+/** Why a step did not hold: the generator fell behind its rate, the latency, or failures (5xx, network). */
+function limitedBy(result: GeneratorResult): string[] {
+  const reasons: string[] = [];
+  if (result.achieved_per_s < 0.95 * result.target_per_s) reasons.push("generator below 95 % of the rate");
+  if (result.p99_ms > P99_LIMIT_MS) reasons.push(`p99 over ${P99_LIMIT_MS} ms`);
+  if (Object.keys(result.statuses).some((status) => status === "error" || status.startsWith("5")))
+    reasons.push("5xx or network errors");
+  return reasons;
+}
+
 function summary(result: GeneratorResult) {
   return {
+    limited_by: limitedBy(result),
     target_per_s: result.target_per_s,
     achieved_per_s: result.achieved_per_s,
     p99_send_late_ms: result.p99_send_late_ms,
