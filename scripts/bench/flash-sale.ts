@@ -41,6 +41,7 @@ import { type IncomingMessage, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 
 import { sql } from "drizzle-orm";
@@ -78,7 +79,7 @@ const P99_LIMIT_MS = 300;
 /** BENCH_ALL_STEPS=1: run every rate even past a step that does not hold (to see a busy machine's whole curve). */
 const ALL_STEPS = process.env.BENCH_ALL_STEPS === "1";
 /** The sale opens this long after its step is set up: the generator starts and opens its connections before. */
-const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 5_000);
+const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 3_000);
 const ECHO_LEAD_MS = 3_000;
 const ECHO_SECONDS = 3;
 /** A small sale to other people before the measured ones, as a running platform has served before its drop. */
@@ -99,6 +100,7 @@ interface GeneratorResult {
   count: number;
   target_per_s: number;
   achieved_per_s: number;
+  start_late_ms: number;
   max_send_late_ms: number;
   p99_send_late_ms: number;
   seconds: number;
@@ -548,6 +550,9 @@ async function main() {
     await new Promise((resolve) => server!.once("exit", resolve));
     server = null;
     const profile = profileDir === null ? null : writeProfile(profileDir);
+    const serverLog = await logSummary(logFile);
+    if (serverLog.errors > 0)
+      console.log(`the server logged ${serverLog.errors} errors, e.g.:\n${serverLog.examples.join("\n")}`);
 
     const commit = (await run("git", ["rev-parse", "HEAD"])).stdout.trim();
     const sustainedRate = sustained?.rate ?? 0;
@@ -590,6 +595,7 @@ async function main() {
         statuses: warmup.result.statuses,
       },
       seeding_seconds: seedSeconds,
+      server_log: serverLog,
       differences_from_production: production.differences,
       server_settings: Object.fromEntries(
         Object.entries(production.env).filter(
@@ -645,6 +651,7 @@ function summary(result: GeneratorResult) {
     limited_by: limitedBy(result),
     target_per_s: result.target_per_s,
     achieved_per_s: result.achieved_per_s,
+    start_late_ms: result.start_late_ms,
     p99_send_late_ms: result.p99_send_late_ms,
     attempts: result.count,
     seconds: result.seconds,
@@ -662,6 +669,21 @@ function summary(result: GeneratorResult) {
 /** Editions sold per second, from T0 to the last sale's answer. */
 function salesPerSecond(sold: number, result: GeneratorResult): number {
   return result.last_success_ms === null ? 0 : Math.round(sold / (result.last_success_ms / 1000));
+}
+
+/** The server's log over the run: lines, lines at error level or above (pino 50+), and the first few of those. */
+async function logSummary(file: string) {
+  const summary = { lines: 0, errors: 0, examples: [] as string[] };
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) {
+    summary.lines++;
+    const level = /"level":(\d+)/.exec(line)?.[1];
+    if (level !== undefined && Number(level) >= 50) {
+      summary.errors++;
+      if (summary.examples.length < 5) summary.examples.push(line.slice(0, 500));
+    }
+  }
+  return summary;
 }
 
 function writeProfile(profileDir: string) {

@@ -106,6 +106,7 @@ async function send(index: number, due: number): Promise<void> {
 
 await openConnections();
 // The clock of the other process is this machine's wall clock: start when it reads startAt.
+const startLateMs = Math.max(0, Date.now() - config.startAt);
 const start = performance.now() + Math.max(0, config.startAt - Date.now());
 const inFlight: Promise<void>[] = [];
 let sent = 0;
@@ -151,6 +152,8 @@ process.stdout.write(
     target_per_s: config.rate,
     // Sends over the time they took; the last request was due at (total - 1) / rate.
     achieved_per_s: Math.round(total / Math.max(sendSeconds, (total - 1) / config.rate, 0.001)),
+    // How late the first arrival came after T0 (the generator was still starting), and later sends after their time.
+    start_late_ms: startLateMs,
     max_send_late_ms: percentile(sentLate, 1),
     p99_send_late_ms: percentile(sentLate, 0.99),
     seconds: Math.round(seconds * 1000) / 1000,
@@ -161,8 +164,8 @@ process.stdout.write(
     statuses,
     codes,
     by_status: byStatus,
-    first_success_ms: successes.length === 0 ? null : Math.round(Math.min(...successes)),
-    last_success_ms: successes.length === 0 ? null : Math.round(Math.max(...successes)),
+    first_success_ms: successes.length === 0 ? null : Math.round(successes.reduce((a, b) => Math.min(a, b))),
+    last_success_ms: successes.length === 0 ? null : Math.round(successes.reduce((a, b) => Math.max(a, b))),
     by_second: bySecond,
   })}\n`,
 );
