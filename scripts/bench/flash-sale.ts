@@ -28,6 +28,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import {
   closeSync,
+  createReadStream,
   existsSync,
   mkdtempSync,
   openSync,
