@@ -75,7 +75,7 @@ const ECHO_RATES = numbers(process.env.BENCH_ECHO_RATES ?? "4000,6000,8000,10000
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1000);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/8";
 /** Share of the crowd that fires 2–5 attempts at once. */
-const MULTI_SHARE = 0.3;
+const MULTI_SHARE = Number(process.env.BENCH_MULTI_SHARE ?? 0.3);
 const P99_LIMIT_MS = 300;
 /** BENCH_ALL_STEPS=1: run every rate even past a step that does not hold (to see a busy machine's whole curve). */
 const ALL_STEPS = process.env.BENCH_ALL_STEPS === "1";
@@ -402,6 +402,17 @@ async function waitForHealth(origin: string, child: ChildProcess, logFile: strin
   throw new Error(`the server did not answer /healthz:\n${readFileSync(logFile, "utf8").slice(-3000)}`);
 }
 
+/** CPU time a process has used (user + system), from /proc on Linux; null elsewhere. */
+function cpuMsOf(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // utime and stime, fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 /** Deletes the reservation rate-limit counters (the next step's crowd arrives as at another drop). */
 async function resetRateLimits(redis: Redis) {
   let cursor = "0";
@@ -483,7 +494,8 @@ async function main() {
       if (route !== RESERVE_PATH)
         requests = Array.from({ length: Math.ceil((ECHO_SECONDS * rate) / requests.length) }, () => requests).flat();
       writeFileSync(requestsFile, JSON.stringify(requests));
-      return generate(dir, {
+      const cpuBefore = cpuMsOf(server!.pid);
+      const result = await generate(dir, {
         origin,
         path: route,
         rate,
@@ -492,6 +504,12 @@ async function main() {
         requestsFile,
         headers: browserHeaders(origin, collection.id),
       });
+      const cpuAfter = cpuMsOf(server!.pid);
+      const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+      return {
+        ...result,
+        server_cpu_ms_per_request: cpu === null ? null : Math.round((cpu / result.count) * 1000) / 1000,
+      };
     };
     const sale = async (rate: number, crowdOf: Person[], editions: number) => {
       const collection = await newSale(editions);
@@ -633,7 +651,9 @@ async function main() {
     await platform.gate.close();
     await platform.database.close();
     await production.close();
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP_FILES=1 keeps the server's log and the crowds (printed folder) for a closer look.
+    if (process.env.BENCH_KEEP_FILES === "1") console.log(`files kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -647,8 +667,9 @@ function limitedBy(result: GeneratorResult): string[] {
   return reasons;
 }
 
-function summary(result: GeneratorResult) {
+function summary(result: GeneratorResult & { server_cpu_ms_per_request: number | null }) {
   return {
+    server_cpu_ms_per_request: result.server_cpu_ms_per_request,
     limited_by: limitedBy(result),
     target_per_s: result.target_per_s,
     achieved_per_s: result.achieved_per_s,
