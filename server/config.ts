@@ -312,6 +312,12 @@ export const environmentSchema = z.object({
    * @default (none: in-memory gate and limits)
    */
   REDIS_URL: z.url().optional(),
+  /**
+   * Adds `POST /api/bench/echo`, which answers its JSON body back through the same stack (security headers, cookies,
+   * load shedding, request log): the HTTP ceiling `npm run bench:flash-sale` measures the reservation door against.
+   * Harmless (it reads and writes nothing) but of no use to visitors: leave it off outside that benchmark.
+   */
+  BENCH_ECHO_ROUTE: booleanFromEnv.default(false),
   /** Reservation attempts per person per minute. */
   RESERVE_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(20),
   /** How long an unpaid order holds its editions. */

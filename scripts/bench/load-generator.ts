@@ -1,110 +1,139 @@
 /**
- * The flash-sale benchmark's load generator, run as its own process so it
- * does not share an event loop with the server it measures. Keeps
- * `concurrency` requests in flight over keep-alive connections until `total`
- * have been answered, then prints one JSON line: count, seconds, rate,
- * latency percentiles and the answers by status code.
+ * The flash-sale benchmark's load generator, an open-loop crowd in its own process (it shares no event loop with
+ * the server it measures). Request i of the list is due at `startAt + i / rate`: it is sent then whether or not
+ * earlier ones have been answered (arrivals do not wait for answers, as a crowd does not), over a pool of
+ * keep-alive connections (undici, one request at a time on each; a request finding every connection busy waits in
+ * the pool, and that wait counts). Latency is measured from the moment a request was due, not from when it left,
+ * so a generator or server falling behind shows in the figures instead of slowing the arrivals down (no coordinated
+ * omission). Prints one JSON line: the rate asked for and the rate achieved (sends per second, and how late the
+ * latest send was), latency percentiles, answers by status and by the server's error code, the time of the first
+ * and last successful answer, and answers and p99 per second.
  *
  *   tsx scripts/bench/load-generator.ts <config.json>
- *   config: { url, urls?, mode: "ping" | "reserve", total, concurrency, tokensFile?, collectionId? }
- *   (urls: several server instances, taken in turn, as a load balancer would)
+ *   config: { origin, path, rate, startAt (epoch ms), connections, requestsFile, headers }
+ *   requestsFile: JSON [{ cookie, csrf, body }, …] in arrival order
  */
-import { Agent, request } from "node:http";
 import { readFileSync } from "node:fs";
 
+import { Pool } from "undici";
+
 interface LoadConfig {
-  url: string;
-  urls?: string[];
-  mode: "ping" | "reserve";
-  total: number;
-  concurrency: number;
-  tokensFile?: string;
-  collectionId?: number;
-  keyPrefix?: string;
+  origin: string;
+  path: string;
+  rate: number;
+  startAt: number;
+  connections: number;
+  requestsFile: string;
+  /** Headers every request carries (the browser's), besides the cookie, CSRF token and body length. */
+  headers: Record<string, string>;
+}
+
+interface PreparedRequest {
+  cookie: string;
+  csrf: string;
+  body: string;
 }
 
 const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as LoadConfig;
-const tokens: string[] =
-  config.tokensFile === undefined ? [] : (JSON.parse(readFileSync(config.tokensFile, "utf8")) as string[]);
-const targets = (config.urls ?? [config.url]).map((url) => new URL(url));
-const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency });
-const latencies = new Float64Array(config.total);
-/** When each answer came, from the start (ms), and its status, for the figures by kind and by second. */
-const answeredAt = new Float64Array(config.total);
-const statusOf: string[] = new Array<string>(config.total);
+const requests = JSON.parse(readFileSync(config.requestsFile, "utf8")) as PreparedRequest[];
+const total = requests.length;
+const pool = new Pool(config.origin, {
+  connections: config.connections,
+  pipelining: 1,
+  keepAliveTimeout: 60_000,
+  headersTimeout: 60_000,
+  bodyTimeout: 60_000,
+});
+
+/** Opens the connections before the sale (a load balancer keeps its connections to the server open). */
+async function openConnections() {
+  await Promise.all(
+    Array.from({ length: config.connections }, async () => {
+      const { body } = await pool.request({ path: "/healthz", method: "GET" });
+      await body.dump();
+    }),
+  );
+}
+
+const latency = new Float64Array(total);
+const sentLate = new Float64Array(total);
+const answeredAt = new Float64Array(total);
+const statusOf: string[] = new Array<string>(total);
 const statuses: Record<string, number> = {};
-let issued = 0;
-let answered = 0;
+const codes: Record<string, number> = {};
 
-function send(index: number): Promise<void> {
-  const started = performance.now();
-  const reserve = config.mode === "reserve";
-  const body = reserve
-    ? JSON.stringify({
-        collectionId: config.collectionId,
-        quantity: 1,
-        idempotencyKey: `${config.keyPrefix ?? "flash-sale-attempt"}-${index}`,
-      })
-    : undefined;
-  const token = reserve ? tokens[index % tokens.length]! : "";
-  const target = targets[index % targets.length]!;
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        agent,
-        host: target.hostname,
-        port: target.port,
-        method: reserve ? "POST" : "GET",
-        // The storefront's own door: its tRPC client posts drops.reserve here (web/src/lib/trpc.ts).
-        path: reserve ? "/trpc/drops.reserve" : target.pathname,
-        headers: reserve
-          ? {
-              "content-type": "application/json",
-              "content-length": Buffer.byteLength(body!),
-              cookie: `csrf=bench-csrf-token; sid=${token}`,
-              "x-csrf-token": "bench-csrf-token",
-            }
-          : {},
+/** The server's error code of a refusal (tRPC's error shape: error.data.appCode). */
+function appCodeOf(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: { data?: { appCode?: string; code?: string } } };
+    return parsed.error?.data?.appCode ?? parsed.error?.data?.code ?? "unknown";
+  } catch {
+    return "not-json";
+  }
+}
+
+function record(index: number, status: string, code: string | null, due: number) {
+  const now = performance.now();
+  latency[index] = now - due;
+  answeredAt[index] = now - start;
+  statusOf[index] = status;
+  statuses[status] = (statuses[status] ?? 0) + 1;
+  if (code !== null) codes[code] = (codes[code] ?? 0) + 1;
+}
+
+async function send(index: number, due: number): Promise<void> {
+  const { cookie, csrf, body } = requests[index]!;
+  sentLate[index] = performance.now() - due;
+  try {
+    const answer = await pool.request({
+      path: config.path,
+      method: "POST",
+      headers: {
+        ...config.headers,
+        cookie,
+        "x-csrf-token": csrf,
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(body)),
       },
-      (res) => {
-        res.resume();
-        res.on("end", () => {
-          latencies[index] = performance.now() - started;
-          answeredAt[index] = performance.now() - runStarted;
-          statusOf[index] = String(res.statusCode);
-          statuses[String(res.statusCode)] = (statuses[String(res.statusCode)] ?? 0) + 1;
-          answered++;
-          resolve();
-        });
-      },
-    );
-    req.on("error", () => {
-      latencies[index] = performance.now() - started;
-      answeredAt[index] = performance.now() - runStarted;
-      statusOf[index] = "error";
-      statuses.error = (statuses.error ?? 0) + 1;
-      answered++;
-      resolve();
+      body,
     });
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+    const text = await answer.body.text();
+    record(index, String(answer.statusCode), answer.statusCode === 200 ? null : appCodeOf(text), due);
+  } catch (error) {
+    record(index, "error", (error as { code?: string }).code ?? "network", due);
+  }
 }
 
-async function worker() {
-  while (issued < config.total) await send(issued++);
-}
+await openConnections();
+// The clock of the other process is this machine's wall clock: start when it reads startAt.
+const startLateMs = Math.max(0, Date.now() - config.startAt);
+const start = performance.now() + Math.max(0, config.startAt - Date.now());
+const inFlight: Promise<void>[] = [];
+let sent = 0;
+await new Promise<void>((resolve) => {
+  const tick = () => {
+    const now = performance.now();
+    const due = Math.min(total, Math.floor(((now - start) * config.rate) / 1000) + 1);
+    while (sent < due) {
+      inFlight.push(send(sent, start + (sent * 1000) / config.rate));
+      sent++;
+    }
+    if (sent < total) setTimeout(tick, 1);
+    else resolve();
+  };
+  setTimeout(tick, Math.max(0, start - performance.now()));
+});
+const lastSent = performance.now();
+await Promise.all(inFlight);
+const seconds = (performance.now() - start) / 1000;
+await pool.close();
 
-const runStarted = performance.now();
-await Promise.all(Array.from({ length: config.concurrency }, worker));
-const seconds = (performance.now() - runStarted) / 1000;
-const percentile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
+const percentile = (values: ArrayLike<number>, q: number) => {
+  const sorted = Float64Array.from(values).sort();
+  if (sorted.length === 0) return 0;
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 };
-const all = Array.from(latencies);
-const at = (q: number) => percentile(all, q);
-// Latency by kind of answer (a sale, "sold out", "limit reached"…) and by second of the run.
+const all = Array.from(latency);
 const byStatus: Record<string, { count: number; p50_ms: number; p99_ms: number }> = {};
 for (const status of Object.keys(statuses)) {
   const values = all.filter((_, i) => statusOf[i] === status);
@@ -115,18 +144,28 @@ for (let second = 0; second < Math.ceil(seconds); second++) {
   const values = all.filter((_, i) => Math.floor(answeredAt[i]! / 1000) === second);
   if (values.length > 0) bySecond.push({ second, answers: values.length, p99_ms: percentile(values, 0.99) });
 }
-agent.destroy();
+const successes = Array.from(answeredAt).filter((_, i) => statusOf[i] === "200");
+const sendSeconds = (lastSent - start) / 1000;
 process.stdout.write(
   `${JSON.stringify({
-    count: answered,
+    count: total,
+    target_per_s: config.rate,
+    // Sends over the time they took; the last request was due at (total - 1) / rate.
+    achieved_per_s: Math.round(total / Math.max(sendSeconds, (total - 1) / config.rate, 0.001)),
+    // How late the first arrival came after T0 (the generator was still starting), and later sends after their time.
+    start_late_ms: startLateMs,
+    max_send_late_ms: percentile(sentLate, 1),
+    p99_send_late_ms: percentile(sentLate, 0.99),
     seconds: Math.round(seconds * 1000) / 1000,
-    per_s: Math.round(answered / seconds),
-    p50_ms: at(0.5),
-    p90_ms: at(0.9),
-    p99_ms: at(0.99),
-    max_ms: Math.round(all.reduce((a, b) => Math.max(a, b), 0) * 10) / 10,
+    p50_ms: percentile(all, 0.5),
+    p90_ms: percentile(all, 0.9),
+    p99_ms: percentile(all, 0.99),
+    max_ms: percentile(all, 1),
     statuses,
+    codes,
     by_status: byStatus,
+    first_success_ms: successes.length === 0 ? null : Math.round(successes.reduce((a, b) => Math.min(a, b))),
+    last_success_ms: successes.length === 0 ? null : Math.round(successes.reduce((a, b) => Math.max(a, b))),
     by_second: bySecond,
   })}\n`,
 );

@@ -41,8 +41,14 @@ export const health = unencapsulated<{ platform: Platform }>(async (app, { platf
     });
   });
 
-  // The same stack with no work: the ceiling the hot path is measured against (`npm run bench:flash-sale`).
+  // The same stack with no work (a liveness probe that skips nothing of the HTTP stack).
   app.get("/api/ping", async () => ({ ok: true }));
+
+  // BENCH_ECHO_ROUTE: a POST answered with its own JSON body, the ceiling of the reservation door (same headers,
+  // cookies and body size; `npm run bench:flash-sale`). Registered only when set.
+  if (platform.config.env.BENCH_ECHO_ROUTE) {
+    app.post("/api/bench/echo", async (request) => ({ echo: request.body ?? null }));
+  }
 });
 
 /**

@@ -61,6 +61,21 @@ for (const database of databasesUnderTest()) {
       expect(await paths()).toEqual({ group: 25, alone: 0 });
     });
 
+    it("carries several attempts of one person by group statements too, one round each, within the limit", async () => {
+      const collection = await publishedCollection(test, { editionSize: 40, perPersonLimit: 2 });
+      const people = await collectors(test, 10);
+      // Each person clicks twice at once (two tabs): the two attempts arrive side by side.
+      const orders = await Promise.all(people.flatMap((p) => [reserve(p, collection.id), reserve(p, collection.id)]));
+      const editions = orders.flatMap((o) => o.editions).sort((a, b) => a - b);
+      expect(editions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      people.forEach((_, i) => expect(orders[2 * i]!.orderNo).not.toBe(orders[2 * i + 1]!.orderNo));
+      expect(await stockOf(collection.id)).toMatchObject({ available: 20, reserved: 20 });
+      // No second attempt had to wait for a reservation of its own, one at a time.
+      expect(await paths()).toEqual({ group: 20, alone: 0 });
+      // A third attempt of anyone is over the limit.
+      await expect(reserve(people[0]!, collection.id)).rejects.toMatchObject({ message: "drop.limitReached" });
+    });
+
     it("serves the first arrivals and refuses the rest as sold out when the database has fewer editions than the gate believed", async () => {
       const collection = await publishedCollection(test, { editionSize: 8, perPersonLimit: 1 });
       const first = await collectors(test, 1);

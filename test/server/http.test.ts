@@ -107,6 +107,33 @@ describe("HTTP host", () => {
     }
   });
 
+  it("has the benchmark's echo route only when BENCH_ECHO_ROUTE is set, and it answers the body back", async () => {
+    const body = JSON.stringify({ collectionId: 7, quantity: 1, idempotencyKey: "k-1" });
+    const post = (target: FastifyInstance) =>
+      target.inject({ method: "POST", url: "/api/bench/echo", headers: { "content-type": "application/json" }, body });
+    expect((await post(app)).statusCode).toBe(404);
+    const bench = await createTestPlatform(pglite!, { env: { BENCH_ECHO_ROUTE: "true" } });
+    const benchApp = await buildHttpApp(bench.platform, { logger: false });
+    try {
+      const echoed = await post(benchApp);
+      expect(echoed.statusCode).toBe(200);
+      expect(echoed.json()).toEqual({ echo: JSON.parse(body) });
+      // The same stack as every route: security headers and the CSRF cookie on the answer.
+      expect(echoed.headers["x-content-type-options"]).toBe("nosniff");
+      expect(echoed.cookies.map((cookie) => cookie.name)).toContain(CSRF_COOKIE);
+      const notJson = await benchApp.inject({
+        method: "POST",
+        url: "/api/bench/echo",
+        headers: { "content-type": "application/json" },
+        body: "{",
+      });
+      expect(notJson.statusCode).toBe(400);
+    } finally {
+      await benchApp.close();
+      await bench.close();
+    }
+  });
+
   it("sends security headers and a request id", async () => {
     const response = await app.inject("/healthz");
     expect(response.headers["content-security-policy"]).toContain("default-src 'self'");

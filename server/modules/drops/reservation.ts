@@ -184,7 +184,8 @@ async function commitTogether(
  * locks free slots, creates the orders, raises the counts, assigns the slots and writes the history. Should
  * any attempt of the batch not go through with the others (a retried key, someone over the limit), the
  * statement refuses itself, which undoes all of it, and every attempt takes the one-at-a-time path, whose
- * answers are exact; the batch only saves round trips.
+ * answers are exact; the batch only saves round trips. Several attempts of one account go in rounds, one
+ * statement each.
  */
 async function reserveBatch(
   ctx: ReservationContext,
@@ -199,21 +200,28 @@ async function reserveBatch(
     return attempts.map(() => ({ ok: false, error }));
   }
 
-  const together: number[] = [];
-  const later: number[] = [];
-  const seen = new Set<string>();
+  // One attempt per account (and so per person) in a statement: a second one's answer depends on the first. So the
+  // batch goes in rounds: the first attempt of each account, then, once that statement has committed, each one's
+  // second, and so on (a crowd's double clicks cost one more statement, not one reservation at a time each).
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
   attempts.forEach(({ userId, input }, i) => {
     const refusal = refusalOfTerms(collection, now, input.quantity);
-    if (refusal !== null) outcomes[i] = { ok: false, error: refusal };
-    // One attempt per account (and so per person) in a batch: a second one's answer depends on the first.
-    else if (seen.has(String(userId))) later.push(i);
-    else {
-      seen.add(String(userId));
-      together.push(i);
+    if (refusal !== null) {
+      outcomes[i] = { ok: false, error: refusal };
+      return;
     }
+    const round = seen.get(String(userId)) ?? 0;
+    seen.set(String(userId), round + 1);
+    (rounds[round] ??= []).push(i);
   });
 
-  if (together.length > 0) later.push(...(await commitTogether(ctx, attempts, together, collection, now, outcomes)));
+  const later: number[] = [];
+  for (const round of rounds) {
+    // Once a round leaves attempts undecided, the rest go one at a time, in the order they came.
+    if (later.length > 0) later.push(...round);
+    else later.push(...(await commitTogether(ctx, attempts, round, collection, now, outcomes)));
+  }
   for (const i of later.sort((a, b) => a - b)) {
     const { db, userId, input } = attempts[i]!;
     try {
