@@ -65,7 +65,10 @@ for (const database of databasesUnderTest()) {
       const again = await caller.drops.reserve({ collectionId: collection.id, quantity: 1, idempotencyKey });
       expect(again.orderNo).toBe(a.orderNo);
       expect((await caller.drops.stock({ collectionId: collection.id })).reserved).toBe(1);
-      expect(await caller.orders.mine()).toHaveLength(1);
+      const mine = await caller.orders.mine();
+      expect(mine).toHaveLength(1);
+      // The order list names what was bought.
+      expect(mine[0]!.title).toBe(collection.title);
     });
 
     it("never sells more than the edition size under concurrent buyers", async () => {

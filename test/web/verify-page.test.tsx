@@ -61,4 +61,18 @@ describe("the public verification page", () => {
     expect(await screen.findByText("（您选择的文件：edited.png）")).toBeTruthy();
     expect(screen.getByTestId("hash-verdict").textContent).toBe("哈希不一致");
   });
+
+  it("says plainly what is wrong with a malformed address or token id, instead of a blank result", async () => {
+    renderWithApi(
+      <Routes>
+        <Route path="/verify/:contractAddress?/:tokenId?" element={<VerifyPage />} />
+      </Routes>,
+      { "verify.token": facts },
+      "/verify/0x5FbDB2315678afecb367f032d93F642f64180aa/abc",
+    );
+    expect((await screen.findByTestId("verify-malformed")).textContent).toContain(
+      "合约地址应为 0x 开头的 40 位十六进制字符",
+    );
+    expect(screen.queryByTestId("verify-result")).toBeNull();
+  });
 });

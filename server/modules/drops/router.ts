@@ -61,9 +61,15 @@ export const dropsRouter = router({
 });
 
 export const ordersRouter = router({
-  mine: collectorProcedure.query(async ({ ctx }) =>
-    (await ctx.platform.drops.myOrders(ctx.platform.db, ctx.user.id)).map((order) => orderView(order)),
-  ),
+  /** The caller's orders, newest first, each with its collection's title (what the collector bought). */
+  mine: collectorProcedure.query(async ({ ctx }) => {
+    const orders = await ctx.platform.drops.myOrders(ctx.platform.db, ctx.user.id);
+    const titles = await ctx.platform.catalog.titlesOf(
+      ctx.platform.db,
+      orders.map((order) => order.collectionId),
+    );
+    return orders.map((order) => ({ ...orderView(order), title: titles.get(order.collectionId)?.title ?? "" }));
+  }),
 
   get: collectorProcedure.input(z.object({ orderNo })).query(async ({ ctx, input }) => {
     const order = await ctx.platform.drops.order(ctx.platform.db, ctx.user.id, input.orderNo);

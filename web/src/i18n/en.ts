@@ -273,6 +273,8 @@ export const en: Shape<Messages> = {
   },
   verify: {
     title: "Verify a collectible",
+    malformed:
+      "Cannot look this up: a contract address is 0x followed by 40 hexadecimal characters, and a token id is a positive whole number. Check the certificate and enter them again.",
     help: "Enter the contract address and token id (or scan a certificate's QR code) to see the chain's record and re-hash the artwork in your browser.",
     contract: "Contract address",
     tokenId: "Token ID",

@@ -262,6 +262,8 @@ export const zhCN = {
   },
   verify: {
     title: "藏品验证",
+    malformed:
+      "无法查询：合约地址应为 0x 开头的 40 位十六进制字符，Token ID 应为正整数。请核对证书上的信息后重新输入。",
     help: "输入合约地址和 Token ID（或扫描证书上的二维码），查看链上记录，并在您的浏览器中重新计算作品文件的哈希。",
     contract: "合约地址",
     tokenId: "Token ID",

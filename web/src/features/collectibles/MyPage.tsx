@@ -117,9 +117,10 @@ function Orders() {
     <ul className="list">
       {orders.data!.map((o) => (
         <li key={o.orderNo}>
-          <Link to={`/checkout/${o.orderNo}`} className="mono">
-            {o.orderNo}
+          <Link to={`/checkout/${o.orderNo}`}>
+            {o.title} × {o.quantity}
           </Link>
+          <div className="muted mono">{o.orderNo}</div>
           <div className="row" style={{ alignItems: "baseline" }}>
             <span>{formatFen(o.amountFen)}</span>
             <span className="badge">{t(`order.status.${o.status}`)}</span>

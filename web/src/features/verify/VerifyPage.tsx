@@ -93,6 +93,11 @@ export function VerifyPage() {
           {t("verify.submit")}
         </button>
       </form>
+      {params.contractAddress !== undefined && !ready && (
+        <p className="form-error" role="alert" data-testid="verify-malformed">
+          {t("verify.malformed")}
+        </p>
+      )}
       {ready && facts.isLoading && <Loading />}
       {facts.error && <ErrorState error={facts.error} />}
       {facts.data !== undefined && (
