@@ -56,6 +56,8 @@ for (const database of databasesUnderTest()) {
       });
       expect(status.address).toBe(test.platform.custody.collectorAddress(user.id));
       expect(status.expiresAt!.getTime() - test.clock.now().getTime()).toBe(365 * 86_400_000);
+      // Renewal opens 30 days before expiry: the storefront shows that date instead of a button refused until then.
+      expect(status.expiresAt!.getTime() - status.renewableFrom!.getTime()).toBe(30 * 86_400_000);
       expect(JSON.stringify(status)).not.toContain(ID);
       expect(await test.platform.kyc.isVerified(test.platform.db, user.id)).toBe(true);
 

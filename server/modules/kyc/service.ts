@@ -41,6 +41,8 @@ export interface KycStatus {
   level?: number;
   verifiedAt?: Date;
   expiresAt?: Date;
+  /** From when a renewal is accepted (the last 30 days before expiry, and after it). */
+  renewableFrom?: Date;
   address?: string;
   /** True once the address is bound in the on-chain identity registry. */
   onChain?: boolean;

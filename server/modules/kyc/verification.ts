@@ -50,6 +50,7 @@ export async function statusOf(deps: KycDependencies, db: Db, userId: number): P
     level: row.level,
     verifiedAt: row.verifiedAt,
     expiresAt: row.expiresAt,
+    renewableFrom: new Date(row.expiresAt.getTime() - REVERIFY_WINDOW_DAYS * DAY_MS),
     ...(address === null ? {} : { address }),
     onChain: binding !== undefined,
   };

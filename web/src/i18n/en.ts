@@ -169,6 +169,7 @@ export const en: Shape<Messages> = {
     onChainYes: "Registered",
     onChainPending: "Registering",
     renew: "Renew verification",
+    renewFrom: "You can renew from {{date}} (within 30 days of expiry)",
     backToDrops: "Browse collectibles",
   },
   checkout: {

@@ -161,6 +161,7 @@ export const zhCN = {
     onChainYes: "已登记",
     onChainPending: "登记中",
     renew: "续期认证",
+    renewFrom: "可于 {{date}} 起续期认证（到期前 30 天内）",
     backToDrops: "去看看藏品",
   },
   checkout: {

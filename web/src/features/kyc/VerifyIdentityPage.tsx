@@ -54,15 +54,24 @@ function VerifyIdentity() {
             <dt>{t("kyc.onChain")}</dt>
             <dd>{s.onChain === true ? t("kyc.onChainYes") : t("kyc.onChainPending")}</dd>
           </dl>
-          <button
-            type="button"
-            className="button secondary"
-            onClick={() => reverify.mutate()}
-            disabled={reverify.isPending}
-          >
-            {t("kyc.renew")}
-          </button>
-          <FormError error={reverify.error} />
+          {s.renewableFrom !== undefined && new Date(s.renewableFrom) > new Date() ? (
+            // Renewal opens in the last days before expiry: say when, rather than offer a button that is refused.
+            <p className="muted" data-testid="kyc-renew-later">
+              {t("kyc.renewFrom", { date: formatDate(s.renewableFrom, i18n.language) })}
+            </p>
+          ) : (
+            <>
+              <button
+                type="button"
+                className="button secondary"
+                onClick={() => reverify.mutate()}
+                disabled={reverify.isPending}
+              >
+                {t("kyc.renew")}
+              </button>
+              <FormError error={reverify.error} />
+            </>
+          )}
         </div>
         <Link to="/">{t("kyc.backToDrops")}</Link>
       </section>
