@@ -208,9 +208,10 @@ describe("a new museum's staff journey, start to airdrop", () => {
     await application.getByRole("button", { name: `通过 ${museum}` }).click();
     await expect.poll(() => application.count(), { timeout: 15_000 }).toBe(0);
 
-    // Approved: the applicant logs in again as the museum's staff and drafts with real artwork.
-    await logOut(studio);
-    await logInThroughPage(studio, platform, applicantPhone, "/studio");
+    // Approved: the applicant, now the museum's staff, drafts with real artwork.
+    // The role is read at every request, so the same session now opens the studio as staff (no new login,
+    // which a second code within the resend interval would refuse anyway).
+    await studio.goto(`${platform.origin}/studio`);
     await studio.getByRole("link", { name: "新建藏品" }).click();
     await studio.getByLabel("作品名称").fill(work);
     await studio.getByLabel("创作者").fill("江南丝绸博物馆");
@@ -306,6 +307,10 @@ describe("the sandbox cashier on a phone", () => {
     await page.getByRole("button", { name: "立即购买" }).click();
     await page.waitForURL("**/checkout/**");
     const orderNo = new URL(page.url()).pathname.split("/").at(-1)!;
+    // Choosing to pay opens the trade at the (sandbox) provider; its cashier is then a page of its own.
+    await expect.poll(() => page.getByTestId("order-status").textContent(), { timeout: 30_000 }).toBe("待支付");
+    await page.getByRole("button", { name: "去支付" }).click();
+    await page.getByRole("link", { name: "打开收银台" }).waitFor();
     await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
     for (const name of ["cashier", "cashier-paid", "cashier-already-paid"]) {
       if (name === "cashier") {
@@ -323,7 +328,7 @@ describe("the sandbox cashier on a phone", () => {
         await page.getByText("付款成功").waitFor();
       } else if (name === "cashier-paid") {
         await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
-        await page.getByText("这笔订单已付款").waitFor();
+        await page.getByRole("heading", { name: "这笔订单已付款" }).waitFor();
       }
     }
     await page.getByRole("link", { name: "返回订单" }).click();
