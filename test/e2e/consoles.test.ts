@@ -57,7 +57,9 @@ async function logOut(page: Page) {
 
 beforeAll(async () => {
   mkdirSync(screenshotDir, { recursive: true });
-  platform = await startPlatform();
+  // The one demo operator logs in in more than one journey, less than a minute apart: a 1 s resend interval
+  // lets the second code be sent (the interval itself is tested in test/server/rate-limits.test.ts).
+  platform = await startPlatform({ env: { OTP_RESEND_SECONDS: "1" } });
   browser = await launchBrowser();
 }, 650_000);
 
@@ -174,6 +176,15 @@ describe("operators in the console", () => {
     await page.getByRole("button", { name: "开始对账" }).click();
     await page.getByText(/该日尚未结束/).waitFor();
     await checkFits(page, "ops-reconcile");
+
+    // Takedown and recovery: the four-eyes request form and the pending list fit a phone too.
+    await page.getByRole("tab", { name: "下架与找回" }).click();
+    await page.getByText("发起下架或找回（需另一名运营人员批准）").waitFor();
+    await page
+      .getByText(/暂无待审批的申请|待第二人审批/)
+      .first()
+      .waitFor();
+    await checkFits(page, "ops-compliance");
 
     await page.getByRole("tab", { name: "审核" }).click();
     await page.setViewportSize({ width: 1280, height: 800 });

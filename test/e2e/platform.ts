@@ -24,7 +24,9 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(options: { startTimeoutMs?: number } = {}): Promise<RunningPlatform> {
+export async function startPlatform(
+  options: { startTimeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<RunningPlatform> {
   const port = await freePort();
   const chainPort = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), "shuzang-e2e-"));
@@ -37,6 +39,7 @@ export async function startPlatform(options: { startTimeoutMs?: number } = {}): 
       DATA_DIR: dataDir,
       // Full request logs, so the PII scan at the end reads everything the server wrote.
       LOG_LEVEL: "info",
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
