@@ -18,7 +18,8 @@ for (const database of databasesUnderTest()) {
     let test: TestPlatform;
 
     beforeEach(async () => {
-      test = await createTestPlatform(database);
+      // The production per-address hourly code limit, which "rate-limits code requests per number and per IP" reaches.
+      test = await createTestPlatform(database, { env: { OTP_HOURLY_LIMIT_PER_IP: "30" } });
     });
     afterEach(async () => {
       await test.close();

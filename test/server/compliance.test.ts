@@ -357,7 +357,7 @@ for (const database of databasesUnderTest()) {
         mediaSha256: sha256,
         editionSize: 10,
         priceFen: 990,
-        saleStartsAt: new Date(now - 86_400_000),
+        saleStartsAt: new Date(now + 60_000),
         saleEndsAt: new Date(now + 86_400_000),
         perPersonLimit: 2,
         lockDays: 180,

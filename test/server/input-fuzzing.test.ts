@@ -85,6 +85,10 @@ const BASE_INPUTS: Record<string, (fx: Fixture) => unknown> = {
   "review.decide": (fx) => ({ collectionId: fx.inReviewId, approve: false, reason: "图片不清晰" }),
   "studio.createDraft": (fx) => draftOf(fx),
   "studio.updateDraft": (fx) => ({ collectionId: fx.draftId, draft: draftOf(fx) }),
+  "studio.publish": (fx) => ({
+    collectionId: fx.draftId,
+    window: { saleStartsAt: "2027-01-01T02:00:00.000Z", saleEndsAt: "2027-02-01T02:00:00.000Z" },
+  }),
   "studio.airdropCheck": (fx) => ({ collectionId: fx.publishedId, recipients: ["13900000000"] }),
   "studio.airdrop": (fx) => ({ collectionId: fx.publishedId, recipients: ["13900000000"] }),
   "kyc.submit": () => ({ name: "李小红", idNumber: makeIdNumber("19900307", "110101", "998") }),

@@ -178,7 +178,7 @@ export const studioRouter = router({
       z.object({
         collectionId: id,
         window: z
-          .object({ saleStartsAt: z.coerce.date(), saleEndsAt: z.coerce.date() })
+          .object({ saleStartsAt: safe.date(), saleEndsAt: safe.date() })
           .refine((value) => value.saleEndsAt > value.saleStartsAt, {
             message: "collection.endBeforeStart",
             path: ["saleEndsAt"],
