@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { Empty, FormError, Loading } from "../../components/States";
@@ -172,11 +172,11 @@ export function Accounts() {
             ))}
           </div>
           {pending !== null && (
-            <div
-              className="notice page"
-              role="alertdialog"
-              aria-labelledby="ops-confirm-text"
-              data-testid="confirm-dialog"
+            <ConfirmDialog
+              id="ops-confirm-text"
+              testId="confirm-dialog"
+              onCancel={() => setPending(null)}
+              onConfirm={confirm}
             >
               <p id="ops-confirm-text" style={{ margin: 0 }}>
                 {t(pending.kind === "freeze" ? "ops.accounts.confirmFreeze" : "ops.accounts.confirmUnfreeze", {
@@ -184,15 +184,7 @@ export function Accounts() {
                   reason: reason.trim() === "" ? "—" : reason.trim(),
                 })}
               </p>
-              <div className="dialog-actions">
-                <button type="button" className="button secondary" onClick={() => setPending(null)}>
-                  {t("common.cancel")}
-                </button>
-                <button type="button" className="button" onClick={confirm}>
-                  {t("ops.accounts.confirm")}
-                </button>
-              </div>
-            </div>
+            </ConfirmDialog>
           )}
           <FormError error={freezeAccount.error ?? suspend.error} shown={["reason"]} />
           {done !== null && <p role="status">{done}</p>}
@@ -312,11 +304,11 @@ export function TokenFreeze() {
         ))}
       </div>
       {pending !== null && (
-        <div
-          className="notice page"
-          role="alertdialog"
-          aria-labelledby="ops-token-confirm-text"
-          data-testid="token-confirm-dialog"
+        <ConfirmDialog
+          id="ops-token-confirm-text"
+          testId="token-confirm-dialog"
+          onCancel={() => setPending(null)}
+          onConfirm={confirm}
         >
           <p id="ops-token-confirm-text" style={{ margin: 0 }}>
             {t(pending.frozen ? "ops.accounts.confirmTokenFreeze" : "ops.accounts.confirmTokenUnfreeze", {
@@ -331,18 +323,34 @@ export function TokenFreeze() {
               {t(pending.target.frozen ? "ops.accounts.tokenAlreadyFrozen" : "ops.accounts.tokenNotFrozen")}
             </p>
           )}
-          <div className="dialog-actions">
-            <button type="button" className="button secondary" onClick={() => setPending(null)}>
-              {t("common.cancel")}
-            </button>
-            <button type="button" className="button" onClick={confirm}>
-              {t("ops.accounts.confirm")}
-            </button>
-          </div>
-        </div>
+        </ConfirmDialog>
       )}
       <FormError error={lookupError ?? freezeToken.error} shown={["collectionId", "tokenId", "reason"]} />
       {done !== null && <p role="status">{done}</p>}
     </details>
+  );
+}
+
+/** Says what an action will do to whom and waits for 确认 or 取消; `id` names the paragraph that says it. */
+function ConfirmDialog(props: {
+  id: string;
+  testId: string;
+  onCancel: () => void;
+  onConfirm: () => void;
+  children: ReactNode;
+}) {
+  const { t } = useTranslation();
+  return (
+    <div className="notice page" role="alertdialog" aria-labelledby={props.id} data-testid={props.testId}>
+      {props.children}
+      <div className="dialog-actions">
+        <button type="button" className="button secondary" onClick={props.onCancel}>
+          {t("common.cancel")}
+        </button>
+        <button type="button" className="button" onClick={props.onConfirm}>
+          {t("ops.accounts.confirm")}
+        </button>
+      </div>
+    </div>
   );
 }
