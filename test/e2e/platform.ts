@@ -16,8 +16,13 @@ export interface RunningPlatform {
   origin: string;
   chainUrl: string;
   dataDir: string;
-  /** The newest login code the console SMS printed for `phone`. */
-  codeFor(phone: string): Promise<string>;
+  /**
+   * The newest code the console SMS printed for `phone`; with `seen`, waits for a code after the first `seen`
+   * ones (so a code requested just now is not confused with the one before it).
+   */
+  codeFor(phone: string, seen?: number): Promise<string>;
+  /** How many codes the console SMS has printed for `phone` so far. */
+  codesSent(phone: string): number;
   /** JSON-RPC straight to the local chain (to move its clock). */
   rpc(method: string, params?: unknown[]): Promise<unknown>;
   output(): string;
@@ -60,21 +65,25 @@ export async function startPlatform(
   }
 
   const chainUrl = `http://127.0.0.1:${chainPort}`;
+  const maskPhone = (phone: string) => `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+  const printedCodes = (phone: string) => {
+    const pattern = new RegExp(`\\[sms\\] ${maskPhone(phone).replace(/\*/g, "\\*")}: .*?(\\d{6})`, "g");
+    return [...out.matchAll(pattern)].map((match) => match[1]!);
+  };
   return {
     origin: `http://127.0.0.1:${port}`,
     chainUrl,
     dataDir,
-    async codeFor(phone) {
-      const masked = `${phone.slice(0, 3)}****${phone.slice(-4)}`;
-      const pattern = new RegExp(`\\[sms\\] ${masked.replace(/\*/g, "\\*")}: .*?(\\d{6})`, "g");
+    async codeFor(phone, seen = 0) {
       for (let i = 0; i < 50; i++) {
-        const matches = [...out.matchAll(pattern)];
+        const matches = printedCodes(phone);
         const last = matches.at(-1);
-        if (last !== undefined) return last[1]!;
+        if (last !== undefined && matches.length > seen) return last;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      throw new Error(`no login code printed for ${masked}`);
+      throw new Error(`no new code printed for ${maskPhone(phone)}`);
     },
+    codesSent: (phone) => printedCodes(phone).length,
     async rpc(method, params = []) {
       const response = await fetch(chainUrl, {
         method: "POST",
@@ -115,9 +124,10 @@ export async function launchBrowser(): Promise<Browser> {
 export async function logInThroughPage(page: Page, platform: RunningPlatform, phone: string, next = "/") {
   await page.goto(`${platform.origin}/login?next=${encodeURIComponent(next)}`);
   await page.getByLabel(/手机号/).fill(phone);
+  const seen = platform.codesSent(phone);
   await page.getByRole("button", { name: "获取验证码" }).click();
   await page.getByText("验证码已发送").waitFor();
-  await page.getByLabel("验证码", { exact: true }).fill(await platform.codeFor(phone));
+  await page.getByLabel("验证码", { exact: true }).fill(await platform.codeFor(phone, seen));
   await page.getByRole("button", { name: "登录 / 注册" }).click();
   await page.waitForURL((url) => !url.pathname.startsWith("/login"));
 }
@@ -132,9 +142,10 @@ export const screenshotDir = path.join("test", "e2e", "screenshots");
 export async function stepUpThroughPage(page: Page, platform: RunningPlatform, phone: string) {
   const panel = page.getByTestId("step-up");
   await panel.waitFor({ timeout: 30_000 });
+  const seen = platform.codesSent(phone);
   await panel.getByRole("button", { name: "发送验证码" }).click();
   await panel.getByText("验证码已发送到您的登录手机号").waitFor();
-  await panel.getByLabel("短信验证码").fill(await platform.codeFor(phone));
+  await panel.getByLabel("短信验证码").fill(await platform.codeFor(phone, seen));
   await panel.getByRole("button", { name: "验证并继续" }).click();
   await panel.waitFor({ state: "detached", timeout: 30_000 });
 }

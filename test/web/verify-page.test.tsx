@@ -76,3 +76,27 @@ describe("the public verification page", () => {
     expect(screen.queryByTestId("verify-result")).toBeNull();
   });
 });
+
+describe("the public verification page of a taken-down token", () => {
+  it("says the token existed and was burned, with the reason's category and code and the transaction", async () => {
+    const txHash = `0x${"cd".repeat(32)}`;
+    renderWithApi(
+      <Routes>
+        <Route path="/verify/:contractAddress?/:tokenId?" element={<VerifyPage />} />
+      </Routes>,
+      {
+        "verify.token": {
+          ...facts,
+          takenDown: { scope: "collection", reasonCode: 2, txHash, at: "2026-12-07T02:00:00.000Z" },
+        },
+      },
+      `/verify/${contract}/7`,
+    );
+    expect((await screen.findByTestId("verify-takedown-facts")).textContent).toBe(
+      `该藏品真实存在，已因整个系列被下架而销毁（原因：监管部门要求，原因代码 2），链上交易： ${txHash}`,
+    );
+    expect(screen.getByTestId("verify-taken-down").textContent).toBe("已下架");
+    // The artwork is not fetched or compared any more.
+    expect(screen.queryByTestId("hash-verdict")).toBeNull();
+  });
+});

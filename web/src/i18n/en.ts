@@ -239,10 +239,19 @@ export const en: Shape<Messages> = {
     status: "Status",
     notice:
       "This collectible was taken down by a regulator's order; its artwork is no longer shown, and what was paid is refunded by the platform's policy.",
-    reasonCode: "reason code {{code}}",
+    reasonCode: "reason: {{reason}} (reason code {{code}})",
     verifyCollection:
-      "This token existed and was burned when its whole collection was taken down (reason code {{code}}); transaction:",
-    verifyToken: "This token existed and was burned by a takedown (reason code {{code}}); transaction:",
+      "This token existed and was burned when its whole collection was taken down (reason: {{reason}}, reason code {{code}}); transaction:",
+    verifyToken:
+      "This token existed and was burned by a takedown (reason: {{reason}}, reason code {{code}}); transaction:",
+    reason: {
+      1: "operator action",
+      2: "regulator's order",
+      3: "court ruling",
+      4: "rights holder's complaint",
+      5: "lost-account recovery",
+      6: "fraud",
+    },
   },
   cert: {
     title: "Certificate of collection",

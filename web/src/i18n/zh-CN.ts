@@ -229,9 +229,11 @@ export const zhCN = {
     badge: "已下架",
     status: "状态",
     notice: "该藏品已按监管要求下架，作品不再展示；已支付的款项按平台政策原路退回。",
-    reasonCode: "原因代码 {{code}}",
-    verifyCollection: "该藏品真实存在，已因整个系列被下架而销毁（原因代码 {{code}}），链上交易：",
-    verifyToken: "该藏品真实存在，已被下架销毁（原因代码 {{code}}），链上交易：",
+    reasonCode: "原因：{{reason}}（原因代码 {{code}}）",
+    verifyCollection: "该藏品真实存在，已因整个系列被下架而销毁（原因：{{reason}}，原因代码 {{code}}），链上交易：",
+    verifyToken: "该藏品真实存在，已被下架销毁（原因：{{reason}}，原因代码 {{code}}），链上交易：",
+    /** The on-chain reason codes' categories (the same as the console's). */
+    reason: { 1: "运营处置", 2: "监管部门要求", 3: "司法裁定", 4: "权利人投诉", 5: "账户遗失找回", 6: "欺诈" },
   },
   cert: {
     title: "数字藏品证书",

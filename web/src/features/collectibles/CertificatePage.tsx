@@ -5,7 +5,7 @@ import { Link, useParams } from "react-router";
 
 import { Countdown } from "../../components/Countdown";
 import { MediaView } from "../../components/MediaView";
-import { TakenDown } from "../../components/TakenDown";
+import { TakenDown, takedownReason } from "../../components/TakenDown";
 import { QrCode } from "../../components/QrCode";
 import { RequireRole } from "../../components/RequireRole";
 import { ErrorState, FormError, Loading } from "../../components/States";
@@ -74,7 +74,7 @@ function Certificate() {
                 <dt>{t("takedown.status")}</dt>
                 <dd>
                   <span className="badge bad">{t("takedown.badge")}</span>{" "}
-                  {t("takedown.reasonCode", { code: c.takenDown.reasonCode })}
+                  {t("takedown.reasonCode", takedownReason(t, c.takenDown.reasonCode))}
                 </dd>
               </>
             )}

@@ -332,7 +332,7 @@ export function TokenFreeze() {
 }
 
 /** Says what an action will do to whom and waits for 确认 or 取消; `id` names the paragraph that says it. */
-function ConfirmDialog(props: {
+export function ConfirmDialog(props: {
   id: string;
   testId: string;
   onCancel: () => void;

@@ -1,7 +1,7 @@
 import "./i18n";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 
@@ -14,6 +14,7 @@ import { fieldErrors, useTRPC } from "../../lib/trpc";
 import { Accounts } from "./Accounts";
 import { Audit } from "./Audit";
 import { Compliance } from "./Compliance";
+import { Orders } from "./Orders";
 
 const TABS = ["reviews", "accounts", "compliance", "kyc", "orders", "reconcile", "audit"] as const;
 type Tab = (typeof TABS)[number];
@@ -236,109 +237,6 @@ function KycExceptions() {
         ))}
       </tbody>
     </table>
-  );
-}
-
-const ORDER_STATES = ["created", "paid", "minting", "minted", "expired", "refunded"] as const;
-
-function Orders() {
-  const { t, i18n } = useTranslation();
-  const trpc = useTRPC();
-  const [status, setStatus] = useState<(typeof ORDER_STATES)[number] | "">("");
-  const [orderNo, setOrderNo] = useState("");
-  const [query, setQuery] = useState<{ status?: (typeof ORDER_STATES)[number]; orderNo?: string }>({});
-  const [reason, setReason] = useState("");
-  const orders = useQuery(trpc.ops.orders.queryOptions(query));
-  const refund = useMutation(trpc.payments.refund.mutationOptions({ onSuccess: () => void orders.refetch() }));
-
-  function onSearch(event: FormEvent) {
-    event.preventDefault();
-    setQuery({
-      ...(status === "" ? {} : { status }),
-      ...(orderNo.trim() === "" ? {} : { orderNo: orderNo.trim().toUpperCase() }),
-    });
-  }
-
-  return (
-    <div className="page">
-      <form className="toolbar" onSubmit={onSearch}>
-        <div className="field">
-          <label htmlFor="ops-order-status">{t("ops.orders.status")}</label>
-          <select
-            id="ops-order-status"
-            value={status}
-            onChange={(e) => setStatus(e.target.value as (typeof ORDER_STATES)[number] | "")}
-          >
-            <option value="">{t("ops.orders.all")}</option>
-            {ORDER_STATES.map((s) => (
-              <option key={s} value={s}>
-                {t(`order.status.${s}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="ops-order-no">{t("ops.orders.orderNo")}</label>
-          <input id="ops-order-no" className="mono" value={orderNo} onChange={(e) => setOrderNo(e.target.value)} />
-        </div>
-        <div className="field" style={{ flex: "0 0 auto" }}>
-          <button type="submit" className="button secondary">
-            {t("ops.orders.search")}
-          </button>
-        </div>
-      </form>
-      <div className="field">
-        <label htmlFor="ops-refund-reason">{t("ops.reason")}</label>
-        <input id="ops-refund-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={200} />
-      </div>
-      <FormError error={orders.error ?? refund.error} />
-      {orders.isLoading && <Loading />}
-      {orders.data?.length === 0 && <Empty>{t("ops.orders.none")}</Empty>}
-      {orders.data !== undefined && orders.data.length > 0 && (
-        <table className="data cards" data-testid="ops-orders">
-          <thead>
-            <tr>
-              <th scope="col">{t("ops.orders.orderNo")}</th>
-              <th scope="col">{t("ops.orders.item")}</th>
-              <th scope="col">{t("ops.orders.buyer")}</th>
-              <th scope="col">{t("ops.orders.amount")}</th>
-              <th scope="col">{t("ops.orders.status")}</th>
-              <th scope="col" />
-            </tr>
-          </thead>
-          <tbody>
-            {orders.data.map((o) => (
-              <tr key={o.orderNo}>
-                <td className="mono" data-label={t("ops.orders.orderNo")}>
-                  {o.orderNo}
-                  <div className="muted">{formatDateTime(o.createdAt, i18n.language)}</div>
-                </td>
-                <td data-label={t("ops.orders.item")}>
-                  {o.title ?? `#${o.collectionId}`} × {o.quantity}
-                  {o.issuerName !== null && <div className="muted">{o.issuerName}</div>}
-                </td>
-                <td data-label={t("ops.orders.buyer")}>{o.buyerMasked}</td>
-                <td data-label={t("ops.orders.amount")}>{formatFen(o.amountFen)}</td>
-                <td data-label={t("ops.orders.status")}>{t(`order.status.${o.status}`)}</td>
-                <td>
-                  {o.status === "paid" && (
-                    <button
-                      type="button"
-                      className="button ghost"
-                      disabled={refund.isPending}
-                      onClick={() => refund.mutate({ orderNo: o.orderNo, reason })}
-                    >
-                      {t("ops.orders.refund")}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {refund.isSuccess && <p role="status">{t("ops.orders.refunded")}</p>}
-    </div>
   );
 }
 

@@ -134,7 +134,13 @@ const zh = {
       item: "藏品",
       buyer: "买家",
       refund: "退款",
-      refunded: "已发起退款",
+      refundOf: "退款 {{orderNo}}",
+      refundReason: "退款原因",
+      refunding: "退款处理中",
+      confirmRefund:
+        "确认为 {{buyer}} 的订单 {{orderNo}}（{{title}} × {{quantity}}）全额退款 {{amount}}？款项原路退回，该订单不再交付藏品。原因：{{reason}}",
+      refundDone:
+        "已为 {{buyer}} 的订单 {{orderNo}} 发起全额退款 {{amount}}（退款单 {{refundNo}}），款项原路退回，该订单不再交付藏品",
       none: "没有符合条件的订单",
     },
     reconcile: {
@@ -344,7 +350,13 @@ const en: typeof zh = {
       item: "Item",
       buyer: "Buyer",
       refund: "Refund",
-      refunded: "Refund started",
+      refundOf: "Refund {{orderNo}}",
+      refundReason: "Refund reason",
+      refunding: "Refund under way",
+      confirmRefund:
+        "Refund {{buyer}}'s order {{orderNo}} ({{title}} × {{quantity}}) in full, {{amount}}? The money goes back the way it was paid and the order is not delivered. Reason: {{reason}}",
+      refundDone:
+        "Full refund of {{amount}} started for {{buyer}}'s order {{orderNo}} (refund {{refundNo}}): the money goes back the way it was paid and the order is not delivered",
       none: "No matching orders",
     },
     reconcile: {

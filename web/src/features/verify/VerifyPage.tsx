@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router";
 
 import { ErrorState, Loading } from "../../components/States";
+import { takedownReason } from "../../components/TakenDown";
 import { formatDate, formatDateTime } from "../../lib/format";
 import { plainHex, sha256Hex } from "../../lib/sha256";
 import { useTRPC } from "../../lib/trpc";
@@ -113,7 +114,7 @@ export function VerifyPage() {
           {facts.data.takenDown !== null && (
             <p data-testid="verify-takedown-facts" style={{ overflowWrap: "anywhere" }}>
               {t(facts.data.takenDown.scope === "collection" ? "takedown.verifyCollection" : "takedown.verifyToken", {
-                code: facts.data.takenDown.reasonCode,
+                ...takedownReason(t, facts.data.takenDown.reasonCode),
               })}{" "}
               <span className="mono">{facts.data.takenDown.txHash}</span>
             </p>
