@@ -168,6 +168,7 @@ async function countFromChain(platform: Platform, chain: Chain, collectionIds: n
   const transfer = topicOf("Transfer(address,address,uint256)");
   const zero = zeroPadValue("0x00", 32);
   const perCollection = new Map<number, Map<string, number>>();
+  const perBlock = new Map<number, number>();
   let tokens = 0;
   for (const id of collectionIds) {
     const address = await platform.catalog.contractOf(platform.db, id);
@@ -176,6 +177,7 @@ async function countFromChain(platform: Platform, chain: Chain, collectionIds: n
     for (const log of logs) {
       const to = `0x${log.topics[2]!.slice(26)}`.toLowerCase();
       holders.set(to, (holders.get(to) ?? 0) + 1);
+      perBlock.set(log.blockNumber, (perBlock.get(log.blockNumber) ?? 0) + 1);
     }
     tokens += logs.length;
     perCollection.set(id, holders);
@@ -189,7 +191,7 @@ async function countFromChain(platform: Platform, chain: Chain, collectionIds: n
     duplicates += Math.max(0, got - 1);
     missing += Math.max(0, 1 - got);
   });
-  return { tokens, duplicates, missing };
+  return { tokens, duplicates, missing, perBlock };
 }
 
 async function main() {
@@ -224,13 +226,21 @@ async function main() {
     await worker.stop();
     const lastBlock = await provider.getBlockNumber();
 
-    // Each block of the run: transactions and millions of gas used.
-    const blockFill: string[] = [];
-    for (let n = firstBlock + 1; n <= lastBlock; n++) {
-      const block = await provider.getBlock(n);
-      blockFill.push(`${block!.transactions.length} tx / ${(Number(block!.gasUsed) / 1e6).toFixed(1)} M`);
-    }
     const counted = await countFromChain(platform, chain, collectionIds, recipients);
+    // Each block of the run, from the chain: its transactions, gas used (millions), tokens minted (mint
+    // `Transfer` events) and when it was mined (seconds after the block before the run).
+    const before = await provider.getBlock(firstBlock);
+    const blockFill: { block: number; at_s: number; txs: number; gas_used_m: number; tokens: number }[] = [];
+    for (let n = firstBlock + 1; n <= lastBlock; n++) {
+      const block = (await provider.getBlock(n))!;
+      blockFill.push({
+        block: n,
+        at_s: block.timestamp - before!.timestamp,
+        txs: block.transactions.length,
+        gas_used_m: Number((Number(block.gasUsed) / 1e6).toFixed(1)),
+        tokens: counted.perBlock.get(n) ?? 0,
+      });
+    }
     const batches = (await platform.db.execute(
       sql`select count(*)::int as n, count(*) filter (where status = 'confirmed')::int as confirmed from mint_batches`,
     )) as unknown as { rows: { n: number; confirmed: number }[] };

@@ -74,12 +74,20 @@ export interface MintContext {
   options: MintWorkerOptions;
   /** Tokens minted since the last round was reported. */
   mintedTokens: number;
+  /** What the worker has learnt of gas: it sizes batches and their gas limits by it. */
+  gas: {
+    /** The last estimate's gas per token (every collection is the same contract); null before the first. */
+    perToken: number | null;
+    /** The chain's block gas limit, asked once the gas per token is known. */
+    blockLimit: number | null;
+  };
 }
 
 /**
  * One round: the batches planned before are moved on (reconciled, the ones due sent); then the collections
  * that have work are planned in passes, one batch of each per pass up to the pipeline depth, and each pass's
- * batches are sent as soon as they are planned (the chain mines them while the next pass is planned). The
+ * batches are sent as soon as they are planned (the chain mines them while the next pass is planned); the
+ * round's first batch leaves alone, as soon as it is planned, so the next block is not left empty. The
  * receipts are settled as they come; the round ends once all are.
  */
 async function round(ctx: MintContext): Promise<MintRound> {
@@ -90,7 +98,11 @@ async function round(ctx: MintContext): Promise<MintRound> {
   let open = await collectionsWithWork(ctx);
   while (open.length > 0) {
     const planned: number[] = [];
-    for (const collectionId of open) if (await planBatch(ctx, collectionId)) planned.push(collectionId);
+    for (const collectionId of open) {
+      if (!(await planBatch(ctx, collectionId))) continue;
+      planned.push(collectionId);
+      if (sends.sent.size === 0 && !sends.stopped) add(total, await moveBatches(ctx, sends));
+    }
     if (planned.length > 0) add(total, await moveBatches(ctx, sends));
     open = planned;
   }
@@ -105,6 +117,7 @@ export function createMintWorker(options: MintWorkerOptions) {
     clock: options.clock ?? (() => new Date()),
     options,
     mintedTokens: 0,
+    gas: { perToken: null, blockLimit: null },
   };
 
   async function runOnce(): Promise<MintRound> {
