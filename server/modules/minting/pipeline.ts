@@ -160,9 +160,8 @@ interface InFlight {
 }
 
 /**
- * Gas of a batch that is not estimated (one sent behind another of its collection, which the chain cannot
- * estimate as it would run against a collection not yet at its first token id, or any batch once the worker
- * knows the gas per token): the last estimate's gas per token, with this margin. A transaction's gas limit
+ * Gas of a batch sent behind another of its collection (the chain cannot estimate it: it would run against
+ * a collection not yet at its first token id): the worker's last estimate's gas per token, with this margin. A transaction's gas limit
  * counts against the block's, so the margin stays small (the planner sizes batches so that blocks hold
  * whole ones, margin included).
  */
@@ -282,10 +281,9 @@ function settleLater(ctx: MintContext, sends: RoundSends, flight: InFlight) {
 
 /**
  * Broadcasts `toSend` with consecutive nonces after the ones the round used; their receipts are settled as
- * they come. A batch at its collection's next token id is estimated first, one at a time, when the worker
- * does not know the gas per token yet or the batch was tried before: the estimate finds a refused recipient
- * before anything is sent, and gives the gas per token (every collection is the same contract). Every
- * other batch follows with that gas per token, all at once, without waiting on an estimate.
+ * they come. A batch at its collection's next token id is estimated first, one at a time: the estimate finds
+ * a refused recipient before anything is sent, and gives the gas per token (every collection is the same
+ * contract). Every batch behind one follows with that gas per token, all at once.
  */
 async function sendAll(ctx: MintContext, toSend: ToSend[], total: MintRound, sends: RoundSends) {
   if (toSend.length === 0) return;
@@ -316,7 +314,7 @@ async function sendAll(ctx: MintContext, toSend: ToSend[], total: MintRound, sen
   const followers: Batch[] = [];
   for (const { batch, atNext } of toSend) {
     if (sends.stopped || blocked.has(batch.collectionId)) continue;
-    if (!atNext || (ctx.gas.perToken !== null && batch.attempts === 0)) {
+    if (!atNext) {
       // No gas per token to size it by yet (its collection's first batch was not estimated): next round.
       if (ctx.gas.perToken === null) blocked.add(batch.collectionId);
       else followers.push(batch);
