@@ -150,6 +150,7 @@ async function measure(platform: Platform, issuerId: number, label: string, edit
     chain,
     clock: () => new Date(),
     mintedTokens: 0,
+    gas: { perToken: null, blockLimit: null },
     options: {
       db,
       chain,

@@ -168,6 +168,7 @@ async function countFromChain(platform: Platform, chain: Chain, collectionIds: n
   const transfer = topicOf("Transfer(address,address,uint256)");
   const zero = zeroPadValue("0x00", 32);
   const perCollection = new Map<number, Map<string, number>>();
+  const perBlock = new Map<number, number>();
   let tokens = 0;
   for (const id of collectionIds) {
     const address = await platform.catalog.contractOf(platform.db, id);
@@ -176,6 +177,7 @@ async function countFromChain(platform: Platform, chain: Chain, collectionIds: n
     for (const log of logs) {
       const to = `0x${log.topics[2]!.slice(26)}`.toLowerCase();
       holders.set(to, (holders.get(to) ?? 0) + 1);
+      perBlock.set(log.blockNumber, (perBlock.get(log.blockNumber) ?? 0) + 1);
     }
     tokens += logs.length;
     perCollection.set(id, holders);
@@ -189,7 +191,7 @@ async function countFromChain(platform: Platform, chain: Chain, collectionIds: n
     duplicates += Math.max(0, got - 1);
     missing += Math.max(0, 1 - got);
   });
-  return { tokens, duplicates, missing };
+  return { tokens, duplicates, missing, perBlock };
 }
 
 async function main() {
@@ -214,23 +216,34 @@ async function main() {
     const loadBefore = os.loadavg();
     const firstBlock = await provider.getBlockNumber();
     const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    // When the bench first saw each block (its timestamp has whole seconds on the chain's own clock).
+    const seenAt = new Map<number, number>();
     worker.start(MINT_INTERVAL_MS);
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const depth = await worker.depth();
+      const [depth, block] = await Promise.all([worker.depth(), provider.getBlockNumber()]);
+      if (!seenAt.has(block)) seenAt.set(block, elapsed());
       if (depth.pending + depth.inFlight === 0) break;
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = elapsed();
     await worker.stop();
     const lastBlock = await provider.getBlockNumber();
 
-    // Each block of the run: transactions and millions of gas used.
-    const blockFill: string[] = [];
-    for (let n = firstBlock + 1; n <= lastBlock; n++) {
-      const block = await provider.getBlock(n);
-      blockFill.push(`${block!.transactions.length} tx / ${(Number(block!.gasUsed) / 1e6).toFixed(1)} M`);
-    }
     const counted = await countFromChain(platform, chain, collectionIds, recipients);
+    // Each block of the run, from the chain: its transactions, gas used (millions), tokens minted (mint
+    // `Transfer` events) and when the bench first saw it (seconds after the worker started, polled every 100 ms).
+    const blockFill: { block: number; seen_s: number | null; txs: number; gas_used_m: number; tokens: number }[] = [];
+    for (let n = firstBlock + 1; n <= lastBlock; n++) {
+      const block = (await provider.getBlock(n))!;
+      blockFill.push({
+        block: n,
+        seen_s: seenAt.has(n) ? Number(seenAt.get(n)!.toFixed(1)) : null,
+        txs: block.transactions.length,
+        gas_used_m: Number((Number(block.gasUsed) / 1e6).toFixed(1)),
+        tokens: counted.perBlock.get(n) ?? 0,
+      });
+    }
     const batches = (await platform.db.execute(
       sql`select count(*)::int as n, count(*) filter (where status = 'confirmed')::int as confirmed from mint_batches`,
     )) as unknown as { rows: { n: number; confirmed: number }[] };

@@ -159,12 +159,31 @@ class RoleSender {
   }
 }
 
-/** How often a sent transaction's receipt is asked for. */
+/** How often a sent transaction's receipt is asked for (once a new block is seen). */
 const RECEIPT_POLL_MS = 250;
 
+/** How long one answer to "the latest block number" serves every transaction waiting on the same provider. */
+const BLOCK_NUMBER_SHARED_MS = 200;
+
+const sharedBlockNumbers = new WeakMap<Provider, { at: number; number: Promise<number> }>();
+
 /**
- * Waits for `tx` to have `confirmations` by asking for its receipt, and gives
- * up after `timeoutMs`. Unlike waiting for block events, this does not hang
+ * The chain's latest block number, one request shared by all the transactions waiting for receipts (a worker
+ * with fifty in flight would otherwise ask for fifty receipts four times a second, and keep the node busy).
+ */
+function latestBlockNumber(provider: Provider): Promise<number> {
+  const shared = sharedBlockNumbers.get(provider);
+  if (shared !== undefined && Date.now() - shared.at < BLOCK_NUMBER_SHARED_MS) return shared.number;
+  const number = provider.getBlockNumber();
+  number.catch(() => undefined); // awaited (and its error thrown) by each caller
+  sharedBlockNumbers.set(provider, { at: Date.now(), number });
+  return number;
+}
+
+/**
+ * Waits for `tx` to have `confirmations` by asking for its receipt whenever a
+ * new block is seen, and gives up after `timeoutMs`. Unlike waiting for block
+ * events, this does not hang
  * when the chain was unreachable while the transaction was mined and no block
  * follows (a chain that mines on demand); the caller's retry then asks the
  * chain what happened, which is how every sender here recovers.
@@ -177,12 +196,18 @@ async function waitForReceipt(
   const provider = tx.provider;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
+  // The block the receipt was last asked at: it is asked again only once the chain has moved on.
+  let askedAt: number | null = null;
   for (;;) {
     let receipt: TransactionReceipt | null = null;
     let confirmed = false;
     try {
-      receipt = await provider.getTransactionReceipt(tx.hash);
-      confirmed = receipt !== null && (confirmations <= 1 || (await receipt.confirmations()) >= confirmations);
+      const block = await latestBlockNumber(provider);
+      if (block !== askedAt) {
+        receipt = await provider.getTransactionReceipt(tx.hash);
+        askedAt = block;
+        confirmed = receipt !== null && (confirmations <= 1 || (await receipt.confirmations()) >= confirmations);
+      }
     } catch (error) {
       lastError = error; // unreachable for now: ask again until the deadline
     }

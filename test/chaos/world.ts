@@ -181,8 +181,9 @@ export async function startChaosWorld(options: { collectors: number; env?: Recor
     });
     const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
 
-    // A Redis database of its own (the server suites use 9 and 10), emptied before and after.
-    const redisUrl = "redis://127.0.0.1:6379/11";
+    // A Redis database of its own (the server suites use 9 and 10), emptied before and after; CHAOS_REDIS_URL
+    // gives another when several checkouts run the suites at once.
+    const redisUrl = process.env.CHAOS_REDIS_URL ?? "redis://127.0.0.1:6379/11";
     const useRedis = await redisAnswers(redisUrl, { flush: true });
     if (useRedis) cleanups.push(() => redisAnswers(redisUrl, { flush: true }));
     const port = await freePort();

@@ -207,4 +207,35 @@ describe("delivery: paid orders become tokens exactly once", () => {
     };
     expect(jobs.rows[0]).toEqual({ status: "parked", parked_reason: "recipient not verified on chain" });
   });
+
+  it("parks a refused recipient of a later batch, once the worker knows its gas per token; mints the rest once", async () => {
+    const collection = await onSale();
+    const contract = chain.collection(collection.contractAddress!);
+    const earlier = await paidBuyer(collection.id);
+    // This batch's estimate gives the worker its gas per token (batches behind another are sent with it).
+    expect(await test.platform.mintWorker!.runOnce()).toMatchObject({ minted: 1, parked: 0, failed: 0 });
+    const frozen = await paidBuyer(collection.id);
+    const fine = await paidBuyer(collection.id);
+    await chain.send("compliance", ({ registry }, overrides) => registry.freeze(frozen.address, 9, overrides));
+
+    // The batch is at the collection's next token id: its estimate finds the refused recipient, whose job is
+    // parked, and the rest is planned again and minted, each once.
+    const rounds = [];
+    for (let i = 0; i < 6; i++) {
+      rounds.push(await test.platform.mintWorker!.runOnce());
+      await test.platform.sandboxPayments!.whenIdle();
+      test.clock.advance(5_000);
+    }
+    expect(rounds.reduce((sum, r) => sum + r.parked, 0)).toBe(1);
+    expect(rounds.reduce((sum, r) => sum + r.minted, 0)).toBe(1);
+    expect(await contract.ownerOf(1)).toBe(earlier.address);
+    expect(await contract.ownerOf(2)).toBe(fine.address);
+    expect(await contract.balanceOf(frozen.address)).toBe(0n);
+    expect(await contract.nextTokenId()).toBe(3n);
+    expect(await test.platform.mintWorker!.depth()).toEqual({ pending: 0, inFlight: 0, parked: 1 });
+    const parkedOrder = await frozen.buyer.caller.orders.get({ orderNo: frozen.order.orderNo });
+    expect(parkedOrder.status).toBe("refunded");
+    const fineOrder = await fine.buyer.caller.orders.get({ orderNo: fine.order.orderNo });
+    expect(fineOrder.status).toBe("minted");
+  });
 });

@@ -11,6 +11,9 @@ import type { MintContext, MintRound } from "./worker.js";
  * token order, then every batch to send is broadcast with the next nonce (recorded on the batch first). The
  * worker does this once at the start of a round and again after planning each batch, so a batch leaves as
  * soon as it is planned; the receipts are settled as they come and awaited together at the end of the round.
+ * A batch planned this round behind one the round is sending has never been broadcast, so it cannot have
+ * landed: it is sent without asking the chain (should the chain be elsewhere, the contract refuses it and
+ * the next round asks).
  */
 
 /** How long a worker holds the batches it claimed (another instance leaves them alone meanwhile). */
@@ -27,8 +30,6 @@ export const add = (total: MintRound, round: MintRound) => {
 export interface RoundSends {
   /** Batches broadcast this round whose receipt has not failed. */
   sent: Set<number>;
-  /** Per collection: the gas per token of the first batch broadcast this round (the ones behind it use it). */
-  gasPerToken: Map<number, number>;
   /** The nonce after the ones this round used: the node may not have them all yet (broadcasts are queued). */
   nextNonce: number;
   /** A broadcast's fate was unknown: nothing more is sent this round (the next one asks the chain first). */
@@ -38,7 +39,7 @@ export interface RoundSends {
 }
 
 export function roundSends(): RoundSends {
-  return { sent: new Set(), gasPerToken: new Map(), nextNonce: 0, stopped: false, settling: [] };
+  return { sent: new Set(), nextNonce: 0, stopped: false, settling: [] };
 }
 
 /** Awaits every receipt of the round; an error recording one is thrown once all are settled. */
@@ -92,13 +93,19 @@ async function failed(ctx: MintContext, batch: Batch, error: unknown): Promise<M
   return { minted: 0, parked: 0, failed: 1 };
 }
 
+/** A batch to broadcast; `atNext` when the chain's collection is at its first token id (nothing ahead of it). */
+interface ToSend {
+  batch: Batch;
+  atNext: boolean;
+}
+
 /** The batches of one collection checked in token order against where the chain says it is. */
 async function reconcileCollection(
   ctx: MintContext,
   batches: Batch[],
   total: MintRound,
   sends: RoundSends,
-): Promise<Batch[]> {
+): Promise<ToSend[]> {
   const first = batches[0]!;
   const earlier = await ctx.db
     .select({ id: mintBatches.id })
@@ -113,7 +120,10 @@ async function reconcileCollection(
   // The batches before these were all broadcast earlier in this round: they are being sent.
   let predecessor: "sending" | "open" | "none" =
     earlier.length === 0 ? "none" : earlier.every((b) => sends.sent.has(b.id)) ? "sending" : "open";
-  const toSend: Batch[] = [];
+  // Planned behind batches being sent and never broadcast: nothing to ask the chain, they follow.
+  if (predecessor === "sending" && batches.every((b) => b.nonce === null))
+    return batches.map((batch) => ({ batch, atNext: false }));
+  const toSend: ToSend[] = [];
   const waiting: Batch[] = [];
   let index = 0;
   try {
@@ -122,7 +132,7 @@ async function reconcileCollection(
       const batch = batches[index]!;
       const verdict = await reconcile(ctx, batch, next, predecessor);
       if (verdict.kind === "done") add(total, verdict.round);
-      if (verdict.kind === "send") toSend.push(batch);
+      if (verdict.kind === "send") toSend.push({ batch, atNext: next === batch.expectedFirstTokenId });
       if (verdict.kind === "wait") waiting.push(batch);
       predecessor = verdict.kind === "done" ? "none" : verdict.kind === "send" ? "sending" : "open";
     }
@@ -150,11 +160,12 @@ interface InFlight {
 }
 
 /**
- * Gas of a batch sent behind another of its collection in the same round: the chain cannot estimate it (it
- * would run against a collection not yet at its first token id), so it is the first one's gas per token
- * with this margin. A transaction's gas limit counts against the block's, so the margin stays small.
+ * Gas of a batch sent behind another of its collection (the chain cannot estimate it: it would run against
+ * a collection not yet at its first token id): the worker's last estimate's gas per token, with this margin. A transaction's gas limit
+ * counts against the block's, so the margin stays small (the planner sizes batches so that blocks hold
+ * whole ones, margin included).
  */
-const GAS_MARGIN = 1.25;
+export const GAS_MARGIN = 1.25;
 
 /**
  * Broadcasts one batch with `nonce`, recorded on the batch before; resolves once the node has taken it (or
@@ -269,13 +280,14 @@ function settleLater(ctx: MintContext, sends: RoundSends, flight: InFlight) {
 }
 
 /**
- * Broadcasts `batches` with consecutive nonces after the ones the round used; their receipts are settled as
- * they come. The first batch of a collection in the round goes first, one at a time: its gas is estimated,
- * which finds a refused recipient before anything is sent. The ones behind it follow with its gas per
- * token, all at once.
+ * Broadcasts `toSend` with consecutive nonces after the ones the round used; their receipts are settled as
+ * they come. A batch at its collection's next token id is estimated first, one at a time: the estimate finds
+ * a refused recipient before anything is sent, and gives the gas per token (every collection is the same
+ * contract). Every batch behind one follows with that gas per token, all at once.
  */
-async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound, sends: RoundSends) {
-  if (batches.length === 0) return;
+async function sendAll(ctx: MintContext, toSend: ToSend[], total: MintRound, sends: RoundSends) {
+  if (toSend.length === 0) return;
+  const batches = toSend.map((entry) => entry.batch);
   if (sends.stopped) return release(ctx, batches);
   const jobs = await ctx.db
     .select({ batchId: mintJobs.batchId, recipient: mintJobs.recipient, quantity: mintJobs.quantity })
@@ -296,36 +308,37 @@ async function sendAll(ctx: MintContext, batches: Batch[], total: MintRound, sen
     for (const batch of batches) add(total, await failed(ctx, batch, error));
     return;
   }
-  const { gasPerToken } = sends;
-  const firsts = batches.filter(
-    (b, i) => !gasPerToken.has(b.collectionId) && batches.findIndex((o) => o.collectionId === b.collectionId) === i,
-  );
+  // Collections whose batch ahead was not broadcast: the ones behind it wait for the next round.
+  const blocked = new Set<number>();
   const broadcasted: Batch[] = [];
-  for (const batch of firsts) {
+  const followers: Batch[] = [];
+  for (const { batch, atNext } of toSend) {
+    if (sends.stopped || blocked.has(batch.collectionId)) continue;
+    if (!atNext) {
+      // No gas per token to size it by yet (its collection's first batch was not estimated): next round.
+      if (ctx.gas.perToken === null) blocked.add(batch.collectionId);
+      else followers.push(batch);
+      continue;
+    }
     const sent = await broadcast(ctx, batch, recipientsOf(batch), nonce, null);
     settleLater(ctx, sends, sent.inFlight);
     broadcasted.push(batch);
     if (sent.outcome === "used") {
       nonce++;
       sends.sent.add(batch.id);
-      if (sent.gasPerToken !== null) gasPerToken.set(batch.collectionId, sent.gasPerToken);
-    }
+      if (sent.gasPerToken !== null) ctx.gas.perToken = sent.gasPerToken;
+    } else blocked.add(batch.collectionId);
     // The node may or may not have it: the next round asks the chain before sending the rest.
     sends.stopped = sent.outcome === "unknown";
-    if (sends.stopped) break;
   }
-  const followers = batches.filter((b) => !firsts.includes(b));
-  const sendable = sends.stopped ? [] : followers.filter((b) => gasPerToken.has(b.collectionId));
+  const gasPerToken = ctx.gas.perToken;
+  const sendable = sends.stopped || gasPerToken === null ? [] : followers.filter((b) => !blocked.has(b.collectionId));
   await release(
     ctx,
     batches.filter((b) => !broadcasted.includes(b) && !sendable.includes(b)),
   );
   if (sendable.length > 0) {
-    const entries = sendable.map((batch) => ({
-      batch,
-      recipients: recipientsOf(batch),
-      gasPerToken: gasPerToken.get(batch.collectionId)!,
-    }));
+    const entries = sendable.map((batch) => ({ batch, recipients: recipientsOf(batch), gasPerToken: gasPerToken! }));
     for (const flight of await broadcastFollowers(ctx, entries, nonce)) {
       sends.sent.add(flight.batch.id);
       settleLater(ctx, sends, flight);
@@ -346,8 +359,11 @@ export async function moveBatches(ctx: MintContext, sends: RoundSends): Promise<
   const byCollection = new Map<number, Batch[]>();
   for (const batch of due)
     byCollection.set(batch.collectionId, [...(byCollection.get(batch.collectionId) ?? []), batch]);
-  const toSend: Batch[] = [];
-  for (const batches of byCollection.values()) toSend.push(...(await reconcileCollection(ctx, batches, total, sends)));
+  // Collections are independent of one another: they are checked at once (in token order within each).
+  const checked = await Promise.all(
+    [...byCollection.values()].map((batches) => reconcileCollection(ctx, batches, total, sends)),
+  );
+  const toSend = checked.flat();
   await sendAll(ctx, toSend, total, sends);
   return total;
 }

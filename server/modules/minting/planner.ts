@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 
 import { violatedUniqueConstraint } from "../../db/errors.js";
 import { addressBoundOnChain } from "../kyc/sql.js";
+import { GAS_MARGIN } from "./pipeline.js";
 import { mintBatches, mintJobs } from "./tables.js";
 import type { MintContext } from "./worker.js";
 
@@ -40,6 +41,31 @@ async function oldestCandidate(ctx: MintContext, depth: number): Promise<number 
   return candidate?.collectionId;
 }
 
+/** The share of a block's gas the planner sizes batches to fill (other transactions may share the block). */
+const BLOCK_FILL = 0.99;
+
+/**
+ * How many jobs a batch takes: `batchSize`, or fewer so that blocks hold whole batches. Once the gas per token
+ * is known, k batches fit a block when k - 1 of them (the gas they use) and the last (its gas limit, margin
+ * included) do; the fewest k whose batches are at most `batchSize` gives the size. (Batches of `batchSize`
+ * that fill 7.9 blocks' worth would leave most of the eighth's gas unused.)
+ */
+export async function batchLimit(ctx: MintContext): Promise<number> {
+  const size = ctx.options.batchSize;
+  const perToken = ctx.gas.perToken;
+  if (perToken === null) return size;
+  if (ctx.gas.blockLimit === null) {
+    const block = await ctx.chain.provider.getBlock("latest").catch(() => null);
+    if (block === null) return size;
+    ctx.gas.blockLimit = Number(block.gasLimit);
+  }
+  const gas = ctx.gas.blockLimit * BLOCK_FILL;
+  for (let k = 1; ; k++) {
+    const n = Math.floor(gas / (perToken * (k - 1 + GAS_MARGIN)));
+    if (n <= size) return Math.max(1, n);
+  }
+}
+
 /**
  * Gathers pending jobs of one collection (`collectionId`, or the one with the oldest job to plan) with fewer
  * than `pipelineDepth` batches in flight into a planned batch; false when there is nothing to plan. A
@@ -64,6 +90,7 @@ export async function planBatch(ctx: MintContext, collectionId?: number): Promis
   if (open!.n >= depth) return false;
   const contractAddress = await options.contractOf(db, candidate.collectionId);
   const expected = open!.n > 0 ? Number(open!.end) : Number(await chain.collection(contractAddress).nextTokenId());
+  const limit = await batchLimit(ctx);
   try {
     return await db.transaction(async (tx) => {
       const jobs = await tx
@@ -71,7 +98,7 @@ export async function planBatch(ctx: MintContext, collectionId?: number): Promis
         .from(mintJobs)
         .where(and(eq(mintJobs.status, "pending"), eq(mintJobs.collectionId, candidate.collectionId), recipientBound))
         .orderBy(asc(mintJobs.id))
-        .limit(options.batchSize)
+        .limit(limit)
         .for("update", { skipLocked: true });
       if (jobs.length === 0) return false;
       const [batch] = await tx

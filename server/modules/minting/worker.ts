@@ -74,12 +74,21 @@ export interface MintContext {
   options: MintWorkerOptions;
   /** Tokens minted since the last round was reported. */
   mintedTokens: number;
+  /** What the worker has learnt of gas: it sizes batches and their gas limits by it. */
+  gas: {
+    /** The last estimate's gas per token (every collection is the same contract); null before the first. */
+    perToken: number | null;
+    /** The chain's block gas limit, asked once the gas per token is known. */
+    blockLimit: number | null;
+  };
 }
 
 /**
  * One round: the batches planned before are moved on (reconciled, the ones due sent); then the collections
  * that have work are planned in passes, one batch of each per pass up to the pipeline depth, and each pass's
- * batches are sent as soon as they are planned (the chain mines them while the next pass is planned). The
+ * batches are sent as soon as they are planned (the chain mines them while the next pass is planned); the
+ * round's first batch leaves alone as soon as it is planned (its gas estimate runs while the rest of the pass
+ * is planned), so the next block is not left empty. The
  * receipts are settled as they come; the round ends once all are.
  */
 async function round(ctx: MintContext): Promise<MintRound> {
@@ -88,9 +97,25 @@ async function round(ctx: MintContext): Promise<MintRound> {
   // One batch of each collection in turn, sent together as soon as they are planned (the chain mines them
   // while the next are planned), until every collection is at the pipeline depth or out of work.
   let open = await collectionsWithWork(ctx);
+  // The round's first batch, leaving while the rest of the first pass is planned.
+  let leading: Promise<MintRound> | null = null;
+  let led = sends.sent.size > 0;
   while (open.length > 0) {
     const planned: number[] = [];
-    for (const collectionId of open) if (await planBatch(ctx, collectionId)) planned.push(collectionId);
+    for (const collectionId of open) {
+      if (!(await planBatch(ctx, collectionId))) continue;
+      planned.push(collectionId);
+      if (!led) {
+        led = true;
+        leading = moveBatches(ctx, sends);
+        leading.catch(() => undefined); // awaited (and its error thrown) below
+      }
+    }
+    if (leading !== null) {
+      const first = leading;
+      leading = null;
+      add(total, await first);
+    }
     if (planned.length > 0) add(total, await moveBatches(ctx, sends));
     open = planned;
   }
@@ -105,6 +130,7 @@ export function createMintWorker(options: MintWorkerOptions) {
     clock: options.clock ?? (() => new Date()),
     options,
     mintedTokens: 0,
+    gas: { perToken: null, blockLimit: null },
   };
 
   async function runOnce(): Promise<MintRound> {
