@@ -113,6 +113,17 @@ describe("a refunded order, in words", () => {
     expect(screen.queryByText(/正在上链铸造/)).toBeNull();
   });
 
+  it("tells a partial refund as what was refunded of what is due", async () => {
+    renderOrderPage({ ...BY_OPERATOR, refund: { ...BY_OPERATOR.refund!, status: "partial", refundedFen: 1 } });
+    expect((await screen.findByTestId("order-refund")).textContent).toBe(
+      "已部分退款 ¥0.01（应退 ¥19.90，平台正在处理） · 退款原因：平台处理",
+    );
+    await i18n.changeLanguage("en");
+    expect((await screen.findByTestId("order-refund")).textContent).toBe(
+      "Partly refunded ¥0.01 (of ¥19.90; the platform is on it) · Refund reason: by the platform",
+    );
+  });
+
   it("says nothing of a refund on an order without one", async () => {
     renderOrderPage(PLAIN);
     expect((await screen.findByTestId("order-status")).textContent).toBe("已完成");
