@@ -198,6 +198,8 @@ describe("delivery: paid orders become tokens exactly once", () => {
     const parkedOrder = await frozen.buyer.caller.orders.get({ orderNo: frozen.order.orderNo });
     expect(parkedOrder.status).toBe("refunded");
     expect(parkedOrder.history.map((h) => h.to)).toEqual(["created", "paid", "minting", "paid", "refunded"]);
+    // Its buyer is told why: the delivery failed (kind only, not the chain's words).
+    expect(parkedOrder.refund).toMatchObject({ status: "refunded", kind: "delivery-failed", reasonCode: null });
     const depth = await test.platform.mintWorker!.depth();
     expect(depth).toEqual({ pending: 0, inFlight: 0, parked: 1 });
     const jobs = (await test.platform.db.execute(

@@ -255,6 +255,13 @@ for (const database of databasesUnderTest()) {
       await test.platform.sandboxPayments!.whenIdle();
       const detail = await buyer.caller.orders.get({ orderNo: order.orderNo });
       expect(detail.status).toBe("expired");
+      expect(detail.refund).toEqual({
+        status: "refunded",
+        amountFen: 1990,
+        refundedFen: 1990,
+        kind: "late-payment",
+        reasonCode: null,
+      });
       expect(await count("mint_jobs")).toBe(0);
       expect(await count("refunds", "status = 'succeeded'")).toBe(1);
       expect(test.platform.sandboxPayments!.trade(order.orderNo)!.refundedFen).toBe(1990);

@@ -150,6 +150,14 @@ for (const database of databasesUnderTest()) {
       });
       expect(await alertCount(test, "refund-partial")).toBe(1);
       expect(await alertAudits(test, "refund-partial")).toBe(1);
+      // Its buyer is told the refund is partial: what the provider reported of what is due.
+      expect((await buyer.caller.orders.get({ orderNo: order.orderNo })).refund).toEqual({
+        status: "partial",
+        amountFen: 1990,
+        refundedFen: 1,
+        kind: "operator",
+        reasonCode: null,
+      });
 
       // The whole amount under another refund number is not ours either.
       expect(
@@ -162,7 +170,9 @@ for (const database of databasesUnderTest()) {
       expect((await post(refundNotice("19.90", { out_biz_no: refundNo, trade_status: "TRADE_CLOSED" }))).body).toBe(
         "success",
       );
-      expect((await buyer.caller.orders.get({ orderNo: order.orderNo })).status).toBe("refunded");
+      const refunded = await buyer.caller.orders.get({ orderNo: order.orderNo });
+      expect(refunded.status).toBe("refunded");
+      expect(refunded.refund).toMatchObject({ status: "refunded", amountFen: 1990, refundedFen: 1990 });
       expect(await buyer.caller.drops.stock({ collectionId: collection.id })).toMatchObject({ sold: 0, available: 10 });
     });
 

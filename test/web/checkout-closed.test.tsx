@@ -19,6 +19,7 @@ function closedOrder(reason: string) {
     createdAt: "2026-11-24T02:00:00.000Z",
     expiresAt: "2026-11-24T02:15:00.000Z",
     paidAt: null,
+    refund: null,
     minted: [],
     history: [
       { from: null, to: "created", at: "2026-11-24T02:00:00.000Z", reason: null },

@@ -25,6 +25,7 @@ describe("我的 → 订单", () => {
             createdAt: "2026-11-24T02:00:00.000Z",
             expiresAt: "2026-11-24T02:15:00.000Z",
             paidAt: "2026-11-24T02:01:00.000Z",
+            refund: null,
           },
         ],
         "kyc.status": { state: "verified" },

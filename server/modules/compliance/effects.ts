@@ -41,6 +41,7 @@ async function takedownCollection(deps: EffectDependencies, tx: Db, row: Complia
       orderId: order.id,
       editions: order.quantity,
       quantity: order.quantity,
+      reasonCode: row.reasonCode,
       reason: `collection ${collectionId} taken down`,
       actor: SYSTEM,
     });
@@ -65,6 +66,7 @@ async function takedownToken(deps: EffectDependencies, tx: Db, row: ComplianceRo
       orderId: order.id,
       editions: 1,
       quantity: order.quantity,
+      reasonCode: row.reasonCode,
       reason: `token ${subject.collectionId}#${subject.tokenId} taken down`,
       actor: SYSTEM,
     });

@@ -61,22 +61,37 @@ export const dropsRouter = router({
 });
 
 export const ordersRouter = router({
-  /** The caller's orders, newest first, each with its collection's title (what the collector bought). */
+  /**
+   * The caller's orders, newest first, each with its collection's title (what the collector bought) and its
+   * refund when it has one (state, amount, why: a minted order refunded after a takedown stays `minted`).
+   */
   mine: collectorProcedure.query(async ({ ctx }) => {
     const orders = await ctx.platform.drops.myOrders(ctx.platform.db, ctx.user.id);
     const titles = await ctx.platform.catalog.titlesOf(
       ctx.platform.db,
       orders.map((order) => order.collectionId),
     );
-    return orders.map((order) => ({ ...orderView(order), title: titles.get(order.collectionId)?.title ?? "" }));
+    // Only the caller's own orders are asked about (the payments module owns the refunds).
+    const refunds = await ctx.platform.payments.refundsOfOrders(
+      ctx.platform.db,
+      orders.map((order) => order.id),
+    );
+    return orders.map((order) => ({
+      ...orderView(order),
+      title: titles.get(order.collectionId)?.title ?? "",
+      refund: refunds.get(order.id) ?? null,
+    }));
   }),
 
   get: collectorProcedure.input(z.object({ orderNo })).query(async ({ ctx, input }) => {
     const order = await ctx.platform.drops.order(ctx.platform.db, ctx.user.id, input.orderNo);
     const history = await ctx.platform.drops.orderHistory(ctx.platform.db, order.id);
     const minted = await ctx.platform.collectibles.tokensOfOrder(ctx.platform.db, order.id);
+    const refunds = await ctx.platform.payments.refundsOfOrders(ctx.platform.db, [order.id]);
     return {
       ...orderView(order),
+      /** The order's refund (a takedown's, an operator's, a failed delivery's), or null. */
+      refund: refunds.get(order.id) ?? null,
       minted,
       history: history.map((e) => ({ from: e.fromStatus, to: e.toStatus, at: e.at, reason: e.reason })),
     };

@@ -8,7 +8,7 @@ import {
 } from "../../providers/payments/types.js";
 import { appendAudit } from "../audit/service.js";
 import type { OrderRow } from "../drops/service.js";
-import { type RefundRequest, requestRefund } from "./refunds.js";
+import { LATE_PAYMENT_REASON, type RefundRequest, requestRefund } from "./refunds.js";
 import type { NotificationOutcome, PaymentAlert, PaymentsDependencies } from "./service.js";
 import { paymentNotifications, payments, refunds } from "./tables.js";
 
@@ -76,7 +76,7 @@ async function applyPaid(
       orderId: order.id,
       outTradeNo: order.orderNo,
       amountFen: payment.amountFen,
-      reason: "paid after the order expired",
+      reason: LATE_PAYMENT_REASON,
       auditReason: "late-payment",
       actor: { userId: null, role: "system" },
     });

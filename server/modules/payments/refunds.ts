@@ -1,4 +1,4 @@
-import { and, eq, lte } from "drizzle-orm";
+import { and, eq, inArray, lte } from "drizzle-orm";
 
 import type { Db } from "../../db/client.js";
 import { violatedUniqueConstraint } from "../../db/errors.js";
@@ -19,6 +19,67 @@ export type RefundRequest = { outTradeNo: string; refundNo: string; refundFen: n
 /** A refund's number, derived from its order's: one refund per order. */
 function refundNoOf(orderNo: string): string {
   return `RF${orderNo.slice(2)}`;
+}
+
+/** Why an order was refunded, as its buyer is told (never the operator's own words). */
+export type RefundKind = "takedown" | "operator" | "delivery-failed" | "late-payment";
+
+/**
+ * The one refund of an order as its buyer may see it: `requested` (asked of the provider, not confirmed),
+ * `refunded` (the provider confirmed our amount) or `partial` (the provider reported less; an operator is
+ * alerted). `refundedFen` is what the provider confirmed; `reasonCode` is the takedown's category (the
+ * on-chain reason code) when the refund came from a takedown.
+ */
+export type OrderRefund = {
+  status: "requested" | "refunded" | "partial";
+  amountFen: number;
+  refundedFen: number;
+  kind: RefundKind;
+  reasonCode: number | null;
+};
+
+/**
+ * The reasons this module writes for the refunds nobody typed (an operator's refund keeps their words and
+ * is told apart by `requestedBy`). A takedown's carries its reason code: `takedown (reason code 2): …`.
+ */
+const TAKEDOWN_REASON = /^takedown \(reason code ([1-9])\): /;
+const DELIVERY_FAILED_REASON = "delivery failed: ";
+export const LATE_PAYMENT_REASON = "paid after the order expired";
+
+function kindOf(refund: { reason: string; requestedBy: number | null }): Pick<OrderRefund, "kind" | "reasonCode"> {
+  if (refund.requestedBy !== null) return { kind: "operator", reasonCode: null };
+  const takedown = TAKEDOWN_REASON.exec(refund.reason);
+  if (takedown !== null) return { kind: "takedown", reasonCode: Number(takedown[1]) };
+  if (refund.reason.startsWith("takedown: ")) return { kind: "takedown", reasonCode: null };
+  if (refund.reason.startsWith(DELIVERY_FAILED_REASON)) return { kind: "delivery-failed", reasonCode: null };
+  if (refund.reason === LATE_PAYMENT_REASON) return { kind: "late-payment", reasonCode: null };
+  return { kind: "operator", reasonCode: null };
+}
+
+/**
+ * The refunds of the given orders (at most one each), by order id; orders without one are absent. The
+ * caller answers for whose orders these are (the drops module asks only for the caller's own).
+ */
+export async function refundsOfOrders(db: Db, orderIds: readonly number[]): Promise<Map<number, OrderRefund>> {
+  const found = new Map<number, OrderRefund>();
+  if (orderIds.length === 0) return found;
+  const rows = await db
+    .select({
+      orderId: refunds.orderId,
+      status: refunds.status,
+      amountFen: refunds.amountFen,
+      reportedFen: refunds.reportedFen,
+      reason: refunds.reason,
+      requestedBy: refunds.requestedBy,
+    })
+    .from(refunds)
+    .where(inArray(refunds.orderId, [...new Set(orderIds)]));
+  for (const row of rows) {
+    const status = row.status === "succeeded" ? "refunded" : row.status;
+    const refundedFen = status === "refunded" ? row.amountFen : status === "partial" ? (row.reportedFen ?? 0) : 0;
+    found.set(row.orderId, { status, amountFen: row.amountFen, refundedFen, ...kindOf(row) });
+  }
+  return found;
 }
 
 /**
@@ -84,6 +145,8 @@ export function createRefunds(deps: PaymentsDependencies) {
     /** Asks the provider for refunds requested in committed transactions. */
     startRefund,
 
+    refundsOfOrders,
+
     /**
      * Refunds an order whose delivery failed for good (its job is parked), in the
      * caller's transaction; the provider is asked once the transaction commits.
@@ -96,7 +159,7 @@ export function createRefunds(deps: PaymentsDependencies) {
         orderId,
         outTradeNo: payment.outTradeNo,
         amountFen: payment.amountFen,
-        reason: `delivery failed: ${reason}`,
+        reason: `${DELIVERY_FAILED_REASON}${reason}`,
         auditReason: "delivery-failed",
         actor: SYSTEM,
       });
@@ -110,7 +173,15 @@ export function createRefunds(deps: PaymentsDependencies) {
      */
     async requestTakedownRefund(
       tx: Db,
-      request: { orderId: number; editions: number; quantity: number; reason: string; actor: AuditEvent["actor"] },
+      request: {
+        orderId: number;
+        editions: number;
+        quantity: number;
+        /** The takedown's category, the on-chain reason code (1..6): kept with the refund for its buyer. */
+        reasonCode: number;
+        reason: string;
+        actor: AuditEvent["actor"];
+      },
     ) {
       const [payment] = await tx.select().from(payments).where(eq(payments.orderId, request.orderId));
       if (payment === undefined || payment.status !== "paid" || payment.amountFen <= 0) return null;
@@ -124,7 +195,7 @@ export function createRefunds(deps: PaymentsDependencies) {
         outTradeNo: payment.outTradeNo,
         amountFen,
         totalFen: payment.amountFen,
-        reason: `takedown: ${request.reason}`,
+        reason: `takedown (reason code ${request.reasonCode}): ${request.reason}`,
         auditReason: "takedown",
         actor: request.actor,
       });

@@ -207,6 +207,23 @@ export const en: Shape<Messages> = {
       expired: "Closed",
       refunded: "Refunded",
     },
+    refund: {
+      requested: "Refund in progress {{amount}}",
+      refunded: "Refunded {{amount}}",
+      partial: "Partly refunded {{refunded}} (of {{amount}}; the platform is on it)",
+      takenDown: {
+        requested: "Taken down, refund in progress {{amount}}",
+        refunded: "Taken down, refunded {{amount}}",
+        partial: "Taken down, partly refunded {{refunded}} (of {{amount}}; the platform is on it)",
+      },
+      takedownReason: "Takedown reason: {{reason}}",
+      reason: {
+        takedown: "Refund reason: the collectible was taken down",
+        operator: "Refund reason: by the platform",
+        "delivery-failed": "Refund reason: the collectible could not be delivered",
+        "late-payment": "Refund reason: paid after the order had closed",
+      },
+    },
   },
   mine: {
     title: "Mine",

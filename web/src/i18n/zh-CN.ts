@@ -199,6 +199,27 @@ export const zhCN = {
       expired: "已关闭",
       refunded: "已退款",
     },
+    /** An order's refund, in words (a minted order refunded after a takedown stays 已完成). */
+    refund: {
+      requested: "退款处理中 {{amount}}",
+      refunded: "已退款 {{amount}}",
+      partial: "已部分退款 {{refunded}}（应退 {{amount}}，平台正在处理）",
+      /** The same, for an order refunded because its collectible was taken down. */
+      takenDown: {
+        requested: "已下架，退款处理中 {{amount}}",
+        refunded: "已下架，已退款 {{amount}}",
+        partial: "已下架，已部分退款 {{refunded}}（应退 {{amount}}，平台正在处理）",
+      },
+      /** A takedown's category, in the verify page's words (takedown.reason). */
+      takedownReason: "下架原因：{{reason}}",
+      /** Why, by the refund's kind (a takedown's when its category is not known). */
+      reason: {
+        takedown: "退款原因：藏品已下架",
+        operator: "退款原因：平台处理",
+        "delivery-failed": "退款原因：藏品未能交付",
+        "late-payment": "退款原因：付款时订单已关闭",
+      },
+    },
   },
   mine: {
     title: "我的",

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
 import { Countdown } from "../../components/Countdown";
+import { OrderRefund } from "../../components/OrderRefund";
 import { QrCode } from "../../components/QrCode";
 import { RequireRole } from "../../components/RequireRole";
 import { ErrorState, FormError, Loading } from "../../components/States";
@@ -116,7 +117,8 @@ function Checkout() {
           </button>
         </div>
       )}
-      {(o.status === "paid" || o.status === "minting") && (
+      {/* A refunded paid order is not delivered: no "minting" spinner beside its refund. */}
+      {(o.status === "paid" || o.status === "minting") && o.refund === null && (
         <p className="notice" role="status">
           <span className="spinner" aria-hidden="true" />
           {t("checkout.minting")}
@@ -147,7 +149,11 @@ function Checkout() {
           {t(cancelledByCollector(o.history) ? "checkout.cancelledByYou" : "checkout.expired")}
         </p>
       )}
-      {o.status === "refunded" && <p className="notice">{t("checkout.refunded")}</p>}
+      {o.refund !== null ? (
+        <OrderRefund refund={o.refund} />
+      ) : (
+        o.status === "refunded" && <p className="notice">{t("checkout.refunded")}</p>
+      )}
       <Link to="/me?tab=orders">{t("checkout.myOrders")}</Link>
     </section>
   );

@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
 
 import { MediaView } from "../../components/MediaView";
+import { OrderRefund } from "../../components/OrderRefund";
 import { RequireRole } from "../../components/RequireRole";
 import { Empty, ErrorState, FormError, Loading } from "../../components/States";
 import { StepUpGate, withoutStepUp } from "../../components/StepUp";
@@ -126,6 +127,7 @@ function Orders() {
             <span className="badge">{t(`order.status.${o.status}`)}</span>
             <span className="muted">{formatDateTime(o.createdAt, i18n.language)}</span>
           </div>
+          {o.refund !== null && <OrderRefund refund={o.refund} />}
         </li>
       ))}
     </ul>
