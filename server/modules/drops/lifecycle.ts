@@ -6,6 +6,9 @@ import type { AdmissionGate } from "./gate.js";
 import { type OrderMachine, type OrderRow, editionsOf } from "./orders.js";
 import { orderEvents, orders } from "./tables.js";
 
+/** The reason an unpaid order closed by its own collector carries in its history (shown to them). */
+export const CANCELLED_BY_COLLECTOR = "cancelled by the collector";
+
 /**
  * An order's life after its reservation, as the collector, the payments module and the delivery pipeline
  * see it: each change is a {@link OrderMachine.transition}. Editions given back make the admission gate
@@ -118,7 +121,7 @@ export function createExpiry({ clock, gate, machine }: LifecycleDependencies) {
           .for("update");
         if (order === undefined) throw new AppError("order.notFound");
         if (order.status !== "created") throw new AppError("order.wrongState", { status: order.status });
-        await expire(tx, order, "cancelled by the collector");
+        await expire(tx, order, CANCELLED_BY_COLLECTOR);
       });
     },
   };

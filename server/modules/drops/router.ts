@@ -10,6 +10,7 @@ import {
   verifiedCollectorProcedure,
 } from "../../trpc/init.js";
 import type { OrderRow } from "./service.js";
+import { CANCELLED_BY_COLLECTOR } from "./lifecycle.js";
 
 const id = safe.id();
 const orderNo = safe.pattern(/^SZ\d{8}[0-9A-F]{12}$/, "order.notFound", "SZ20261124000000000000");
@@ -93,7 +94,13 @@ export const ordersRouter = router({
       /** The order's refund (a takedown's, an operator's, a failed delivery's), or null. */
       refund: refunds.get(order.id) ?? null,
       minted,
-      history: history.map((e) => ({ from: e.fromStatus, to: e.toStatus, at: e.at, reason: e.reason })),
+      // Reasons can hold an operator's own words (a refund's): the buyer sees only the ones written for them.
+      history: history.map((e) => ({
+        from: e.fromStatus,
+        to: e.toStatus,
+        at: e.at,
+        reason: e.reason === CANCELLED_BY_COLLECTOR ? e.reason : "",
+      })),
     };
   }),
 

@@ -77,6 +77,7 @@ async function applyPaid(
       outTradeNo: order.orderNo,
       amountFen: payment.amountFen,
       reason: LATE_PAYMENT_REASON,
+      kind: "late-payment",
       auditReason: "late-payment",
       actor: { userId: null, role: "system" },
     });

@@ -38,23 +38,8 @@ export type OrderRefund = {
   reasonCode: number | null;
 };
 
-/**
- * The reasons this module writes for the refunds nobody typed (an operator's refund keeps their words and
- * is told apart by `requestedBy`). A takedown's carries its reason code: `takedown (reason code 2): …`.
- */
-const TAKEDOWN_REASON = /^takedown \(reason code ([1-9])\): /;
 const DELIVERY_FAILED_REASON = "delivery failed: ";
 export const LATE_PAYMENT_REASON = "paid after the order expired";
-
-function kindOf(refund: { reason: string; requestedBy: number | null }): Pick<OrderRefund, "kind" | "reasonCode"> {
-  if (refund.requestedBy !== null) return { kind: "operator", reasonCode: null };
-  const takedown = TAKEDOWN_REASON.exec(refund.reason);
-  if (takedown !== null) return { kind: "takedown", reasonCode: Number(takedown[1]) };
-  if (refund.reason.startsWith("takedown: ")) return { kind: "takedown", reasonCode: null };
-  if (refund.reason.startsWith(DELIVERY_FAILED_REASON)) return { kind: "delivery-failed", reasonCode: null };
-  if (refund.reason === LATE_PAYMENT_REASON) return { kind: "late-payment", reasonCode: null };
-  return { kind: "operator", reasonCode: null };
-}
 
 /**
  * The refunds of the given orders (at most one each), by order id; orders without one are absent. The
@@ -69,15 +54,21 @@ export async function refundsOfOrders(db: Db, orderIds: readonly number[]): Prom
       status: refunds.status,
       amountFen: refunds.amountFen,
       reportedFen: refunds.reportedFen,
-      reason: refunds.reason,
-      requestedBy: refunds.requestedBy,
+      kind: refunds.kind,
+      reasonCode: refunds.reasonCode,
     })
     .from(refunds)
     .where(inArray(refunds.orderId, [...new Set(orderIds)]));
   for (const row of rows) {
     const status = row.status === "succeeded" ? "refunded" : row.status;
     const refundedFen = status === "refunded" ? row.amountFen : status === "partial" ? (row.reportedFen ?? 0) : 0;
-    found.set(row.orderId, { status, amountFen: row.amountFen, refundedFen, ...kindOf(row) });
+    found.set(row.orderId, {
+      status,
+      amountFen: row.amountFen,
+      refundedFen,
+      kind: row.kind,
+      reasonCode: row.reasonCode,
+    });
   }
   return found;
 }
@@ -98,13 +89,16 @@ export async function requestRefund(
     totalFen?: number;
     /** Kept with the refund. */
     reason: string;
+    /** Why, as the buyer is told; a takedown's also carries its category (the on-chain reason code). */
+    kind: RefundKind;
+    reasonCode?: number;
     /** The audit entry's reason. */
     auditReason: string;
     actor: AuditEvent["actor"];
     requestedBy?: number;
   },
 ): Promise<RefundRequest | null> {
-  const { orderId, outTradeNo, amountFen, reason, requestedBy } = request;
+  const { orderId, outTradeNo, amountFen, reason, kind, reasonCode, requestedBy } = request;
   const refundNo = refundNoOf(outTradeNo);
   const inserted = await tx
     .insert(refunds)
@@ -113,6 +107,8 @@ export async function requestRefund(
       refundNo,
       amountFen,
       reason,
+      kind,
+      reasonCode: reasonCode ?? null,
       ...(requestedBy === undefined ? {} : { requestedBy }),
       createdAt: deps.clock(),
     })
@@ -160,6 +156,7 @@ export function createRefunds(deps: PaymentsDependencies) {
         outTradeNo: payment.outTradeNo,
         amountFen: payment.amountFen,
         reason: `${DELIVERY_FAILED_REASON}${reason}`,
+        kind: "delivery-failed",
         auditReason: "delivery-failed",
         actor: SYSTEM,
       });
@@ -195,7 +192,9 @@ export function createRefunds(deps: PaymentsDependencies) {
         outTradeNo: payment.outTradeNo,
         amountFen,
         totalFen: payment.amountFen,
-        reason: `takedown (reason code ${request.reasonCode}): ${request.reason}`,
+        reason: `takedown: ${request.reason}`,
+        kind: "takedown",
+        reasonCode: request.reasonCode,
         auditReason: "takedown",
         actor: request.actor,
       });
@@ -251,6 +250,7 @@ export function createRefunds(deps: PaymentsDependencies) {
             outTradeNo: orderNo,
             amountFen: order.amountFen,
             reason,
+            kind: "operator",
             auditReason: reason,
             actor: { userId: operator.id, role: operator.role },
             requestedBy: operator.id,

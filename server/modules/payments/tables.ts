@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, index, pgTable, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 import { createdAt } from "../../db/columns.js";
 import { orders } from "../drops/tables.js";
@@ -76,6 +76,12 @@ export const refunds = pgTable(
     /** What the provider last reported refunded, when it differed from ours. */
     reportedFen: bigint("reported_fen", { mode: "number" }),
     reason: text("reason").notNull(),
+    /** Why the refund was made, as its buyer is told: a takedown, an operator, a failed delivery, a late payment. */
+    kind: text("kind", { enum: ["takedown", "operator", "delivery-failed", "late-payment"] })
+      .notNull()
+      .default("operator"),
+    /** A takedown's category (its on-chain reason code, 1–9); null for every other kind. */
+    reasonCode: smallint("reason_code"),
     requestedBy: bigint("requested_by", { mode: "number" }),
     createdAt: createdAt(),
     completedAt: timestamp("completed_at", { withTimezone: true }),
@@ -85,5 +91,10 @@ export const refunds = pgTable(
     uniqueIndex("refunds_order_key").on(t.orderId),
     check("refunds_status_check", sql`${t.status} in ('requested', 'partial', 'succeeded')`),
     check("refunds_amount_check", sql`${t.amountFen} > 0`),
+    check("refunds_kind_check", sql`${t.kind} in ('takedown', 'operator', 'delivery-failed', 'late-payment')`),
+    check(
+      "refunds_reason_code_check",
+      sql`(${t.kind} = 'takedown' or ${t.reasonCode} is null) and (${t.reasonCode} is null or ${t.reasonCode} between 1 and 9)`,
+    ),
   ],
 );
