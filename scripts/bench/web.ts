@@ -82,6 +82,20 @@ function kindOf(cdpType: string, url: string): string {
   return "other";
 }
 
+/** Polls until the page shows an eager image and every eager image has completed; false after `timeoutMs`. */
+async function artworkLoaded(page: Page, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const done = await page.evaluate(`(() => {
+      const eager = [...document.images].filter((img) => img.loading !== "lazy");
+      return eager.length > 0 && eager.every((img) => img.complete);
+    })()`);
+    if (done === true) return true;
+    await page.waitForTimeout(100);
+  }
+  return false;
+}
+
 /** One cold load of `route` under the profile: a fresh context, throttled before navigation. */
 async function coldLoad(browser: Browser, origin: string, route: string, storageState?: string): Promise<Load> {
   const context: BrowserContext = await browser.newContext({
@@ -138,16 +152,9 @@ async function coldLoad(browser: Browser, origin: string, route: string, storage
     await page.goto(`${origin}${route}`, { waitUntil: "load", timeout: 120_000 });
     // The page is done when its artwork is: every eager image decoded (network idleness alone can come while
     // a slowed-down page is still rendering the answer that names its images), then the network quiet.
-    await page
-      .waitForFunction(
-        `(() => {
-          const eager = [...document.images].filter((img) => img.loading !== "lazy");
-          return eager.length > 0 && eager.every((img) => img.complete);
-        })()`,
-        undefined,
-        { timeout: 60_000, polling: 100 },
-      )
-      .catch(() => console.warn(`${route}: no eager image completed within 60 s`));
+    // Polled from here: page.waitForFunction evaluates a string predicate with eval() inside the page, which
+    // the page's Content-Security-Policy (script-src 'self') refuses at once.
+    if (!(await artworkLoaded(page, 60_000))) console.warn(`${route}: no eager image completed within 60 s`);
     await page.waitForLoadState("networkidle", { timeout: 30_000 }).catch(() => undefined);
     await page.waitForTimeout(500);
     const lcp = (await page.evaluate("window.__lcp")) as { time: number; element: string };
@@ -257,7 +264,7 @@ async function main() {
     const list = (await (await fetch(`${platform.origin}/trpc/catalog.list`)).json()) as {
       result: { data: { id: number; saleState: string }[] };
     };
-    const onSale = list.result.data.find((c) => c.saleState === "onSale") ?? list.result.data[0]!;
+    const onSale = list.result.data.find((c) => c.saleState === "on_sale") ?? list.result.data[0]!;
     const collectionPath = `/c/${onSale.id}`;
     const fixture = await certificateFixture(browser, platform, collectionPath);
     Object.assign(routes, { home: "/", collection: collectionPath, certificate: fixture.certificatePath });
