@@ -50,6 +50,8 @@ export default defineConfig({
     outDir: "../dist/web",
     emptyOutDir: true,
     sourcemap: false,
+    // The server reads it to name a storefront page's chunks in the page it sends (server/http/static.ts).
+    manifest: true,
     chunkSizeWarningLimit: 1200,
   },
   server: {
