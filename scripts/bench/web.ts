@@ -56,6 +56,8 @@ interface ManifestChunk {
 
 interface Load {
   lcp_ms: number;
+  /** What the largest paint waited on: the app's script (DOMContentLoaded: module scripts run), the artwork. */
+  phases: { script_ran_ms: number; lcp_image_arrived_ms: number | null };
   lcp_element: string;
   transfer_kb: number;
   by_type_kb: Record<string, number>;
@@ -142,10 +144,14 @@ async function coldLoad(browser: Browser, origin: string, route: string, storage
 
     // Runs in the page: keeps the latest largest-contentful-paint candidate and what it painted.
     await page.addInitScript(`
-      window.__lcp = { time: 0, element: "" };
+      window.__lcp = { time: 0, element: "", arrived: 0 };
       new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) {
-          window.__lcp = { time: entry.startTime, element: entry.url || (entry.element ? entry.element.tagName : "") };
+          window.__lcp = {
+            time: entry.startTime,
+            element: entry.url || (entry.element ? entry.element.tagName : ""),
+            arrived: entry.url ? (performance.getEntriesByName(entry.url)[0]?.responseEnd ?? 0) : 0,
+          };
         }
       }).observe({ type: "largest-contentful-paint", buffered: true });
     `);
@@ -157,7 +163,10 @@ async function coldLoad(browser: Browser, origin: string, route: string, storage
     if (!(await artworkLoaded(page, 60_000))) console.warn(`${route}: no eager image completed within 60 s`);
     await page.waitForLoadState("networkidle", { timeout: 30_000 }).catch(() => undefined);
     await page.waitForTimeout(500);
-    const lcp = (await page.evaluate("window.__lcp")) as { time: number; element: string };
+    const lcp = (await page.evaluate("window.__lcp")) as { time: number; element: string; arrived: number };
+    const scriptRan = (await page.evaluate(
+      `performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd`,
+    )) as number;
 
     const byType: Record<string, number> = {};
     const encodings: Record<string, number> = {};
@@ -178,6 +187,11 @@ async function coldLoad(browser: Browser, origin: string, route: string, storage
     }
     return {
       lcp_ms: Math.round(lcp.time),
+      phases: {
+        script_ran_ms: Math.round(scriptRan),
+        // For an image, when its last byte arrived (its render waits on the page's script after that).
+        lcp_image_arrived_ms: lcp.arrived > 0 ? Math.round(lcp.arrived) : null,
+      },
       lcp_element: lcp.element.replace(origin, ""),
       transfer_kb: kb(total),
       by_type_kb: Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, kb(v)])),
@@ -242,6 +256,10 @@ function summarise(loads: Load[]) {
   const middle = [...loads].sort((a, b) => a.transfer_kb - b.transfer_kb)[Math.floor(loads.length / 2)]!;
   return {
     lcp_ms: median(loads.map((l) => l.lcp_ms)),
+    script_ran_ms: median(loads.map((l) => l.phases.script_ran_ms)),
+    lcp_image_arrived_ms: loads.every((l) => l.phases.lcp_image_arrived_ms !== null)
+      ? median(loads.map((l) => l.phases.lcp_image_arrived_ms!))
+      : null,
     transfer_kb: middle.transfer_kb,
     by_type_kb: middle.by_type_kb,
     encodings: middle.encodings,
@@ -312,7 +330,7 @@ async function main() {
     runs: Object.fromEntries(
       Object.entries(loads).map(([name, runs]) => [
         name,
-        runs.map((l) => ({ lcp_ms: l.lcp_ms, transfer_kb: l.transfer_kb })),
+        runs.map((l) => ({ lcp_ms: l.lcp_ms, ...l.phases, transfer_kb: l.transfer_kb })),
       ]),
     ),
   };
