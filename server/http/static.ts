@@ -12,6 +12,7 @@ import type { Platform } from "../platform.js";
 import { type Context, createCallerFactory } from "../trpc/init.js";
 import { appRouter } from "../trpc/router.js";
 import { unencapsulated } from "./plugin.js";
+import { requestSession } from "./session.js";
 
 /** Paths that belong to the server, never to the web app's client-side routes. */
 const API_PATH = /^\/(trpc|api|media|pay|healthz|readyz|metrics)(\/|$)/;
@@ -43,6 +44,8 @@ interface PageHead {
   data: Record<string, unknown>;
   /** The artwork above the fold, fetched at high priority from the first bytes of the page. */
   images: { artwork: Artwork; variant: keyof typeof MEDIA_SIZES }[];
+  /** The page carries the visitor's own account (the login check): never stored by a browser or proxy. */
+  personal: boolean;
 }
 
 const escapeAttr = (value: string) =>
@@ -56,7 +59,8 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u0
  * anonymous catalogue reads the page's loader makes (embedded as JSON and seeded into the query cache), a
  * preload of the artwork variant the phone will pick, and module preloads of the page's chunk. On a phone the
  * largest paint then waits for the app's script only, not for the script, then the data, then the image.
- * Only public data goes in: the certificate's own facts are the holder's and are fetched with the session.
+ * Public data, and on the certificate page the visitor's own login check (that page is then never stored); the
+ * certificate's facts are fetched with the session (they wait on a chain read).
  */
 async function pageHead(platform: Platform, request: FastifyRequest, url: string): Promise<PageHead | null> {
   const context: Context = {
@@ -77,19 +81,29 @@ async function pageHead(platform: Platform, request: FastifyRequest, url: string
       // The first tile only: the largest paint. Its neighbour would share the phone's bandwidth with the app's
       // script; its <img> asks for it at high priority soon enough.
       images: firstTiles(list, 1).map((artwork) => ({ artwork, variant: "thumb" })),
+      personal: false,
     };
   }
   const match = /^\/(?:c|me\/t)\/(\d{1,9})(?:\/\d{1,9})?\/?$/.exec(pathname);
   if (match === null) return null;
   const collectionId = Number(match[1]);
   const collection = await catalog.get({ collectionId }).catch(() => null);
+  const data: Record<string, unknown> =
+    collection === null ? {} : { "catalog.get": { input: { collectionId }, data: collection } };
   const onCertificate = pathname.startsWith("/me/t/");
+  if (onCertificate) {
+    // The certificate is for its holder: the page's login check (who is asking, or nobody) comes with it, so the
+    // artwork shows, or the visitor is sent to log in, without a round trip first.
+    const { session } = await requestSession(platform, request);
+    data["auth.me"] = await createCaller({ ...context, session }).auth.me();
+  }
   return {
     chunk: onCertificate
       ? "src/features/collectibles/CertificatePage.tsx"
       : "src/features/collection/CollectionPage.tsx",
-    data: collection === null ? {} : { "catalog.get": { input: { collectionId }, data: collection } },
+    data,
     images: collection === null ? [] : [{ artwork: collection, variant: "full" }],
+    personal: onCertificate,
   };
 }
 
@@ -147,6 +161,7 @@ export const webApp = unencapsulated<{ platform: Platform }>(async (app, { platf
       return null;
     });
     if (head === null) return reply.sendFile("index.html");
+    if (head.personal) reply.header("cache-control", "private, no-store");
     const [html, manifest] = await Promise.all([readFile(path.join(webDir, "index.html"), "utf8"), readManifest()]);
     const tags = [
       ...head.images.map(imagePreload).filter((tag): tag is string => tag !== null),

@@ -8,6 +8,7 @@ import {
   type TestPlatform,
   createTestPlatform,
   databasesUnderTest,
+  login,
   makeIdNumber,
   newPhone,
   publishedCollection,
@@ -349,10 +350,13 @@ describe("serving the built web app", () => {
     writeFileSync(path.join(dir, ".vite", "manifest.json"), JSON.stringify(manifest));
     const test = await createTestPlatform(pglite!, { env: { WEB_DIST_DIR: dir } });
     const app = await buildHttpApp(test.platform, { logger: false });
-    const page = async (url: string) => {
-      const reply = await app.inject({ url, headers: { accept: "text/html", "accept-encoding": "gzip, br" } });
+    const page = async (url: string, cacheControl = "no-cache", cookie?: string) => {
+      const reply = await app.inject({
+        url,
+        headers: { accept: "text/html", "accept-encoding": "gzip, br", ...(cookie === undefined ? {} : { cookie }) },
+      });
       expect(reply.statusCode, url).toBe(200);
-      expect(reply.headers["cache-control"], url).toBe("no-cache");
+      expect(reply.headers["cache-control"], url).toBe(cacheControl);
       expect(reply.headers["content-encoding"], url).toBe("br");
       return brotliDecompressSync(reply.rawPayload).toString();
     };
@@ -394,12 +398,22 @@ describe("serving the built web app", () => {
       expect(home).toContain('<link rel="modulepreload" crossorigin href="/assets/HomePage-DDDDDDDD.js">');
       expect(initialData(home)).toEqual({ "catalog.list": await answer("/trpc/catalog.list") });
 
-      // The certificate: its artwork's public data, never the holder's facts (those are fetched with the session).
-      const certificate = await page(`/me/t/${collection.id}/1`);
+      // The certificate: its artwork's public data and the visitor's login check, so the page is never stored;
+      // never the holder's facts (those are fetched with the session).
+      const certificate = await page(`/me/t/${collection.id}/1`, "private, no-store");
       expect(certificate).toContain(
         '<link rel="modulepreload" crossorigin href="/assets/CertificatePage-FFFFFFFF.js">',
       );
-      expect(Object.keys(initialData(certificate))).toEqual(["catalog.get"]);
+      expect(initialData(certificate)).toEqual({
+        "catalog.get": { input: { collectionId: collection.id }, data: publicAnswer },
+        "auth.me": null,
+      });
+      const collector = await login(test);
+      const own = initialData(
+        await page(`/me/t/${collection.id}/1`, "private, no-store", `${SESSION_COOKIE}=${collector.token}`),
+      );
+      expect(own["auth.me"]).toEqual(await collector.caller.auth.me());
+      expect(Object.keys(own).sort()).toEqual(["auth.me", "catalog.get"]);
 
       // No such collection: the page without artwork or data (the page itself says it is not found).
       const missing = await page("/c/999999");

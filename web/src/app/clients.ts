@@ -13,10 +13,12 @@ const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient
 
 type Outputs = inferRouterOutputs<AppRouter>;
 
-/** What the server put in the page for its first render (server/http/static.ts): public catalogue answers. */
+/** What the server put in the page for its first render (server/http/static.ts): catalogue answers, the login check. */
 interface InitialData {
   "catalog.list"?: Outputs["catalog"]["list"];
   "catalog.get"?: { input: { collectionId: number }; data: Outputs["catalog"]["get"] };
+  /** The certificate page's login check: the visitor's account, or null. */
+  "auth.me"?: Outputs["auth"]["me"];
 }
 
 /**
@@ -38,6 +40,7 @@ export function seedInitialData(doc: Document = document): boolean {
   }
   const get = initial["catalog.get"];
   if (get !== undefined) queryClient.setQueryData(trpc.catalog.get.queryKey(get.input), get.data);
+  if (initial["auth.me"] !== undefined) queryClient.setQueryData(trpc.auth.me.queryKey(), initial["auth.me"]);
   return true;
 }
 export const pageHeadGiven = seedInitialData();
