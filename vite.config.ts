@@ -50,7 +50,25 @@ export default defineConfig({
     outDir: "../dist/web",
     emptyOutDir: true,
     sourcemap: false,
+    // The server reads it to name a storefront page's chunks in the page it sends (server/http/static.ts).
+    manifest: true,
     chunkSizeWarningLimit: 1200,
+    rolldownOptions: {
+      output: {
+        // What every page runs on (React, the router, the query cache and tRPC client, i18n with its dictionaries,
+        // the session and the loading/error states) travels as one file, not as five shared chunks the entry
+        // imports: on a phone over HTTP/1.1 each file costs a round trip and a connection slot, and all of them are
+        // on the first page's critical path anyway (docs/measurements.md, Web).
+        codeSplitting: {
+          groups: [
+            {
+              name: "core",
+              test: /[\\/]node_modules[\\/](react|react-dom|scheduler|react-router|@tanstack|@trpc|i18next|react-i18next|zustand|cookie|set-cookie-parser)[\\/]|[\\/]web[\\/]src[\\/](i18n[\\/]|stores[\\/]|lib[\\/](session|trpc|field-errors)\.ts|components[\\/]States\.tsx)/,
+            },
+          ],
+        },
+      },
+    },
   },
   server: {
     port: 5173,

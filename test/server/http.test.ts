@@ -4,7 +4,15 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, buildHttpApp } from "../../server/http/app.js";
-import { type TestPlatform, createTestPlatform, databasesUnderTest, makeIdNumber, newPhone } from "./helpers.js";
+import {
+  type TestPlatform,
+  createTestPlatform,
+  databasesUnderTest,
+  login,
+  makeIdNumber,
+  newPhone,
+  publishedCollection,
+} from "./helpers.js";
 
 const [pglite] = databasesUnderTest();
 
@@ -309,6 +317,112 @@ describe("serving the built web app", () => {
         const html = await app.inject({ url: page, headers: { accept: "text/html" } });
         expect(html.headers["cache-control"], page).toBe("no-cache");
       }
+    } finally {
+      await app.close();
+      await test.close();
+    }
+  });
+  it("names a storefront page's artwork, its code and its public data in the HTML it sends", async () => {
+    const { mkdirSync, mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { brotliDecompressSync } = await import("node:zlib");
+    const { eq } = await import("drizzle-orm");
+    const { collections } = await import("../../server/db/schema.js");
+    const dir = mkdtempSync(path.join(tmpdir(), "shuzang-web-"));
+    mkdirSync(path.join(dir, ".vite"));
+    writeFileSync(
+      path.join(dir, "index.html"),
+      '<!doctype html>\n<html>\n  <head>\n    <title>数藏</title>\n  </head>\n  <body><div id="root"></div></body>\n</html>\n',
+    );
+    // Vite's manifest: the entry and its shared chunk, and each page's chunk with a chunk of its own.
+    const manifest = {
+      "index.html": { file: "assets/index-AAAAAAAA.js", isEntry: true, imports: ["_react-BBBBBBBB.js"] },
+      "_react-BBBBBBBB.js": { file: "assets/react-BBBBBBBB.js" },
+      "_MediaView-CCCCCCCC.js": { file: "assets/MediaView-CCCCCCCC.js", imports: ["_react-BBBBBBBB.js"] },
+      "src/features/home/HomePage.tsx": { file: "assets/HomePage-DDDDDDDD.js", imports: ["_MediaView-CCCCCCCC.js"] },
+      "src/features/collection/CollectionPage.tsx": {
+        file: "assets/CollectionPage-EEEEEEEE.js",
+        imports: ["_react-BBBBBBBB.js", "_MediaView-CCCCCCCC.js"],
+      },
+      "src/features/collectibles/CertificatePage.tsx": { file: "assets/CertificatePage-FFFFFFFF.js" },
+    };
+    writeFileSync(path.join(dir, ".vite", "manifest.json"), JSON.stringify(manifest));
+    const test = await createTestPlatform(pglite!, { env: { WEB_DIST_DIR: dir } });
+    const app = await buildHttpApp(test.platform, { logger: false });
+    const page = async (url: string, cacheControl = "no-cache", cookie?: string) => {
+      const reply = await app.inject({
+        url,
+        headers: { accept: "text/html", "accept-encoding": "gzip, br", ...(cookie === undefined ? {} : { cookie }) },
+      });
+      expect(reply.statusCode, url).toBe(200);
+      expect(reply.headers["cache-control"], url).toBe(cacheControl);
+      expect(reply.headers["content-encoding"], url).toBe("br");
+      return brotliDecompressSync(reply.rawPayload).toString();
+    };
+    const initialData = (html: string) =>
+      JSON.parse(/<script type="application\/json" id="initial-data">(.*?)<\/script>/.exec(html)![1]!) as Record<
+        string,
+        unknown
+      >;
+    const answer = async (url: string) => ((await app.inject(url)).json() as { result: { data: unknown } }).result.data;
+    try {
+      const collection = await publishedCollection(test);
+      // A title that tries to end the embedded script: it stays text inside the JSON.
+      const hostile = "</script><script>alert(1)</script><!--";
+      await test.platform.db.update(collections).set({ title: hostile }).where(eq(collections.id, collection.id));
+      const input = encodeURIComponent(JSON.stringify({ collectionId: collection.id }));
+      const publicAnswer = await answer(`/trpc/catalog.get?input=${input}`);
+      const artworkPreload =
+        `<link rel="preload" as="image" type="image/avif" fetchpriority="high"` +
+        ` imagesrcset="/media/${collection.mediaSha256}/8.avif 8w"`;
+
+      const collectionPage = await page(`/c/${collection.id}`);
+      expect(collectionPage).toContain(
+        `${artworkPreload} imagesizes="(min-width: 1120px) 540px, (min-width: 860px) 50vw, 100vw">`,
+      );
+      // The page's chunks, except those the entry already loads.
+      expect(collectionPage).toContain(
+        '<link rel="modulepreload" crossorigin href="/assets/CollectionPage-EEEEEEEE.js">',
+      );
+      expect(collectionPage).toContain('<link rel="modulepreload" crossorigin href="/assets/MediaView-CCCCCCCC.js">');
+      expect(collectionPage).not.toContain("react-BBBBBBBB");
+      expect(collectionPage).not.toContain("</script><script>");
+      expect(initialData(collectionPage)).toEqual({
+        "catalog.get": { input: { collectionId: collection.id }, data: publicAnswer },
+      });
+      expect((publicAnswer as { title: string }).title).toBe(hostile);
+
+      const home = await page("/");
+      expect(home).toContain(`${artworkPreload} imagesizes="(min-width: 1120px) 270px, 50vw">`);
+      expect(home).toContain('<link rel="modulepreload" crossorigin href="/assets/HomePage-DDDDDDDD.js">');
+      expect(initialData(home)).toEqual({ "catalog.list": await answer("/trpc/catalog.list") });
+
+      // The certificate: its artwork's public data and the visitor's login check, so the page is never stored;
+      // never the holder's facts (those are fetched with the session).
+      const certificate = await page(`/me/t/${collection.id}/1`, "private, no-store");
+      expect(certificate).toContain(
+        '<link rel="modulepreload" crossorigin href="/assets/CertificatePage-FFFFFFFF.js">',
+      );
+      expect(initialData(certificate)).toEqual({
+        "catalog.get": { input: { collectionId: collection.id }, data: publicAnswer },
+        "auth.me": null,
+      });
+      const collector = await login(test);
+      const own = initialData(
+        await page(`/me/t/${collection.id}/1`, "private, no-store", `${SESSION_COOKIE}=${collector.token}`),
+      );
+      expect(own["auth.me"]).toEqual(await collector.caller.auth.me());
+      expect(Object.keys(own).sort()).toEqual(["auth.me", "catalog.get"]);
+
+      // No such collection: the page without artwork or data (the page itself says it is not found).
+      const missing = await page("/c/999999");
+      expect(missing).not.toContain('rel="preload"');
+      expect(initialData(missing)).toEqual({});
+      // Other client-side routes get index.html as built.
+      expect((await app.inject({ url: "/login", headers: { accept: "text/html" } })).body).not.toContain(
+        "initial-data",
+      );
     } finally {
       await app.close();
       await test.close();

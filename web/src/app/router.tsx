@@ -43,7 +43,7 @@ export const router = createBrowserRouter([
       {
         path: "me/t/:collectionId/:tokenId",
         // The certificate shows its collection's artwork: public data, fetched alongside the login check.
-        loader: ({ params }) => prefetch.collection(Number(params.collectionId)),
+        loader: ({ params }) => prefetch.certificate(Number(params.collectionId), Number(params.tokenId)),
         lazy: async () => ({
           Component: (await import("../features/collectibles/CertificatePage")).CertificatePage,
         }),

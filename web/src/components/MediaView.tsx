@@ -1,16 +1,12 @@
 import { Suspense, lazy } from "react";
 
+import { MEDIA_SIZES, type MediaImage, variantSrcSet } from "../../../shared/artwork";
 import { Loading } from "./States";
 
 // The 3D viewer is large; only pages showing a GLB model load it.
 const ModelViewer = lazy(() => import("./ModelViewer"));
 
-/** A still image's size and the widths of the AVIF/WebP copies the server made at upload. */
-export interface MediaImage {
-  width: number;
-  height: number;
-  variantWidths: number[];
-}
+export { MEDIA_SIZES, type MediaImage, variantSrcSet } from "../../../shared/artwork";
 
 interface MediaViewProps {
   url: string;
@@ -22,20 +18,6 @@ interface MediaViewProps {
   priority?: boolean;
   /** Null or absent: the server has no variants, the original is shown. */
   image?: MediaImage | null;
-}
-
-/**
- * How wide the image is laid out (styles.css): a tile is half of a phone's width and ~270 px in the
- * 4-column grid of a wide screen; the full view fills a phone and half of the 1,120 px page beside
- * the facts. The browser picks the variant for this width at its DPR.
- */
-export const MEDIA_SIZES = {
-  thumb: "(min-width: 1120px) 270px, 50vw",
-  full: "(min-width: 1120px) 540px, (min-width: 860px) 50vw, 100vw",
-} as const;
-
-export function variantSrcSet(url: string, widths: number[], format: "avif" | "webp"): string {
-  return widths.map((w) => `${url}/${w}.${format} ${w}w`).join(", ");
 }
 
 function Picture({ url, alt, variant, priority, image }: Required<Omit<MediaViewProps, "type">>) {

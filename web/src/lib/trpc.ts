@@ -19,6 +19,12 @@ export function csrfToken(): string {
  */
 export const RESERVE_PROCEDURE = "drops.reserve";
 
+/**
+ * Calls sent alone rather than batched: the reservation, and the certificate, which reads the chain. A batch is
+ * answered when its slowest call is, so the certificate page's login check would otherwise wait for a chain read.
+ */
+const UNBATCHED = new Set<string>([RESERVE_PROCEDURE, "collectibles.certificate"]);
+
 export function createClient(baseUrl = "") {
   const options = {
     url: `${baseUrl}/trpc`,
@@ -28,7 +34,7 @@ export function createClient(baseUrl = "") {
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.path === RESERVE_PROCEDURE,
+        condition: (op) => UNBATCHED.has(op.path),
         true: httpLink(options),
         false: httpBatchLink(options),
       }),

@@ -30,9 +30,30 @@ function Certificate() {
   const certificate = useQuery(trpc.collectibles.certificate.queryOptions({ collectionId, tokenId }));
   const collection = useQuery(trpc.catalog.get.queryOptions({ collectionId }));
 
-  if (certificate.isLoading) return <Loading />;
   if (certificate.error) return <ErrorState error={certificate.error} onRetry={() => void certificate.refetch()} />;
-  const c = certificate.data!;
+  const c = certificate.data;
+  if (c === undefined) {
+    // The artwork is public and already known (the page came with it): it shows while the chain is read.
+    const artwork = collection.data;
+    return (
+      <article className="split">
+        <div>
+          {artwork !== undefined && !artwork.takenDown && artwork.mediaUrl !== null && (
+            <MediaView
+              url={artwork.mediaUrl}
+              type={artwork.mediaType}
+              alt={artwork.title}
+              image={artwork.mediaImage}
+              priority
+            />
+          )}
+        </div>
+        <div className="page">
+          <Loading />
+        </div>
+      </article>
+    );
+  }
   // The chain's clock decides; the countdown only shows the wait by this device's clock.
   const locked = c.locked;
   const verifyUrl = `${window.location.origin}/verify/${c.contractAddress}/${c.tokenId}`;

@@ -30,8 +30,14 @@ export function HomePage() {
 
   const cards = (list.data ?? []).map((c, i) => {
     const stock = stocks[i]?.data;
-    return { c, stock, badge: saleBadge(c, stock, now), index: i };
+    return { c, stock, badge: saleBadge(c, stock, now) };
   });
+  // The first two tiles shown (the top row of a phone) load first and never lazily: on sale before upcoming.
+  const top = new Set(
+    SECTIONS.flatMap((section) => cards.filter((card) => section.badges.includes(card.badge)))
+      .slice(0, 2)
+      .map((card) => card.c.id),
+  );
 
   // The heading needs no data: it paints with the page's code, the list below it once it arrives.
   return (
@@ -50,7 +56,7 @@ export function HomePage() {
           <section key={section.key} aria-labelledby={section.key}>
             <h2 id={section.key}>{t(section.key)}</h2>
             <ul className="grid" style={{ listStyle: "none", padding: 0, margin: 0 }}>
-              {inSection.map(({ c, stock, badge, index }) => (
+              {inSection.map(({ c, stock, badge }) => (
                 <li key={c.id}>
                   <Link to={`/c/${c.id}`} className="tile" data-testid="collection-tile">
                     {c.mediaUrl === null ? (
@@ -62,7 +68,7 @@ export function HomePage() {
                         alt={c.title}
                         variant="thumb"
                         image={c.mediaImage}
-                        priority={index < 2}
+                        priority={top.has(c.id)}
                       />
                     )}
                     <div className="tile-body">
