@@ -514,7 +514,7 @@ describe("the sandbox cashier on a phone", () => {
 });
 
 describe("the storefront's countdown on a phone", () => {
-  it("keeps 距开售 and the time left each on one line in an upcoming tile at 390×844", async () => {
+  it("keeps 距开售 and the time left each on one line in an upcoming tile at 390×844, and the artwork square", async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
     const page = await context.newPage();
     await page.goto(platform.origin);
@@ -547,6 +547,16 @@ describe("the storefront's countdown on a phone", () => {
       "({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })",
     );
     expect(widths.scroll).toBeLessThanOrEqual(widths.inner);
+    // Every tile's artwork is square at its column's width, whatever the artwork's own shape.
+    await page.waitForLoadState("load");
+    const artwork = await page.evaluate<{ width: number; height: number }[]>(
+      `[...document.querySelectorAll('[data-testid="collection-tile"] .media')].map((m) => {
+        const r = m.getBoundingClientRect();
+        return { width: Math.round(r.width), height: Math.round(r.height) };
+      })`,
+    );
+    expect(artwork.length).toBeGreaterThan(1);
+    for (const box of artwork) expect(Math.abs(box.height - box.width), JSON.stringify(box)).toBeLessThanOrEqual(1);
     await shot(page, "consoles-home-countdown-phone");
     await context.close();
   }, 60_000);
