@@ -3,9 +3,11 @@
  * (POST /trpc/drops.reserve) against one API instance, then against two,
  * each `server/main.ts` as its own process (SERVER_ROLE=api) on one fresh
  * PostgreSQL database (DATABASE_URL) and one Redis, the load spread over the
- * instances in turn as a load balancer would. Same crowd, same generator, same
- * run; a fresh collection for each phase. Afterwards the database is asked
- * what was sold and whether anyone passed the limit. Writes
+ * instances in turn as a load balancer would. The crowd comes open-loop from
+ * the flash-sale bench's generator (scripts/bench/load-generator.ts) at rising
+ * rates (BENCH_RATES), each step a fresh sale, until a step does not hold (p99
+ * over 300 ms, the rate not achieved, or a failure). After each step the
+ * database is asked what was sold and whether anyone passed the limit. Writes
  * bench/results/instances.json, with the machine's core count and load: on
  * two cores the generator, the instances, PostgreSQL and Redis share them.
  */
@@ -22,6 +24,7 @@ import { Mnemonic } from "ethers";
 
 import { loadConfig } from "../../server/config.js";
 import { sessions } from "../../server/db/schema.js";
+import { RESERVE_PATH } from "../../server/http/reserve-door.js";
 import { createPlatform } from "../../server/platform.js";
 import { randomToken } from "../../server/security/crypto.js";
 import {
@@ -35,8 +38,10 @@ import {
 
 const EDITIONS = Number(process.env.BENCH_EDITIONS ?? 2_000);
 const COLLECTORS = Number(process.env.BENCH_COLLECTORS ?? 4_000);
-const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 20_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
+const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 8_000);
+const RATES = (process.env.BENCH_RATES ?? "500,1000,1500,2000,3000,4000").split(",").map(Number);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 250);
+const P99_LIMIT_MS = 300;
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/13";
 const rows = <T>(result: unknown) => (result as { rows: T[] }).rows;
 const run = promisify(execFile);
@@ -129,40 +134,49 @@ async function main() {
       const file = path.join(dir, `load-${randomBytes(3).toString("hex")}.json`);
       writeFileSync(file, JSON.stringify(load));
       const { stdout } = await run(process.execPath, ["--import", "tsx", "scripts/bench/load-generator.ts", file], {
-        maxBuffer: 1 << 22,
+        maxBuffer: 1 << 24,
       });
       return JSON.parse(stdout.trim().split("\n").at(-1)!) as {
         count: number;
-        per_s: number;
+        target_per_s: number;
+        achieved_per_s: number;
         p50_ms: number;
         p99_ms: number;
         statuses: Record<string, number>;
       };
     };
-    const phase = async (urls: string[]) => {
-      const collection = await publishedCollection(test, { editionSize: EDITIONS, perPersonLimit: 1 });
-      // Warm every instance's code and connections on a small sale of its own first.
-      const warm = await publishedCollection(test, { editionSize: 50, perPersonLimit: 1 });
-      await generate({
-        url: urls[0],
-        urls,
-        mode: "reserve",
-        total: 2_000,
-        concurrency: CONCURRENCY,
-        tokensFile,
-        collectionId: warm.id,
-        keyPrefix: `warm-${urls.length}`,
+    const csrf = tokens.map(() => randomToken(24));
+    /** `ATTEMPTS` attempts of the crowd for `collectionId`: every collector in turn, in a new random order. */
+    const crowd = (collectionId: number) => {
+      const order = tokens.map((_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      return Array.from({ length: ATTEMPTS }, (_, a) => {
+        const i = order[a % order.length]!;
+        return {
+          cookie: `csrf=${csrf[i]}; sid=${tokens[i]}`,
+          csrf: csrf[i]!,
+          body: JSON.stringify({ collectionId, quantity: 1, idempotencyKey: randomBytes(12).toString("hex") }),
+        };
       });
-      const load = os.loadavg()[0];
+    };
+    /** One step: a fresh sale, the crowd at `rate` over the instances `urls`, then the database's answer. */
+    const step = async (urls: string[], rate: number) => {
+      const collection = await publishedCollection(test, { editionSize: EDITIONS, perPersonLimit: 1 });
+      const requestsFile = path.join(dir, "requests.json");
+      writeFileSync(requestsFile, JSON.stringify(crowd(collection.id)));
+      const load = os.loadavg()[0]!;
       const sale = await generate({
-        url: urls[0],
-        urls,
-        mode: "reserve",
-        total: ATTEMPTS,
-        concurrency: CONCURRENCY,
-        tokensFile,
-        collectionId: collection.id,
-        keyPrefix: `sale-${urls.length}`,
+        origin: urls[0],
+        origins: urls,
+        path: RESERVE_PATH,
+        rate,
+        startAt: Date.now() + 500,
+        connections: Math.ceil(CONNECTIONS / urls.length),
+        requestsFile,
+        headers: { "content-type": "application/json", origin: urls[0]! },
       });
       const [sold] = rows<{ n: number }>(
         await db.execute(
@@ -173,16 +187,42 @@ async function main() {
         await db.execute(sql`select count(*)::int as n from (select commitment from orders where collection_id = ${collection.id}
           group by commitment having sum(quantity) > 1) o`),
       );
+      const failed = Object.entries(sale.statuses)
+        .filter(([status]) => status === "error" || status.startsWith("5"))
+        .reduce((sum, [, n]) => sum + n, 0);
       return {
-        instances: urls.length,
-        load_average_before: Math.round(load! * 100) / 100,
-        attempts_per_s: sale.per_s,
+        rate,
+        load_average_before: Math.round(load * 100) / 100,
+        achieved_per_s: sale.achieved_per_s,
         p50_ms: sale.p50_ms,
         p99_ms: sale.p99_ms,
         answers: sale.statuses,
         sold: sold!.n,
         editions: EDITIONS,
         limit_violations: over!.n,
+        holds: sale.p99_ms <= P99_LIMIT_MS && sale.achieved_per_s >= 0.95 * rate && failed === 0,
+      };
+    };
+    /** Rising rates until one does not hold; the highest that held. */
+    const phase = async (urls: string[]) => {
+      await step(urls, 500); // warms every instance's code and connections
+      const steps = [];
+      for (const rate of RATES) {
+        const result = await step(urls, rate);
+        steps.push(result);
+        console.log(
+          `${urls.length} instance(s), ${rate}/s: p99 ${result.p99_ms} ms, sold ${result.sold}/${EDITIONS}, ` +
+            `violations ${result.limit_violations}${result.holds ? "" : " — does not hold"}`,
+        );
+        if (!result.holds) break;
+      }
+      const held = steps.filter((s) => s.holds).map((s) => s.rate);
+      return {
+        instances: urls.length,
+        sustained_attempts_per_s: held.length === 0 ? 0 : Math.max(...held),
+        limit_violations: steps.reduce((sum, s) => sum + s.limit_violations, 0),
+        oversold: steps.reduce((sum, s) => sum + Math.max(0, s.sold - EDITIONS), 0),
+        steps,
       };
     };
 
@@ -199,11 +239,16 @@ async function main() {
       commit: commit.trim(),
       machine: { cpus: os.cpus().length, node: process.version },
       collectors: COLLECTORS,
-      attempts: ATTEMPTS,
-      concurrency: CONCURRENCY,
+      attempts_per_step: ATTEMPTS,
+      open_loop: true,
+      connections: CONNECTIONS,
+      p99_limit_ms: P99_LIMIT_MS,
       one_instance: one,
       two_instances: two,
-      ratio_two_to_one: Math.round((two.attempts_per_s / one.attempts_per_s) * 100) / 100,
+      ratio_two_to_one:
+        one.sustained_attempts_per_s === 0
+          ? null
+          : Math.round((two.sustained_attempts_per_s / one.sustained_attempts_per_s) * 100) / 100,
       note:
         `On ${os.cpus().length} cores the load generator, every instance, PostgreSQL and Redis share the same cores: ` +
         "a second instance adds an event loop but no CPU, so this measures that instances share the work correctly " +

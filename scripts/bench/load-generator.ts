@@ -10,7 +10,9 @@
  * and last successful answer, and answers and p99 per second.
  *
  *   tsx scripts/bench/load-generator.ts <config.json>
- *   config: { origin, path, rate, startAt (epoch ms), connections, requestsFile, headers }
+ *   config: { origin, origins?, path, rate, startAt (epoch ms), connections, requestsFile, headers }
+ *   origins: several instances, request i going to origins[i % n] as a round-robin load balancer sends them
+ *   (each with its own pool of `connections`); absent, every request goes to `origin`
  *   requestsFile: JSON [{ cookie, csrf, body }, …] in arrival order
  */
 import { readFileSync } from "node:fs";
@@ -19,6 +21,7 @@ import { Pool } from "undici";
 
 interface LoadConfig {
   origin: string;
+  origins?: string[];
   path: string;
   rate: number;
   startAt: number;
@@ -37,21 +40,27 @@ interface PreparedRequest {
 const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as LoadConfig;
 const requests = JSON.parse(readFileSync(config.requestsFile, "utf8")) as PreparedRequest[];
 const total = requests.length;
-const pool = new Pool(config.origin, {
-  connections: config.connections,
-  pipelining: 1,
-  keepAliveTimeout: 60_000,
-  headersTimeout: 60_000,
-  bodyTimeout: 60_000,
-});
+const origins = config.origins !== undefined && config.origins.length > 0 ? config.origins : [config.origin];
+const pools = origins.map(
+  (origin) =>
+    new Pool(origin, {
+      connections: config.connections,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      headersTimeout: 60_000,
+      bodyTimeout: 60_000,
+    }),
+);
 
 /** Opens the connections before the sale (a load balancer keeps its connections to the server open). */
 async function openConnections() {
   await Promise.all(
-    Array.from({ length: config.connections }, async () => {
-      const { body } = await pool.request({ path: "/healthz", method: "GET" });
-      await body.dump();
-    }),
+    pools.flatMap((pool) =>
+      Array.from({ length: config.connections }, async () => {
+        const { body } = await pool.request({ path: "/healthz", method: "GET" });
+        await body.dump();
+      }),
+    ),
   );
 }
 
@@ -85,7 +94,7 @@ async function send(index: number, due: number): Promise<void> {
   const { cookie, csrf, body } = requests[index]!;
   sentLate[index] = performance.now() - due;
   try {
-    const answer = await pool.request({
+    const answer = await pools[index % pools.length]!.request({
       path: config.path,
       method: "POST",
       headers: {
@@ -126,7 +135,7 @@ await new Promise<void>((resolve) => {
 const lastSent = performance.now();
 await Promise.all(inFlight);
 const seconds = (performance.now() - start) / 1000;
-await pool.close();
+await Promise.all(pools.map((pool) => pool.close()));
 
 const percentile = (values: ArrayLike<number>, q: number) => {
   const sorted = Float64Array.from(values).sort();
