@@ -247,6 +247,20 @@ describe("HTTP host", () => {
     test = await createTestPlatform(pglite!); // afterEach closes a live one
   });
 
+  it("logs one line per request, once answered: method, path without its query, status, time, request id", async () => {
+    const response = await app.inject({ method: "GET", url: "/healthz?probe=1" });
+    const requestId = String(response.headers["x-request-id"]);
+    const lines = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.reqId === requestId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      msg: "request completed",
+      level: 30,
+      req: { method: "GET", path: "/healthz" },
+      res: { statusCode: 200 },
+    });
+    expect(typeof lines[0]!.responseTime).toBe("number");
+  });
+
   it("never writes personal data to the log", async () => {
     const { browser, phone } = await loggedIn();
     const idNumber = makeIdNumber("19900307");
