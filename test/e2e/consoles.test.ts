@@ -361,18 +361,34 @@ describe.each(SIZES)("operators in the console at $name size", (size) => {
   }, 300_000);
 });
 
-describe("a new museum's staff journey, start to airdrop", () => {
-  // The journey at 1280×800; every page it visits is also checked and photographed at 390×844 (checkFits).
+/** The new museum of the staff journey, one per size (invented names, numbers and valid credit codes). */
+const NEW_MUSEUMS = {
+  desktop: {
+    applicantPhone: "13800000077",
+    museum: "江南丝绸博物馆（测试）",
+    creditCode: "91440300708461136T",
+    work: "缂丝团扇（旅程测试）",
+  },
+  phone: {
+    applicantPhone: "13800000078",
+    museum: "苏州刺绣博物馆（测试）",
+    creditCode: "91320500MA1N2P3Q4P",
+    work: "苏绣团扇（旅程测试）",
+  },
+} as const;
+
+describe.each(SIZES)("a new museum's staff journey, start to airdrop, at $name size", (size) => {
+  // The journey at its size, the operator's part too; every page it visits is also checked and photographed at
+  // the other size (checkFits).
   it("applies, is approved, drafts with artwork, is rejected, fixes, publishes, airdrops and reads the dashboard", async () => {
-    const applicantPhone = "13800000077";
-    const museum = "江南丝绸博物馆（测试）";
-    const work = "缂丝团扇（旅程测试）";
-    const staff = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
+    const { applicantPhone, museum, creditCode, work } = NEW_MUSEUMS[size.name];
+    const at = size.name === "desktop" ? "" : "-on-phone";
+    const staff = await browser.newContext({ viewport: { width: size.width, height: size.height }, locale: "zh-CN" });
     const studio = await staff.newPage();
     await logInThroughPage(studio, platform, applicantPhone, "/studio");
     await studio.getByLabel("机构全称").fill(museum);
-    await studio.getByLabel("统一社会信用代码").fill("91440300708461136T");
-    await checkFits(studio, "journey-apply");
+    await studio.getByLabel("统一社会信用代码").fill(creditCode);
+    await checkFits(studio, `journey-apply${at}`);
     await studio.getByRole("button", { name: "提交申请" }).click();
     await studio
       .getByText(/正在审核中|申请已提交/)
@@ -380,6 +396,7 @@ describe("a new museum's staff journey, start to airdrop", () => {
       .waitFor();
 
     const { context: opsContext, page: ops } = await loggedIn(operatorPhone, "/ops");
+    await ops.setViewportSize({ width: size.width, height: size.height });
     const application = ops.getByTestId("issuer-application").filter({ hasText: museum });
     await application.getByRole("button", { name: `通过 ${museum}` }).click();
     await expect.poll(() => application.count(), { timeout: 15_000 }).toBe(0);
@@ -396,7 +413,8 @@ describe("a new museum's staff journey, start to airdrop", () => {
     await studio.locator("#draft-media").setInputFiles({
       name: "fan.png",
       mimeType: "image/png",
-      buffer: encodePng(64, (x, y) => [x * 2, 120, y * 3]),
+      // Artwork of its own per museum (the platform refuses an artwork another issuer registered).
+      buffer: encodePng(64, (x, y) => [x * 2, size.name === "desktop" ? 120 : 60, y * 3]),
     });
     await studio.getByTestId("media-hashes").waitFor();
     await studio.locator("#draft-lockDays").fill("10");
@@ -408,13 +426,13 @@ describe("a new museum's staff journey, start to airdrop", () => {
     await studio.locator("#draft-saleStartsAt").fill(`${Number(start.slice(0, 4)) - 1}${start.slice(4)}`);
     await studio.getByRole("button", { name: "保存草稿" }).click();
     await studio.getByText("开售时间不能早于现在，请选择一个将来的开售时间").waitFor();
-    await checkFits(studio, "journey-draft-errors");
+    await checkFits(studio, `journey-draft-errors${at}`);
     await studio.locator("#draft-saleStartsAt").fill(start);
     await studio.getByRole("button", { name: "保存草稿" }).click();
     await studio.waitForURL(/\/studio\/\d+$/);
     await studio.getByRole("button", { name: "提交审核" }).click();
     await expect.poll(() => studio.getByTestId("studio-status").innerText()).toBe("审核中");
-    await checkFits(studio, "journey-submitted");
+    await checkFits(studio, `journey-submitted${at}`);
 
     // The operator rejects with a reason; the staff read it, fix the draft and submit again.
     await ops.reload();
@@ -424,7 +442,7 @@ describe("a new museum's staff journey, start to airdrop", () => {
     await expect.poll(() => review.count(), { timeout: 15_000 }).toBe(0);
     await studio.reload();
     await studio.getByText("驳回原因：简介过短，请补充作品的年代与工艺").waitFor();
-    await checkFits(studio, "journey-rejected");
+    await checkFits(studio, `journey-rejected${at}`);
     await studio.getByLabel("简介").fill("清代缂丝团扇的数字复刻，通经断纬，正反如一。");
     await studio.getByRole("button", { name: "保存草稿" }).click();
     await expect.poll(() => studio.getByTestId("studio-status").innerText(), { timeout: 15_000 }).toBe("草稿");
@@ -440,7 +458,7 @@ describe("a new museum's staff journey, start to airdrop", () => {
     await expect
       .poll(() => ops.getByTestId("collection-review").filter({ hasText: work }).count(), { timeout: 15_000 })
       .toBe(0);
-    await checkFits(ops, "journey-ops-reviews");
+    await checkFits(ops, `journey-ops-reviews${at}`);
     await logOut(ops);
     await opsContext.close();
 
@@ -468,7 +486,7 @@ describe("a new museum's staff journey, start to airdrop", () => {
         { timeout: 90_000, interval: 3_000 },
       )
       .toEqual(["1", "0"]);
-    await checkFits(studio, "journey-dashboard");
+    await checkFits(studio, `journey-dashboard${at}`);
     await logOut(studio);
     await staff.close();
   }, 600_000);
