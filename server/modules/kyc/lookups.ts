@@ -27,16 +27,23 @@ const anyOf = (userIds: readonly number[]) => sql`any(${sql.param([...new Set(us
 
 export function createVerifiedLookups(clock: () => Date) {
   // Whether one account is verified is the same rule as `verifiedCommitments`; a crowd's checks (the
-  // verified-collector middleware on every reservation) share one query per batch.
-  const verifiedLookups = perDatabase((db: Db) =>
-    createBatcher(
+  // verified-collector middleware on every reservation) share one query per batch, a statement prepared once
+  // per database handle (drizzle would build its SQL again for every batch).
+  const verifiedLookups = perDatabase((db: Db) => {
+    const statement = db
+      .select({ userId: kycIdentities.userId })
+      .from(kycIdentities)
+      .where(verifiedIdentityOf(sql`any(${sql.placeholder("ids")}::bigint[])`, sql`${sql.placeholder("at")}`).condition)
+      .prepare("kyc_verified_among");
+    return createBatcher(
       async (userIds: number[]) => {
-        const found = await verifiedAmong(db, anyOf(userIds), clock());
+        const rows = await statement.execute({ ids: [...new Set(userIds)], at: clock().toISOString() });
+        const found = new Set(rows.map((row) => Number(row.userId)));
         return userIds.map((userId) => ({ ok: true as const, value: found.has(userId) }));
       },
       { maxBatch: 500, maxInFlight: 4 },
-    ),
-  );
+    );
+  });
 
   return {
     isVerified: (db: Db, userId: number) => verifiedLookups(db)(userId),

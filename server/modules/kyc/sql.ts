@@ -18,12 +18,14 @@ export interface VerifiedIdentity {
 }
 
 /**
- * The verified identity of the account `account` at `at`. `account` is the right-hand side of an `=`: usually
+ * The verified identity of the account `account` at `at` (a moment, or an SQL expression for one). `account` is the right-hand side of an `=`: usually
  * a column of the caller's statement (`wanted.user_id`), or `any(...)` of an array or a subquery for a set.
  */
-export function verifiedIdentityOf(account: SQL, at: Date): VerifiedIdentity {
+export function verifiedIdentityOf(account: SQL, at: Date | SQL): VerifiedIdentity {
+  // `at` as SQL: a placeholder of a prepared statement.
+  const moment = at instanceof Date ? sql`${at.toISOString()}` : at;
   const condition = sql`(${kycIdentities.userId} = ${account} and ${kycIdentities.purgedAt} is null
-    and ${kycIdentities.expiresAt} > ${at.toISOString()}::timestamptz)`;
+    and ${kycIdentities.expiresAt} > ${moment}::timestamptz)`;
   return {
     condition,
     join: sql`left join ${kycIdentities} on ${condition}`,
