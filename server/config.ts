@@ -432,7 +432,7 @@ export const environmentSchema = z.object({
   CHAIN_DEPLOYMENT_FILE: z.string().default("ignition/deployments/chain-31337/deployed_addresses.json"),
   /** Gifts one person may send per 24 hours. */
   GIFT_DAILY_CAP: z.coerce.number().int().min(1).max(1000).default(3),
-  /** Most mint jobs in one batch (one `mintEach`; at most 500). */
+  /** Most mint jobs in one batch (one `mintEach`; at most 500): a ceiling; the worker sizes batches so a block holds whole ones (188 in a 60 M block). */
   MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   /**
    * Batches of one collection the mint worker keeps in flight at once (sent together, landing one after
