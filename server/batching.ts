@@ -52,19 +52,18 @@ export function createBatcher<I, O>(
 }
 
 /**
- * One batcher per database handle (the pool, or a transaction), made on first use: a service whose
- * methods take `db` can batch its hot lookups without its callers knowing.
+ * One batcher (or prepared statement, or anything else made for a handle) per database handle (the pool, or a
+ * transaction), made on first use: a service whose methods take `db` can batch its hot lookups without its
+ * callers knowing.
  */
-export function perDatabase<D extends object, I, O>(
-  make: (db: D) => (item: I) => Promise<O>,
-): (db: D) => (item: I) => Promise<O> {
-  const batchers = new WeakMap<D, (item: I) => Promise<O>>();
+export function perDatabase<D extends object, T>(make: (db: D) => T): (db: D) => T {
+  const made = new WeakMap<D, T>();
   return (db) => {
-    let batcher = batchers.get(db);
-    if (batcher === undefined) {
-      batcher = make(db);
-      batchers.set(db, batcher);
+    let value = made.get(db);
+    if (value === undefined) {
+      value = make(db);
+      made.set(db, value);
     }
-    return batcher;
+    return value;
   };
 }

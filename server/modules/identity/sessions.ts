@@ -33,15 +33,7 @@ function prepareLiveSessions(db: Db) {
     )
     .prepare("identity_live_sessions");
 }
-const liveSessionStatements = new WeakMap<Db, ReturnType<typeof prepareLiveSessions>>();
-function liveSessionsOf(db: Db) {
-  let statement = liveSessionStatements.get(db);
-  if (statement === undefined) {
-    statement = prepareLiveSessions(db);
-    liveSessionStatements.set(db, statement);
-  }
-  return statement;
-}
+const liveSessionsOf = perDatabase(prepareLiveSessions);
 
 /**
  * The live sessions among `tokens`, in one query; touches the ones not seen for a while. A session past its
