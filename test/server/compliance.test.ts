@@ -13,6 +13,7 @@ import {
   databasesUnderTest,
   expectAppError,
   expectInputError,
+  loggedInOperator,
   login,
   pngBytes,
   promote,
@@ -39,11 +40,7 @@ for (const database of databasesUnderTest()) {
       await world.close();
     });
 
-    async function operator() {
-      const person = await login(world.test);
-      await promote(world.test.platform, person.user.id, "operator");
-      return { ...person, caller: (await callerFor(world.test.platform, { token: person.token })).caller };
-    }
+    const operator = () => loggedInOperator(world.test);
 
     const db = () => world.test.platform.db;
     const actions = () => db().select().from(complianceActions);

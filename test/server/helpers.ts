@@ -243,6 +243,13 @@ export async function login(test: TestPlatform, phone = newPhone(), ip = "127.0.
   return { phone, token, user, caller };
 }
 
+/** A new person made an operator, with a caller whose session carries the new role. */
+export async function loggedInOperator(test: TestPlatform) {
+  const person = await login(test);
+  await promote(test.platform, person.user.id, "operator");
+  return { ...person, caller: (await callerFor(test.platform, { token: person.token })).caller };
+}
+
 /** A valid 18-character ID number with the given region, birth date (YYYYMMDD) and sequence. */
 export function makeIdNumber(birthDate: string, region = "110101", sequence = "123"): string {
   const first17 = `${region}${birthDate}${sequence}`;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createChainWorld } from "./chain.js";
-import { callerFor, databasesUnderTest, expectAppError, login, promote, verifiedCollector } from "./helpers.js";
+import { databasesUnderTest, expectAppError, loggedInOperator, verifiedCollector } from "./helpers.js";
 
 /**
  * What a buyer sees of their order's refund (orders.mine, orders.get): a minted order refunded after a
@@ -23,11 +23,7 @@ for (const database of databasesUnderTest()) {
       await world.close();
     });
 
-    async function operator() {
-      const person = await login(world.test);
-      await promote(world.test.platform, person.user.id, "operator");
-      return { ...person, caller: (await callerFor(world.test.platform, { token: person.token })).caller };
-    }
+    const operator = () => loggedInOperator(world.test);
 
     it("shows a taken-down minted order as refunding, then refunded, with its amount and category, to its buyer only", async () => {
       const platform = world.test.platform;
