@@ -119,17 +119,13 @@ export function Accounts() {
               ))}
             </ul>
           </details>
-          <div className="field">
-            <label htmlFor="ops-reason">{t("ops.reason")}</label>
-            <input
-              id="ops-reason"
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              maxLength={200}
-              aria-invalid={reasonError !== undefined}
-            />
-            {reasonError !== undefined && <p className="field-error">{reasonError}</p>}
-          </div>
+          <ReasonField
+            id="ops-reason"
+            label={t("ops.reason")}
+            value={reason}
+            onChange={setReason}
+            error={reasonError}
+          />
           <div className="toolbar">
             <button
               type="button"
@@ -328,6 +324,29 @@ export function TokenFreeze() {
       <FormError error={lookupError ?? freezeToken.error} shown={["collectionId", "tokenId", "reason"]} />
       {done !== null && <p role="status">{done}</p>}
     </details>
+  );
+}
+
+/** An operator's reason for an action (at most 200 characters), with the server's message for it beside it. */
+export function ReasonField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        maxLength={200}
+        aria-invalid={props.error !== undefined}
+      />
+      {props.error !== undefined && <p className="field-error">{props.error}</p>}
+    </div>
   );
 }
 

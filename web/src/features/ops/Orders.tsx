@@ -7,7 +7,7 @@ import { Empty, FormError, Loading } from "../../components/States";
 import { formatDateTime, formatFen } from "../../lib/format";
 import { fieldErrors, useTRPC } from "../../lib/trpc";
 import type { AppRouter } from "../../../../server/trpc/router";
-import { ConfirmDialog } from "./Accounts";
+import { ConfirmDialog, ReasonField } from "./Accounts";
 
 const ORDER_STATES = ["created", "paid", "minting", "minted", "expired", "refunded"] as const;
 type OrderState = (typeof ORDER_STATES)[number];
@@ -95,17 +95,13 @@ export function Orders() {
           </button>
         </div>
       </form>
-      <div className="field">
-        <label htmlFor="ops-refund-reason">{t("ops.orders.refundReason")}</label>
-        <input
-          id="ops-refund-reason"
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-          maxLength={200}
-          aria-invalid={reasonError !== undefined}
-        />
-        {reasonError !== undefined && <p className="field-error">{reasonError}</p>}
-      </div>
+      <ReasonField
+        id="ops-refund-reason"
+        label={t("ops.orders.refundReason")}
+        value={reason}
+        onChange={setReason}
+        error={reasonError}
+      />
       {pending !== null && (
         <ConfirmDialog
           id="ops-refund-confirm-text"
