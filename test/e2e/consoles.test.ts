@@ -91,6 +91,24 @@ async function loggedIn(
   return { context, page };
 }
 
+/**
+ * From a collection page: buys one edition, pays it at the sandbox cashier and comes back to the order's page;
+ * returns the order number.
+ */
+async function buyAndPayThroughPage(page: Page): Promise<string> {
+  await page.getByRole("button", { name: "立即购买" }).click();
+  await page.waitForURL("**/checkout/**");
+  const orderNo = new URL(page.url()).pathname.split("/").at(-1)!;
+  await expect.poll(() => page.getByTestId("order-status").textContent(), { timeout: 30_000 }).toBe("待支付");
+  await page.getByRole("button", { name: "去支付" }).click();
+  await page.getByRole("link", { name: "打开收银台" }).waitFor();
+  await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
+  await page.getByRole("button", { name: "确认付款" }).click();
+  await page.getByText("付款成功").waitFor();
+  await page.goto(`${platform.origin}/checkout/${orderNo}`);
+  return orderNo;
+}
+
 async function logOut(page: Page) {
   await page.getByTestId("logout").click();
   await expect.poll(() => page.getByRole("link", { name: "登录" }).count(), { timeout: 10_000 }).toBe(1);
@@ -198,16 +216,7 @@ async function newCollectorPays(
   await page.getByRole("button", { name: "提交认证" }).click();
   await stepUpThroughPage(page, platform, buyer.phone);
   await page.waitForURL(`**${collectionPath}`);
-  await page.getByRole("button", { name: "立即购买" }).click();
-  await page.waitForURL("**/checkout/**");
-  const orderNo = new URL(page.url()).pathname.split("/").at(-1)!;
-  await expect.poll(() => page.getByTestId("order-status").textContent(), { timeout: 30_000 }).toBe("待支付");
-  await page.getByRole("button", { name: "去支付" }).click();
-  await page.getByRole("link", { name: "打开收银台" }).waitFor();
-  await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
-  await page.getByRole("button", { name: "确认付款" }).click();
-  await page.getByText("付款成功").waitFor();
-  await page.goto(`${platform.origin}/checkout/${orderNo}`);
+  const orderNo = await buyAndPayThroughPage(page);
   await expect.poll(() => page.getByTestId("order-status").textContent(), { timeout: 30_000 }).toBe("已支付");
   return { context, page, orderNo };
 }
@@ -590,16 +599,7 @@ describe("a takedown by four eyes", () => {
     await page.waitForURL(/\/c\/\d+$/);
     const collectionPath = new URL(page.url()).pathname;
     const collectionId = collectionPath.split("/").at(-1)!;
-    await page.getByRole("button", { name: "立即购买" }).click();
-    await page.waitForURL("**/checkout/**");
-    const orderNo = new URL(page.url()).pathname.split("/").at(-1)!;
-    await expect.poll(() => page.getByTestId("order-status").textContent(), { timeout: 30_000 }).toBe("待支付");
-    await page.getByRole("button", { name: "去支付" }).click();
-    await page.getByRole("link", { name: "打开收银台" }).waitFor();
-    await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
-    await page.getByRole("button", { name: "确认付款" }).click();
-    await page.getByText("付款成功").waitFor();
-    await page.goto(`${platform.origin}/checkout/${orderNo}`);
+    const orderNo = await buyAndPayThroughPage(page);
     await page.getByTestId("minted-token").first().waitFor({ timeout: 90_000 });
     await page.getByTestId("minted-token").first().click();
     await page.getByTestId("certificate").waitFor();
