@@ -1,8 +1,10 @@
-import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape } from "@trpc/server";
+import { TRPCError, getTRPCErrorFromUnknown, getTRPCErrorShape } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 
-import type { Context } from "../trpc/init.js";
+import { AppError } from "../errors.js";
+import { reserveFor, reserveInput } from "../modules/drops/router.js";
+import { type Context, checkCsrf, checkVerified, trpcErrorOf, userWithRole } from "../trpc/init.js";
 import { appRouter } from "../trpc/router.js";
 
 /** The procedure this door serves, and the path the storefront's tRPC client posts it to. */
@@ -13,12 +15,21 @@ interface ReserveDoorOptions {
   createContext(opts: { req: FastifyRequest; res: FastifyReply }): Promise<Context>;
 }
 
+/** Whatever a step threw, as the tRPC error the procedure would have answered with. */
+function asTRPCError(cause: unknown): TRPCError {
+  if (cause instanceof AppError) return trpcErrorOf(cause);
+  return getTRPCErrorFromUnknown(cause);
+}
+
 /**
  * `POST /trpc/drops.reserve`: the one reservation door, used by the storefront, the tests, the chaos suite
- * and the flash-sale benchmark. It calls the procedure through tRPC (`callTRPCProcedure`), so everything
- * that decides — the CSRF guard, the verified-collector middleware, the zod input, the service, the error
- * formatter — is the procedure's; this file only carries bytes. The general adapter at /trpc answers the
- * same call identically (a static route outranks its `/trpc/:path` route, so this one serves it).
+ * and the flash-sale benchmark. It runs the procedure's decisions in the procedure's order — the CSRF guard,
+ * the collector's session, the verification, the zod input, then the procedure's own resolver — through the
+ * functions the procedure's middlewares run (server/trpc/init.ts), and answers in tRPC's wire format with
+ * tRPC's error formatter. What it leaves out is tRPC's middleware chain itself (a context copied at every
+ * step, an error wrapped twice), which cost a flash-sale attempt a fifth of its CPU. The general adapter at
+ * /trpc answers the same call identically (a static route outranks its `/trpc/:path` route, so this one
+ * serves it); test/server/flash-gate.test.ts compares the two for every refusal.
  */
 export const reserveDoor: FastifyPluginAsync<ReserveDoorOptions> = async (app, { createContext }) => {
   app.post<{ Querystring: { batch?: string } }>(RESERVE_PATH, async (request, reply) => {
@@ -26,24 +37,21 @@ export const reserveDoor: FastifyPluginAsync<ReserveDoorOptions> = async (app, {
     // its answer in a one-element array.
     const batched = request.query.batch !== undefined;
     const body: unknown = request.body ?? undefined;
-    const input: unknown =
+    const raw: unknown =
       batched && typeof body === "object" && body !== null ? (body as Record<string, unknown>)["0"] : body;
     const answer = (envelope: object) => (batched ? [envelope] : envelope);
     let ctx: Context | undefined;
     try {
       ctx = await createContext({ req: request, res: reply });
-      const data: unknown = await callTRPCProcedure({
-        router: appRouter,
-        path: RESERVE_PROCEDURE,
-        type: "mutation",
-        ctx,
-        getRawInput: async () => input,
-        signal: undefined,
-        batchIndex: 0,
-      });
+      checkCsrf(ctx, "mutation");
+      const user = userWithRole(ctx, "collector");
+      await checkVerified(ctx, user);
+      const parsed = reserveInput.safeParse(raw);
+      if (!parsed.success) throw new TRPCError({ code: "BAD_REQUEST", cause: parsed.error });
+      const data = await reserveFor(ctx.platform, user.id, parsed.data);
       return reply.send(answer({ result: { data } }));
     } catch (cause) {
-      const error = getTRPCErrorFromUnknown(cause);
+      const error = asTRPCError(cause);
       if (error.code === "INTERNAL_SERVER_ERROR") {
         request.log.error({ err: error.cause ?? error, path: RESERVE_PROCEDURE }, "procedure failed");
       }
@@ -52,7 +60,7 @@ export const reserveDoor: FastifyPluginAsync<ReserveDoorOptions> = async (app, {
         error,
         type: "mutation",
         path: RESERVE_PROCEDURE,
-        input,
+        input: raw,
         ctx,
       });
       return reply.code(getHTTPStatusCodeFromError(error)).send(answer({ error: shape }));

@@ -120,27 +120,49 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** A service's refusal as the precise tRPC error it is answered with. */
+export function trpcErrorOf(appError: AppError): TRPCError {
+  return new TRPCError({ code: errorCatalog[appError.code].kind, message: appError.code, cause: appError });
+}
+
 /** Turns the services' refusals into precise tRPC errors. */
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const appError = result.error.cause;
-    throw new TRPCError({ code: errorCatalog[appError.code].kind, message: appError.code, cause: appError });
-  }
+  if (!result.ok && result.error.cause instanceof AppError) throw trpcErrorOf(result.error.cause);
   return result;
 });
 
+function refuse(code: ErrorCode): never {
+  throw trpcErrorOf(new AppError(code));
+}
+
+/*
+ * The decisions of the base procedures, as plain functions: the middlewares below run them, and so does the
+ * reservation door (server/http/reserve-door.ts), which answers `drops.reserve` without tRPC's middleware chain.
+ */
+
 /** Mutations need the CSRF token the page got from us (double-submit cookie). */
+export function checkCsrf(ctx: Pick<Context, "csrfValid">, type: string): void {
+  if (type === "mutation" && !ctx.csrfValid) refuse("auth.csrf");
+}
+
+/** The logged-in account behind the request when it holds `role`. */
+export function userWithRole(ctx: Pick<Context, "session">, role: SessionUser["role"]): SessionUser {
+  const user = ctx.session?.user;
+  if (user === undefined) refuse("auth.required");
+  if (user.role !== role) refuse("auth.forbidden");
+  return user;
+}
+
+/** Refuses an account whose real-name verification does not hold now. */
+export async function checkVerified(ctx: Pick<Context, "platform">, user: SessionUser): Promise<void> {
+  if (!(await ctx.platform.kyc.isVerified(ctx.platform.db, user.id))) refuse("kyc.notVerified");
+}
+
 const csrfGuard = t.middleware(({ ctx, type, next }) => {
-  if (type === "mutation" && !ctx.csrfValid) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "auth.csrf", cause: new AppError("auth.csrf") });
-  }
+  checkCsrf(ctx, type);
   return next();
 });
-
-function refuse(code: ErrorCode): never {
-  throw new TRPCError({ code: errorCatalog[code].kind, message: code, cause: new AppError(code) });
-}
 
 const requireSession = t.middleware(({ ctx, next }) => {
   if (ctx.session === null) refuse("auth.required");
@@ -149,9 +171,7 @@ const requireSession = t.middleware(({ ctx, next }) => {
 
 function requireRole(role: SessionUser["role"]) {
   return t.middleware(({ ctx, next }) => {
-    const user = ctx.session?.user;
-    if (user === undefined) refuse("auth.required");
-    if (user.role !== role) refuse("auth.forbidden");
+    const user = userWithRole(ctx, role);
     return next({ ctx: { session: ctx.session!, user } });
   });
 }
@@ -159,7 +179,7 @@ function requireRole(role: SessionUser["role"]) {
 const requireVerification = t.middleware(async ({ ctx, next }) => {
   const user = ctx.session?.user;
   if (user === undefined) refuse("auth.required");
-  if (!(await ctx.platform.kyc.isVerified(ctx.platform.db, user.id))) refuse("kyc.notVerified");
+  await checkVerified(ctx, user);
   return next();
 });
 

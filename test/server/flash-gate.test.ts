@@ -10,6 +10,7 @@ import { type AdmissionGate, createMemoryGate, createRedisGate } from "../../ser
 import {
   type TestPlatform,
   createTestPlatform,
+  loggedInOperator,
   databasesUnderTest,
   login,
   publishedCollection,
@@ -234,26 +235,64 @@ for (const database of databasesUnderTest()) {
     });
 
     it("answers exactly as the general tRPC adapter does for the same call", async () => {
-      const collection = await publishedCollection(test, { editionSize: 10 });
+      const collection = await publishedCollection(test, { editionSize: 10, perPersonLimit: 1 });
       const buyer = await verifiedCollector(test);
-      const general = (input: unknown) =>
+      const other = await verifiedCollector(test);
+      const unverified = await login(test);
+      const operator = await loggedInOperator(test);
+      const general = (token: string | null, input: unknown, csrf = "t0k3n") =>
         app.inject({
           method: "POST",
           // Two calls in one batch: the general adapter's route, not the door's.
           url: "/trpc/drops.reserve,drops.reserve?batch=1",
           headers: {
-            cookie: `csrf=t0k3n; sid=${buyer.token}`,
-            "x-csrf-token": "t0k3n",
+            cookie: `csrf=t0k3n${token === null ? "" : `; sid=${token}`}`,
+            "x-csrf-token": csrf,
             "content-type": "application/json",
           },
           payload: JSON.stringify({ 0: input, 1: input }),
         });
-      for (const input of [
-        { collectionId: collection.id, quantity: 0, idempotencyKey: key() },
-        { collectionId: 999_999, quantity: 1, idempotencyKey: key() },
-      ]) {
-        const viaDoor = await reserve(buyer.token, input.collectionId, input);
-        const viaGeneral = await general(input);
+      const door = (token: string | null, input: unknown, csrf = "t0k3n") =>
+        app.inject({
+          method: "POST",
+          url: "/trpc/drops.reserve",
+          headers: {
+            cookie: `csrf=t0k3n${token === null ? "" : `; sid=${token}`}`,
+            "x-csrf-token": csrf,
+            "content-type": "application/json",
+          },
+          payload: JSON.stringify(input),
+        });
+      const valid = () => ({ collectionId: collection.id, quantity: 1, idempotencyKey: key() });
+      // Every refusal the procedure has, in its order: CSRF, session, role, verification, input, the service's.
+      const refusals: [string | null, unknown, string, string][] = [
+        [buyer.token, valid(), "wrong", "auth.csrf"],
+        [null, valid(), "t0k3n", "auth.required"],
+        [operator.token, valid(), "t0k3n", "auth.forbidden"],
+        [unverified.token, valid(), "t0k3n", "kyc.notVerified"],
+        [buyer.token, { collectionId: collection.id, quantity: 0, idempotencyKey: key() }, "t0k3n", "input.invalid"],
+        [buyer.token, { collectionId: "abc", quantity: 1 }, "t0k3n", "input.invalid"],
+        [buyer.token, null, "t0k3n", "input.invalid"],
+        [buyer.token, { collectionId: 999_999, quantity: 1, idempotencyKey: key() }, "t0k3n", "collection.notFound"],
+      ];
+      for (const [token, input, csrf, appCode] of refusals) {
+        const viaDoor = await door(token, input, csrf);
+        const viaGeneral = await general(token, input, csrf);
+        expect(viaDoor.json().error.data.appCode).toBe(appCode);
+        expect(viaDoor.statusCode).toBe(viaGeneral.statusCode);
+        expect(viaDoor.json().error).toEqual(viaGeneral.json()[0].error);
+      }
+      // The service's own refusals: the person's limit after their purchase, and a sold-out collection.
+      const soldOut = await publishedCollection(test, { editionSize: 1, perPersonLimit: 1 });
+      expect((await door(buyer.token, valid())).statusCode).toBe(200);
+      expect((await door(buyer.token, { ...valid(), collectionId: soldOut.id })).statusCode).toBe(200);
+      for (const [token, input, appCode] of [
+        [buyer.token, valid, "drop.limitReached"],
+        [other.token, () => ({ ...valid(), collectionId: soldOut.id }), "drop.soldOut"],
+      ] as const) {
+        const viaDoor = await door(token, input());
+        const viaGeneral = await general(token, input());
+        expect(viaDoor.json().error.data.appCode).toBe(appCode);
         expect(viaDoor.statusCode).toBe(viaGeneral.statusCode);
         expect(viaDoor.json().error).toEqual(viaGeneral.json()[0].error);
       }
@@ -262,7 +301,7 @@ for (const database of databasesUnderTest()) {
         method: "POST",
         url: "/trpc/drops.reserve?batch=1",
         headers: {
-          cookie: `csrf=t0k3n; sid=${buyer.token}`,
+          cookie: `csrf=t0k3n; sid=${other.token}`,
           "x-csrf-token": "t0k3n",
           "content-type": "application/json",
         },

@@ -82,11 +82,12 @@ export async function freshPostgresDatabase(
   adminUrl: string,
   prefix: string,
   poolSize = 5,
+  template?: string,
 ): Promise<Database & { url: string }> {
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(`create database ${name}${template === undefined ? "" : ` template ${template}`}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

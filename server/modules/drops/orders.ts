@@ -30,11 +30,26 @@ export type OrderStatus = OrderRow["status"];
 /** A new order's row, before it is placed in its first state. */
 export type NewOrder = Omit<typeof orders.$inferInsert, "id" | "status">;
 
+/**
+ * Random bytes for order numbers, drawn from the CSPRNG 4 KiB at a time: a crowd's attempts each need 6, and one
+ * call per attempt cost about 9 µs of a flash-sale attempt's CPU. Each byte is used once.
+ */
+const orderNoEntropy = { bytes: Buffer.alloc(0), used: 0 };
+function randomHex6(): string {
+  if (orderNoEntropy.used + 6 > orderNoEntropy.bytes.length) {
+    orderNoEntropy.bytes = randomBytes(4096);
+    orderNoEntropy.used = 0;
+  }
+  const start = orderNoEntropy.used;
+  orderNoEntropy.used += 6;
+  return orderNoEntropy.bytes.toString("hex", start, start + 6);
+}
+
 /** `SZ` + the China date + 12 random hex digits. */
 export function newOrderNo(now: Date): string {
   const shifted = new Date(now.getTime() + 8 * 3600_000);
   const date = shifted.toISOString().slice(0, 10).replaceAll("-", "");
-  return `SZ${date}${randomBytes(6).toString("hex").toUpperCase()}`;
+  return `SZ${date}${randomHex6().toUpperCase()}`;
 }
 
 type Moved = Pick<OrderRow, "id" | "userId" | "collectionId" | "commitment" | "quantity">;

@@ -9,6 +9,7 @@ import {
   router,
   verifiedCollectorProcedure,
 } from "../../trpc/init.js";
+import type { Platform } from "../../platform.js";
 import type { OrderRow } from "./service.js";
 import { CANCELLED_BY_COLLECTOR } from "./lifecycle.js";
 
@@ -30,22 +31,28 @@ export function orderView(order: OrderRow & { editions?: number[] }) {
   };
 }
 
+/** What the buy button sends to `drops.reserve`. */
+export const reserveInput = z.object({
+  collectionId: id,
+  quantity: safe.int(1, 100),
+  idempotencyKey: safe.pattern(/^[\w-]{8,64}$/, undefined, "fuzz-key-0001"),
+});
+
+/** `drops.reserve`'s answer for a verified collector: the procedure's resolver, and the reservation door's. */
+export async function reserveFor(platform: Platform, userId: number, input: z.infer<typeof reserveInput>) {
+  return orderView(await platform.drops.reserve(platform.db, userId, input));
+}
+
 export const dropsRouter = router({
   /**
    * Reserves editions for the payment window. A retry with the same
    * idempotency key answers with the same order. The price comes from the collection.
+   * Served by the reservation door (server/http/reserve-door.ts), which runs this procedure's decisions
+   * without tRPC's middleware chain; a batch of several calls comes here.
    */
   reserve: verifiedCollectorProcedure
-    .input(
-      z.object({
-        collectionId: id,
-        quantity: safe.int(1, 100),
-        idempotencyKey: safe.pattern(/^[\w-]{8,64}$/, undefined, "fuzz-key-0001"),
-      }),
-    )
-    .mutation(async ({ ctx, input }) =>
-      orderView(await ctx.platform.drops.reserve(ctx.platform.db, ctx.user.id, input)),
-    ),
+    .input(reserveInput)
+    .mutation(async ({ ctx, input }) => reserveFor(ctx.platform, ctx.user.id, input)),
 
   /** What the caller may still buy of a collection: its limit minus what its identity already holds. */
   allowance: collectorProcedure.input(z.object({ collectionId: id })).query(async ({ ctx, input }) => {

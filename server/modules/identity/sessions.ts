@@ -90,7 +90,7 @@ export function createSessions(deps: Pick<IdentityDependencies, "clock" | "sessi
         const found = await resolveMany(db, tokens);
         return tokens.map((token) => ({ ok: true as const, value: found.get(token) ?? null }));
       },
-      { maxBatch: 500, maxInFlight: 4 },
+      { maxBatch: 500, maxInFlight: 1 },
     ),
   );
 
