@@ -21,6 +21,31 @@ function asTRPCError(cause: unknown): TRPCError {
   return getTRPCErrorFromUnknown(cause);
 }
 
+/** The answer to a refusal: its status and its tRPC error envelope, serialized. */
+type Refused = { status: number; body: string };
+
+/** The JSON header Fastify gives an object it serializes, so a cached answer goes out byte for byte the same. */
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * The service's refusals, answered once and then from memory: a refusal's envelope depends only on its code and
+ * parameters (the procedure's path and type are fixed, the formatter reads nothing else), and a crowd receives
+ * the same few thousands of times a second (sold out, limit reached). Bounded; a refusal past the bound is
+ * answered as the first one was.
+ */
+const refusals = new Map<string, Refused>();
+const REFUSALS_KEPT = 256;
+
+function refusalOf(appError: AppError, answer: (error: TRPCError) => Refused): Refused {
+  const key = `${appError.code} ${JSON.stringify(appError.params)}`;
+  let refused = refusals.get(key);
+  if (refused === undefined) {
+    refused = answer(trpcErrorOf(appError));
+    if (refusals.size < REFUSALS_KEPT) refusals.set(key, refused);
+  }
+  return refused;
+}
+
 /**
  * `POST /trpc/drops.reserve`: the one reservation door, used by the storefront, the tests, the chaos suite
  * and the flash-sale benchmark. It runs the procedure's decisions in the procedure's order — the CSRF guard,
@@ -51,19 +76,30 @@ export const reserveDoor: FastifyPluginAsync<ReserveDoorOptions> = async (app, {
       const data = await reserveFor(ctx.platform, user.id, parsed.data);
       return reply.send(answer({ result: { data } }));
     } catch (cause) {
+      const shapeOf = (error: TRPCError) =>
+        getTRPCErrorShape({
+          config: appRouter._def._config,
+          error,
+          type: "mutation",
+          path: RESERVE_PROCEDURE,
+          input: raw,
+          ctx,
+        });
+      if (cause instanceof AppError) {
+        const refused = refusalOf(cause, (error) => ({
+          status: getHTTPStatusCodeFromError(error),
+          body: JSON.stringify({ error: shapeOf(error) }),
+        }));
+        return reply
+          .code(refused.status)
+          .type(JSON_TYPE)
+          .send(batched ? `[${refused.body}]` : refused.body);
+      }
       const error = asTRPCError(cause);
       if (error.code === "INTERNAL_SERVER_ERROR") {
         request.log.error({ err: error.cause ?? error, path: RESERVE_PROCEDURE }, "procedure failed");
       }
-      const shape = getTRPCErrorShape({
-        config: appRouter._def._config,
-        error,
-        type: "mutation",
-        path: RESERVE_PROCEDURE,
-        input: raw,
-        ctx,
-      });
-      return reply.code(getHTTPStatusCodeFromError(error)).send(answer({ error: shape }));
+      return reply.code(getHTTPStatusCodeFromError(error)).send(answer({ error: shapeOf(error) }));
     }
   });
 };
