@@ -41,7 +41,7 @@ export function createVerifiedLookups(clock: () => Date) {
         const found = new Set(rows.map((row) => Number(row.userId)));
         return userIds.map((userId) => ({ ok: true as const, value: found.has(userId) }));
       },
-      { maxBatch: 500, maxInFlight: 1 },
+      { maxBatch: 500, maxInFlight: 1, minIntervalMs: 4 },
     );
   });
 
