@@ -149,17 +149,20 @@ for (const database of databasesUnderTest()) {
       await test.close();
     });
 
-    const reserve = (token: string | null, collectionId: number | string, body: unknown, csrf = "t0k3n") =>
+    /** A POST as the storefront sends it: `token`'s session cookie, the CSRF cookie and header (`csrf`). */
+    const post = (url: string, token: string | null, payload: unknown, csrf = "t0k3n") =>
       app.inject({
         method: "POST",
-        url: "/trpc/drops.reserve",
+        url,
         headers: {
           cookie: `csrf=t0k3n${token === null ? "" : `; sid=${token}`}`,
           "x-csrf-token": csrf,
           "content-type": "application/json",
         },
-        payload: JSON.stringify({ ...(body as object), collectionId }),
+        payload: JSON.stringify(payload),
       });
+    const reserve = (token: string | null, collectionId: number | string, body: unknown, csrf = "t0k3n") =>
+      post("/trpc/drops.reserve", token, { ...(body as object), collectionId }, csrf);
     const key = () => `k-${randomBytes(6).toString("hex")}`;
     const count = async (query: string) =>
       ((await test.platform.db.execute(sql.raw(query))) as unknown as { rows: { n: number }[] }).rows[0]!.n;
@@ -240,29 +243,11 @@ for (const database of databasesUnderTest()) {
       const other = await verifiedCollector(test);
       const unverified = await login(test);
       const operator = await loggedInOperator(test);
+      // Two calls in one batch: the general adapter's route, not the door's.
       const general = (token: string | null, input: unknown, csrf = "t0k3n") =>
-        app.inject({
-          method: "POST",
-          // Two calls in one batch: the general adapter's route, not the door's.
-          url: "/trpc/drops.reserve,drops.reserve?batch=1",
-          headers: {
-            cookie: `csrf=t0k3n${token === null ? "" : `; sid=${token}`}`,
-            "x-csrf-token": csrf,
-            "content-type": "application/json",
-          },
-          payload: JSON.stringify({ 0: input, 1: input }),
-        });
+        post("/trpc/drops.reserve,drops.reserve?batch=1", token, { 0: input, 1: input }, csrf);
       const door = (token: string | null, input: unknown, csrf = "t0k3n") =>
-        app.inject({
-          method: "POST",
-          url: "/trpc/drops.reserve",
-          headers: {
-            cookie: `csrf=t0k3n${token === null ? "" : `; sid=${token}`}`,
-            "x-csrf-token": csrf,
-            "content-type": "application/json",
-          },
-          payload: JSON.stringify(input),
-        });
+        post("/trpc/drops.reserve", token, input, csrf);
       const valid = () => ({ collectionId: collection.id, quantity: 1, idempotencyKey: key() });
       // Every refusal the procedure has, in its order: CSRF, session, role, verification, input, the service's.
       const refusals: [string | null, unknown, string, string][] = [
@@ -300,15 +285,8 @@ for (const database of databasesUnderTest()) {
         }
       }
       // A batch of the one call (what httpBatchLink would send) is answered as a batch.
-      const single = await app.inject({
-        method: "POST",
-        url: "/trpc/drops.reserve?batch=1",
-        headers: {
-          cookie: `csrf=t0k3n; sid=${other.token}`,
-          "x-csrf-token": "t0k3n",
-          "content-type": "application/json",
-        },
-        payload: JSON.stringify({ 0: { collectionId: collection.id, quantity: 1, idempotencyKey: key() } }),
+      const single = await post("/trpc/drops.reserve?batch=1", other.token, {
+        0: { collectionId: collection.id, quantity: 1, idempotencyKey: key() },
       });
       expect(single.statusCode).toBe(200);
       expect(single.json()[0].result.data.status).toBe("created");
