@@ -15,12 +15,6 @@ interface ReserveDoorOptions {
   createContext(opts: { req: FastifyRequest; res: FastifyReply }): Promise<Context>;
 }
 
-/** Whatever a step threw, as the tRPC error the procedure would have answered with. */
-function asTRPCError(cause: unknown): TRPCError {
-  if (cause instanceof AppError) return trpcErrorOf(cause);
-  return getTRPCErrorFromUnknown(cause);
-}
-
 /** The answer to a refusal: its status and its tRPC error envelope, serialized. */
 type Refused = { status: number; body: string };
 
@@ -95,7 +89,8 @@ export const reserveDoor: FastifyPluginAsync<ReserveDoorOptions> = async (app, {
           .type(JSON_TYPE)
           .send(batched ? `[${refused.body}]` : refused.body);
       }
-      const error = asTRPCError(cause);
+      // A guard's refusal is a TRPCError already; anything else is a fault.
+      const error = getTRPCErrorFromUnknown(cause);
       if (error.code === "INTERNAL_SERVER_ERROR") {
         request.log.error({ err: error.cause ?? error, path: RESERVE_PROCEDURE }, "procedure failed");
       }

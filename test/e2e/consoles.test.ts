@@ -96,6 +96,18 @@ async function loggedIn(
  * returns the order number.
  */
 async function buyAndPayThroughPage(page: Page): Promise<string> {
+  const orderNo = await buyToCashierThroughPage(page);
+  await page.getByRole("button", { name: "确认付款" }).click();
+  await page.getByText("付款成功").waitFor();
+  await page.goto(`${platform.origin}/checkout/${orderNo}`);
+  return orderNo;
+}
+
+/**
+ * From a collection page: buys one edition and opens the trade at the (sandbox) provider, whose cashier is then a
+ * page of its own; leaves the page at that cashier and returns the order number.
+ */
+async function buyToCashierThroughPage(page: Page): Promise<string> {
   await page.getByRole("button", { name: "立即购买" }).click();
   await page.waitForURL("**/checkout/**");
   const orderNo = new URL(page.url()).pathname.split("/").at(-1)!;
@@ -103,9 +115,6 @@ async function buyAndPayThroughPage(page: Page): Promise<string> {
   await page.getByRole("button", { name: "去支付" }).click();
   await page.getByRole("link", { name: "打开收银台" }).waitFor();
   await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
-  await page.getByRole("button", { name: "确认付款" }).click();
-  await page.getByText("付款成功").waitFor();
-  await page.goto(`${platform.origin}/checkout/${orderNo}`);
   return orderNo;
 }
 
@@ -507,14 +516,7 @@ describe("the sandbox cashier on a phone", () => {
     const page = await context.newPage();
     await logInThroughPage(page, platform, "13800000004", "/");
     await page.getByTestId("collection-tile").filter({ hasText: "青绿山水" }).first().click();
-    await page.getByRole("button", { name: "立即购买" }).click();
-    await page.waitForURL("**/checkout/**");
-    const orderNo = new URL(page.url()).pathname.split("/").at(-1)!;
-    // Choosing to pay opens the trade at the (sandbox) provider; its cashier is then a page of its own.
-    await expect.poll(() => page.getByTestId("order-status").textContent(), { timeout: 30_000 }).toBe("待支付");
-    await page.getByRole("button", { name: "去支付" }).click();
-    await page.getByRole("link", { name: "打开收银台" }).waitFor();
-    await page.goto(`${platform.origin}/pay/sandbox/cashier/${orderNo}`);
+    const orderNo = await buyToCashierThroughPage(page);
     for (const name of ["cashier", "cashier-paid", "cashier-already-paid"]) {
       if (name === "cashier") {
         await page.getByTestId("amount").waitFor();
