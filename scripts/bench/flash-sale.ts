@@ -2,7 +2,8 @@
  * `npm run bench:flash-sale`: the storefront's buy button under an open-loop crowd, against the server as
  * production runs it.
  *
- * - The server is its own process, `server/main.ts` with NODE_ENV=production and production's defaults (request
+ * - The server is its own process, `server/main.ts` with the Node.js flags of `npm run serve` (a 64 MiB young
+ *   generation), NODE_ENV=production and production's defaults (request
  *   logs at `info`, DB pool 10, reservation rate limit 20/min per person, load shedding at 1,000 ms of event-loop
  *   delay, the scheduler on), on a fresh PostgreSQL database (DATABASE_URL) and Redis (BENCH_REDIS_URL). Production
  *   refuses the sandbox providers, so the KYC, payment and SMS providers are the live ones talking to local stand-ins
@@ -432,9 +433,23 @@ function browserHeaders(origin: string, collectionId: number): Record<string, st
   };
 }
 
+/**
+ * The Node.js flags production starts the server with: those of `npm run serve` (package.json), so the benchmark's
+ * server runs with the same heap settings as a deployed one.
+ */
+const PRODUCTION_NODE_FLAGS = (() => {
+  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> };
+  const words = scripts.serve!.split(/\s+/);
+  if (words[0] !== "node") throw new Error(`npm run serve does not start node: ${scripts.serve}`);
+  return words.slice(1).filter((word) => word.startsWith("--"));
+})();
+
 function startServer(env: Record<string, string>, logFile: string, profileDir: string | null): ChildProcess {
   const log = openSync(logFile, "a");
-  const flags = profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
+  const flags = [
+    ...PRODUCTION_NODE_FLAGS,
+    ...(profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir]),
+  ];
   const child = spawn(process.execPath, [...flags, "--import", "tsx", "server/main.ts"], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", log, log],
@@ -677,6 +692,7 @@ async function main() {
       seeding_seconds: seedSeconds,
       server_log: serverLog,
       differences_from_production: production.differences,
+      server_node_flags: PRODUCTION_NODE_FLAGS,
       server_settings: Object.fromEntries(
         Object.entries(production.env).filter(
           ([name]) =>

@@ -90,27 +90,61 @@ function record(index: number, status: string, code: string | null, due: number)
   if (code !== null) codes[code] = (codes[code] ?? 0) + 1;
 }
 
-async function send(index: number, due: number): Promise<void> {
-  const { cookie, csrf, body } = requests[index]!;
+/**
+ * Each request's headers and body, made before the sale: a send only hands them to its connection. The headers go
+ * as undici's flat list of names and values (what it writes without converting an object first).
+ */
+const prepared = requests.map(({ cookie, csrf, body }) => {
+  const payload = Buffer.from(body);
+  const headers: string[] = [];
+  for (const [name, value] of Object.entries(config.headers)) headers.push(name, value);
+  headers.push(
+    "cookie",
+    cookie,
+    "x-csrf-token",
+    csrf,
+    "content-type",
+    "application/json",
+    "content-length",
+    String(payload.length),
+  );
+  return { headers, payload };
+});
+
+/**
+ * Sends request `index`, due at `due`, and records its answer when the last byte of it has come. Through undici's
+ * dispatch interface: the answer's bytes come to these callbacks as they arrive, with no stream or promise made for
+ * each answer, so the generator spends less of the machine's CPU than its request() would (the server it measures
+ * shares the cores). Only a refusal's body is kept, for its error code.
+ */
+function send(index: number, due: number): Promise<void> {
+  const { headers, payload } = prepared[index]!;
   sentLate[index] = performance.now() - due;
-  try {
-    const answer = await pools[index % pools.length]!.request({
-      path: config.path,
-      method: "POST",
-      headers: {
-        ...config.headers,
-        cookie,
-        "x-csrf-token": csrf,
-        "content-type": "application/json",
-        "content-length": String(Buffer.byteLength(body)),
+  return new Promise<void>((resolve) => {
+    let status = 0;
+    let chunks: Buffer[] | null = null;
+    pools[index % pools.length]!.dispatch(
+      { path: config.path, method: "POST", headers, body: payload },
+      {
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode) {
+          status = statusCode;
+          if (statusCode !== 200) chunks = [];
+        },
+        onResponseData(_controller, chunk) {
+          chunks?.push(chunk);
+        },
+        onResponseEnd() {
+          record(index, String(status), chunks === null ? null : appCodeOf(Buffer.concat(chunks).toString()), due);
+          resolve();
+        },
+        onResponseError(_controller, error) {
+          record(index, "error", (error as { code?: string }).code ?? "network", due);
+          resolve();
+        },
       },
-      body,
-    });
-    const text = await answer.body.text();
-    record(index, String(answer.statusCode), answer.statusCode === 200 ? null : appCodeOf(text), due);
-  } catch (error) {
-    record(index, "error", (error as { code?: string }).code ?? "network", due);
-  }
+    );
+  });
 }
 
 await openConnections();
