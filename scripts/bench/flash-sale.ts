@@ -3,9 +3,9 @@
  * production runs it.
  *
  * - The server is its own process, `server/main.ts` with the Node.js flags of `npm run serve` (a 64 MiB young
- *   generation), NODE_ENV=production and production's defaults (request
- *   logs at `info`, DB pool 10, reservation rate limit 20/min per person, load shedding at 1,000 ms of event-loop
- *   delay, the scheduler on), on a fresh PostgreSQL database (DATABASE_URL) and Redis (BENCH_REDIS_URL). Production
+ *   generation), NODE_ENV=production and production's defaults (request logs at `info`, DB pool 10, reservation
+ *   rate limit 20/min per person, load shedding at 1,000 ms of event-loop delay, the scheduler on), on a fresh
+ *   PostgreSQL database (DATABASE_URL) and Redis (BENCH_REDIS_URL). Production
  *   refuses the sandbox providers, so the KYC, payment and SMS providers are the live ones talking to local stand-ins
  *   that speak their protocols. Every setting that differs from production is listed in the result with the reason.
  * - Seeded through the platform's own services on the same database: 20,000 people verified through the HTTP KYC
