@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 
 import pino from "pino";
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from "fastify";
 
 import type { Platform } from "../platform.js";
 import { health } from "./health.js";
@@ -42,7 +42,7 @@ function serverOptions(platform: Platform, options: HttpOptions): FastifyServerO
             },
           },
     // One line per request, when it is answered (below), instead of Fastify's two (received, then answered).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
