@@ -94,11 +94,11 @@ function record(index: number, status: string, code: string | null, due: number)
  * Each request's headers and body, made before the sale: a send only hands them to its connection. The headers go
  * as undici's flat list of names and values (what it writes without converting an object first).
  */
+const browserHeaders = Object.entries(config.headers).flat();
 const prepared = requests.map(({ cookie, csrf, body }) => {
   const payload = Buffer.from(body);
-  const headers: string[] = [];
-  for (const [name, value] of Object.entries(config.headers)) headers.push(name, value);
-  headers.push(
+  const headers = [
+    ...browserHeaders,
     "cookie",
     cookie,
     "x-csrf-token",
@@ -107,7 +107,7 @@ const prepared = requests.map(({ cookie, csrf, body }) => {
     "application/json",
     "content-length",
     String(payload.length),
-  );
+  ];
   return { headers, payload };
 });
 
@@ -126,6 +126,7 @@ function send(index: number, due: number): Promise<void> {
     pools[index % pools.length]!.dispatch(
       { path: config.path, method: "POST", headers, body: payload },
       {
+        // Its presence marks these callbacks as undici's current handler interface (else it wraps them as legacy).
         onRequestStart() {},
         onResponseStart(_controller, statusCode) {
           status = statusCode;
