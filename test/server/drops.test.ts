@@ -177,6 +177,36 @@ for (const database of databasesUnderTest()) {
       );
     });
 
+    it("counts against the rate limit only the attempts that would reach the database", async () => {
+      await test.close();
+      test = await createTestPlatform(database, { env: { RESERVE_ATTEMPTS_PER_MINUTE: "2" } });
+      const collection = await publishedCollection(test, { editionSize: 4, perPersonLimit: 3 });
+      const { caller } = await verifiedCollector(test);
+      const attempt = (quantity = 1) => ({ collectionId: collection.id, quantity, idempotencyKey: key() });
+
+      await caller.drops.reserve(attempt());
+      // Refused at the gate (over the per-person limit): not counted, one attempt of the two is left.
+      await expectAppError(caller.drops.reserve(attempt(3)), "drop.limitReached", "FORBIDDEN");
+      await caller.drops.reserve(attempt());
+      // The third is admitted and then refused by the rate limit; its edition goes back for someone else.
+      await expectAppError(caller.drops.reserve(attempt()), "auth.rateLimited", "TOO_MANY_REQUESTS");
+      const other = await verifiedCollector(test);
+      expect((await other.caller.drops.reserve(attempt(2))).editions).toEqual([3, 4]);
+      // Sold out now: the crowd after the last edition is told so, rate limit or not.
+      await expectAppError(caller.drops.reserve(attempt()), "drop.soldOut");
+      expect(await caller.drops.stock({ collectionId: collection.id })).toMatchObject({ available: 0, reserved: 4 });
+    });
+
+    it("counts attempts at collections it does not know, which are looked up in the database", async () => {
+      await test.close();
+      test = await createTestPlatform(database, { env: { RESERVE_ATTEMPTS_PER_MINUTE: "2" } });
+      const { caller } = await verifiedCollector(test);
+      const attempt = { collectionId: 987_654, quantity: 1, idempotencyKey: key() };
+      await expectAppError(caller.drops.reserve(attempt), "collection.notFound", "NOT_FOUND");
+      await expectAppError(caller.drops.reserve(attempt), "collection.notFound", "NOT_FOUND");
+      await expectAppError(caller.drops.reserve(attempt), "auth.rateLimited", "TOO_MANY_REQUESTS");
+    });
+
     it("hides other collectors' orders", async () => {
       const collection = await publishedCollection(test);
       const alice = await verifiedCollector(test);

@@ -269,7 +269,8 @@ describe("HTTP host", () => {
     await browser.query("auth.me", undefined);
     const text = logs.join("");
     expect(text).toContain("reqId");
-    for (const secret of [phone, idNumber, "张晓明", browser.cookies.get(SESSION_COOKIE)!]) {
+    const tokens = [browser.cookies.get(SESSION_COOKIE)!, browser.cookies.get(CSRF_COOKIE)!];
+    for (const secret of [phone, idNumber, "张晓明", ...tokens]) {
       expect(text).not.toContain(secret);
     }
   });

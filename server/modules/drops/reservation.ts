@@ -1,10 +1,7 @@
-import { RateLimiterRes } from "rate-limiter-flexible";
-
-import { memoryLimiters } from "../../security/rate-limits.js";
-
 import { type ItemOutcome, createBatcher } from "../../batching.js";
 import type { Db } from "../../db/client.js";
 import { AppError } from "../../errors.js";
+import { consumeOrRateLimited, memoryLimiters } from "../../security/rate-limits.js";
 import { type OrderMachine, type OrderRow, editionsOf, findByKey, newOrderNo } from "./orders.js";
 import { type Refusal, buyerStatement, reservationStatement } from "./reservation-sql.js";
 import type { DropsDependencies } from "./service.js";
@@ -241,7 +238,7 @@ function withoutMarker({ repeated: _repeated, ...order }: Reserved) {
   return order;
 }
 
-/** The reservation door: the per-account rate limit, the admission gate, then the group commit or a lone one. */
+/** The reservation door: the admission gate, the per-account rate limit, then the group commit or a lone one. */
 export function createReservations(ctx: ReservationContext) {
   const { deps } = ctx;
   const attempts = (deps.limiters ?? memoryLimiters)({
@@ -269,14 +266,15 @@ export function createReservations(ctx: ReservationContext) {
     userId: number,
     input: ReserveInput,
   ): Promise<OrderRow & { editions: number[] }> {
-    try {
-      await attempts.consume(String(userId));
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        throw new AppError("auth.rateLimited", { retryAfterSeconds: Math.ceil(error.msBeforeNext / 1000) });
-      }
-      throw error;
-    }
+    // The per-account rate limit guards the database, so it counts the attempts that would reach it: those the
+    // gate admits, and those that would read unknown terms. The crowd that finds the gate closed is answered
+    // without it, at the cost a rate-limit refusal would have had (one Redis call), and told what is true.
+    let counted = false;
+    const count = async () => {
+      counted = true;
+      await consumeOrRateLimited(attempts, String(userId));
+    };
+    if (!ctx.termsOf.remembers(input.collectionId)) await count();
     // The gate answers the crowd that comes after the last edition; the database decides everyone else.
     const limit = (await ctx.termsOf(db, input.collectionId)).perPersonLimit;
     // One verified account per identity, so the account stands for the person at the gate.
@@ -289,6 +287,14 @@ export function createReservations(ctx: ReservationContext) {
     );
     if (admission === "soldOut") throw new AppError("drop.soldOut");
     if (admission === "limitReached") throw new AppError("drop.limitReached", { limit });
+    if (!counted) {
+      try {
+        await count();
+      } catch (error) {
+        if (admission === "admitted") await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
+        throw error;
+      }
+    }
     if (admission === "known") return withoutMarker(await reserveAlone(ctx, db, userId, input));
     let reserved;
     try {

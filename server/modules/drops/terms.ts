@@ -9,6 +9,8 @@ export type CollectionRow = Awaited<ReturnType<CatalogService["getPublished"]>>[
 export type TermsOf = ((db: Db, collectionId: number) => Promise<CollectionRow>) & {
   /** Drops the remembered row (this process learns of a takedown at once). */
   forget(collectionId: number): void;
+  /** Whether the terms would come from memory (remembered, or being read already), not from the database. */
+  remembers(collectionId: number): boolean;
 };
 
 /** How long a process remembers a collection's terms: other instances learn of a takedown within this. */
@@ -21,9 +23,11 @@ export const TERMS_TTL_MS = 10_000;
  */
 export function createTermsCache(catalog: Pick<CatalogService, "getPublished">): TermsOf {
   const terms = new Map<number, { row: Promise<CollectionRow>; at: number }>();
+  const fresh = (entry: { at: number } | undefined): entry is { row: Promise<CollectionRow>; at: number } =>
+    entry !== undefined && Date.now() - entry.at <= TERMS_TTL_MS;
   const termsOf = (db: Db, collectionId: number) => {
     let entry = terms.get(collectionId);
-    if (entry === undefined || Date.now() - entry.at > TERMS_TTL_MS) {
+    if (!fresh(entry)) {
       entry = { row: catalog.getPublished(db, collectionId).then(({ collection }) => collection), at: Date.now() };
       terms.set(collectionId, entry);
       const current = entry;
@@ -34,7 +38,10 @@ export function createTermsCache(catalog: Pick<CatalogService, "getPublished">):
     }
     return entry.row;
   };
-  return Object.assign(termsOf, { forget: (collectionId: number) => void terms.delete(collectionId) });
+  return Object.assign(termsOf, {
+    forget: (collectionId: number) => void terms.delete(collectionId),
+    remembers: (collectionId: number) => fresh(terms.get(collectionId)),
+  });
 }
 
 /** Why `quantity` editions may not be reserved now under the collection's terms, or null when they may. */

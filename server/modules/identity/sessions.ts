@@ -53,13 +53,17 @@ const touchesOf = perDatabase((db: Db) => {
       ),
     )
     .prepare("identity_touch_sessions");
+  // One item per lookup batch, with all its sessions: a batch's touches never split over two statements.
   return createBatcher(
-    async (touches: { id: string; at: number }[]) => {
+    async (touches: { ids: string[]; at: number }[]) => {
       const at = Math.max(...touches.map((touch) => touch.at));
-      await statement.execute({ ids: [...new Set(touches.map((touch) => touch.id))], now: new Date(at).toISOString() });
+      await statement.execute({
+        ids: [...new Set(touches.flatMap((touch) => touch.ids))],
+        now: new Date(at).toISOString(),
+      });
       return touches.map(() => ({ ok: true as const, value: undefined }));
     },
-    { maxBatch: 5000, maxInFlight: 1 },
+    { maxBatch: 50, maxInFlight: 1 },
   );
 });
 
@@ -102,10 +106,7 @@ async function resolveSessions(
       .update(sessions)
       .set({ revokedAt: now })
       .where(and(inArray(sessions.id, lapsed), isNull(sessions.revokedAt)));
-  if (stale.length > 0) {
-    const touch = touchesOf(db);
-    await Promise.all(stale.map((id) => touch({ id, at: now.getTime() })));
-  }
+  if (stale.length > 0) await touchesOf(db)({ ids: stale, at: now.getTime() });
   return found;
 }
 
