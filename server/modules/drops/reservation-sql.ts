@@ -50,16 +50,18 @@ export function buyerStatement(userId: number, at: Date, collectionId: number, b
  *   the steps after it need no join back to what `created` returns (joins of CTEs, which the planner thinks
  *   are one row each, become nested loops: 200 × 200 comparisons twice, 24 of a group's 40 ms);
  * - `created` inserts their orders (a key that has its order already inserts nothing);
- * - `counted` raises each identity's count while it stays within the limit, in commitment order so that
- *   concurrent batches lock count rows in one order;
+ * - `counted` raises each identity's count by the sum of its attempts (a person's several attempts come
+ *   together) while it stays within the limit, in commitment order so that concurrent batches lock count rows
+ *   in one order;
  * - `placed` gives each attempt the free slots of its range, by position in the array of them;
  * - `assigned` reserves each order's slots, and `history` writes its first event (the orders' move from
  *   nothing to "created", in the statement itself rather than through the order machine: one round trip).
  *   The slots are named by primary key (collection and an array of edition numbers), so the plan looks up
  *   each one whatever the statistics say: a collection whose slots were made moments before its sale has
  *   none yet, and the planner hashed every slot of it for each group instead (10 ms for a group of 25).
- * When `created` or `counted` has fewer rows than `fits`, or two eligible attempts are one person, the
- * statement refuses itself (reservation_batch_refused raises SZ001) and so keeps nothing.
+ * When `created` has fewer rows than `fits`, or `counted` fewer than the identities in `fits` (one of them
+ * would pass the limit), the statement refuses itself (reservation_batch_refused raises SZ001) and so keeps
+ * nothing.
  */
 export function reservationStatement(
   collection: CollectionRow,
@@ -112,7 +114,8 @@ export function reservationStatement(
     ),
     counted as (
       insert into purchase_counts (collection_id, commitment, count)
-      select ${collection.id}, commitment, quantity from fits
+      select ${collection.id}, commitment, sum(quantity)::int from fits
+      group by commitment
       order by commitment
       on conflict (collection_id, commitment) do update
         set count = purchase_counts.count + excluded.count
@@ -145,8 +148,7 @@ export function reservationStatement(
        from judged where refusal is not null) as refused
     where case
       when (select count(*) from created) = (select count(*) from fits)
-           and (select count(*) from counted) = (select count(*) from fits)
-           and (select count(distinct commitment) from eligible) = (select count(*) from eligible) then true
+           and (select count(*) from counted) = (select count(distinct commitment) from fits) then true
       else reservation_batch_refused('an attempt may not go through with the others')
     end`;
 }

@@ -119,7 +119,7 @@ async function commitTogether(
   collection: CollectionRow,
   now: Date,
   outcomes: Outcomes,
-): Promise<number[]> {
+): Promise<{ committed: boolean; later: number[] }> {
   const later: number[] = [];
   const wanted = together.map((i, position) => {
     const { userId, input } = attempts[i]!;
@@ -173,7 +173,39 @@ async function commitTogether(
     // Whatever stopped the batch (its own refusal, a lost connection, a deadlock), nothing of it was
     // kept; each attempt is tried alone, where idempotency keys make a batch that did commit harmless.
     for (const i of together) outcomes[i] = undefined;
-    return [...together];
+    return { committed: false, later: [...together] };
+  }
+  return { committed: true, later };
+}
+
+/**
+ * The attempts `admitted` after their one statement refused itself (the gate had forgotten what someone holds,
+ * or a retried key): in rounds, the first attempt of each account, then, once that statement has committed,
+ * each one's second, and so on, so that a person over the limit costs only their own round. Returns the
+ * attempts left to be tried alone.
+ */
+async function commitInRounds(
+  ctx: ReservationContext,
+  attempts: readonly ReserveAttempt[],
+  admitted: readonly number[],
+  collection: CollectionRow,
+  now: Date,
+  outcomes: Outcomes,
+): Promise<number[]> {
+  const rounds: number[][] = [];
+  const seen = new Map<number, number>();
+  for (const i of admitted) {
+    const round = seen.get(attempts[i]!.userId) ?? 0;
+    seen.set(attempts[i]!.userId, round + 1);
+    (rounds[round] ??= []).push(i);
+  }
+  // One attempt per account already: the statement that refused was this round.
+  if (rounds.length === 1) return [...admitted];
+  const later: number[] = [];
+  for (const round of rounds) {
+    // Once a round leaves attempts undecided, the rest go one at a time, in the order they came.
+    if (later.length > 0) later.push(...round);
+    else later.push(...(await commitTogether(ctx, attempts, round, collection, now, outcomes)).later);
   }
   return later;
 }
@@ -184,9 +216,8 @@ async function commitTogether(
  * reads each buyer's verification and, in lottery mode, whether they won, refuses those who may not buy,
  * locks free slots, creates the orders, raises the counts, assigns the slots and writes the history. Should
  * any attempt of the batch not go through with the others (a retried key, someone over the limit), the
- * statement refuses itself, which undoes all of it, and every attempt takes the one-at-a-time path, whose
- * answers are exact; the batch only saves round trips. Several attempts of one account go in rounds, one
- * statement each.
+ * statement refuses itself, which undoes all of it, and the batch goes in rounds (commitInRounds), and what
+ * they leave takes the one-at-a-time path, whose answers are exact; the batch only saves round trips.
  */
 async function reserveBatch(
   ctx: ReservationContext,
@@ -201,27 +232,19 @@ async function reserveBatch(
     return attempts.map(() => ({ ok: false, error }));
   }
 
-  // One attempt per account (and so per person) in a statement: a second one's answer depends on the first. So the
-  // batch goes in rounds: the first attempt of each account, then, once that statement has committed, each one's
-  // second, and so on (a crowd's double clicks cost one more statement, not one reservation at a time each).
-  const rounds: number[][] = [];
-  const seen = new Map<string, number>();
-  attempts.forEach(({ userId, input }, i) => {
+  const admitted: number[] = [];
+  attempts.forEach(({ input }, i) => {
     const refusal = refusalOfTerms(collection, now, input.quantity);
-    if (refusal !== null) {
-      outcomes[i] = { ok: false, error: refusal };
-      return;
-    }
-    const round = seen.get(String(userId)) ?? 0;
-    seen.set(String(userId), round + 1);
-    (rounds[round] ??= []).push(i);
+    if (refusal === null) admitted.push(i);
+    else outcomes[i] = { ok: false, error: refusal };
   });
 
-  const later: number[] = [];
-  for (const round of rounds) {
-    // Once a round leaves attempts undecided, the rest go one at a time, in the order they came.
-    if (later.length > 0) later.push(...round);
-    else later.push(...(await commitTogether(ctx, attempts, round, collection, now, outcomes)));
+  // Everyone in one statement, a person's several attempts (a crowd's double clicks) included: the gate lets a
+  // person through only within the limit it knows, so this is the statement that commits.
+  let later: number[] = [];
+  if (admitted.length > 0) {
+    const all = await commitTogether(ctx, attempts, admitted, collection, now, outcomes);
+    later = all.committed ? all.later : await commitInRounds(ctx, attempts, admitted, collection, now, outcomes);
   }
   for (const i of later.sort((a, b) => a - b)) {
     const { db, userId, input } = attempts[i]!;
