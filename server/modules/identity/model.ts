@@ -88,7 +88,9 @@ export function identityKeys(lookupPepper: string): IdentityKeys {
   };
 }
 
-export function toSessionUser(row: typeof users.$inferSelect): SessionUser {
+export function toSessionUser(
+  row: Pick<typeof users.$inferSelect, "id" | "role" | "issuerId" | "phoneMasked" | "status">,
+): SessionUser {
   return {
     id: row.id,
     role: row.role,
