@@ -77,8 +77,8 @@ const numbers = (value: string) =>
 const EDITIONS = Number(process.env.BENCH_EDITIONS ?? 10_000);
 const COLLECTORS = Number(process.env.BENCH_COLLECTORS ?? 20_000);
 const LIMIT = Number(process.env.BENCH_LIMIT ?? 2);
-const RATES = numbers(process.env.BENCH_RATES ?? "2000,2500,3000,3500,4000,4500,5000,6000,8000,10000");
-const ECHO_RATES = numbers(process.env.BENCH_ECHO_RATES ?? "4000,6000,8000,10000,12000,15000,20000,25000,30000");
+const RATES = numbers(process.env.BENCH_RATES ?? "2000,2500,3000,3500,4000,4500,5000,5500,6000,7000,8000,10000");
+const ECHO_RATES = numbers(process.env.BENCH_ECHO_RATES ?? "4000,6000,8000,10000,12000,15000,17500,20000,25000,30000");
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1000);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/8";
 /** Share of the crowd that fires 2–5 attempts at once. */
