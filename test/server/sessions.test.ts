@@ -82,6 +82,24 @@ for (const database of databasesUnderTest()) {
       expect(await resolves(person.token)).toBe(false);
     });
 
+    it("writes a session's touch to the database within a second or so, off the request's path", async () => {
+      const person = await login(test);
+      const lastSeen = async () => {
+        const [row] = await test.platform.identity.listSessions(test.platform.db, person.user.id);
+        return row!.lastSeenAt.getTime();
+      };
+      const before = await lastSeen();
+      test.clock.advance(2 * HOUR);
+      expect(await resolves(person.token)).toBe(true);
+      // Another instance (here: the database itself) learns of the touch when the waiting touches are written.
+      await expect.poll(lastSeen, { timeout: 5_000, interval: 100 }).toBe(before + 2 * HOUR);
+      // Read again within the touch interval: nothing more to write.
+      test.clock.advance(MINUTE);
+      expect(await resolves(person.token)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await lastSeen()).toBe(before + 2 * HOUR);
+    });
+
     it("follows the configured limits", async () => {
       const short = await createTestPlatform(database, { env: { SESSION_IDLE_MINUTES: "10" } });
       try {

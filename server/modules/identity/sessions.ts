@@ -45,12 +45,18 @@ function prepareLiveSessions(db: Db) {
 }
 const liveSessionsOf = perDatabase(prepareLiveSessions);
 
+/** How long touches wait in memory to be written together, and how many a write carries at most. */
+const TOUCH_WRITE_MS = 1000;
+const TOUCHES_PER_WRITE = 5000;
+
 /**
- * Touches (a session's `last_seen_at`, for its idle limit): every lookup batch that finds sessions not seen for a
- * while waits for theirs, and the batches of a crowd share one statement, one at a time (a crowd arriving at a
- * drop, each of them last seen hours ago, made one small update per lookup batch: 3,000 commits in a sale's
- * first seconds). The statement's commit does not wait for its WAL to reach the disk (`synchronous_commit` off
- * for this transaction only): a touch lost to a database crash only lets an idle limit start a little earlier.
+ * Touches (a session's `last_seen_at`, for its idle limit) are kept in this process's memory and written
+ * together once a second, by one statement, off the request's path: a crowd arriving at a drop, each of them
+ * last seen hours ago, used to add a touch statement to every lookup batch (a third of the sale's statements).
+ * The lookups of this process read the touches not yet written, so its idle limits hold exactly; another
+ * instance sees them within a second, against a touch interval of minutes. The statement's commit does not wait
+ * for its WAL to reach the disk (`synchronous_commit` off for this transaction only), and a touch lost (to a
+ * crash, a failed write) only lets an idle limit start a little earlier.
  */
 const touchesOf = perDatabase((db: Db) => {
   const statement = db
@@ -63,18 +69,39 @@ const touchesOf = perDatabase((db: Db) => {
       ),
     )
     .prepare("identity_touch_sessions");
-  // One item per lookup batch, with all its sessions: a batch's touches never split over two statements.
-  return createBatcher(
-    async (touches: { ids: string[]; at: number }[]) => {
-      const at = Math.max(...touches.map((touch) => touch.at));
-      await statement.execute({
-        ids: [...new Set(touches.flatMap((touch) => touch.ids))],
-        now: new Date(at).toISOString(),
-      });
-      return touches.map(() => ({ ok: true as const, value: undefined }));
+  /** Session id → when it was last seen, not yet written; and those being written. */
+  let waiting = new Map<string, number>();
+  let writing = new Map<string, number>();
+  let timer: NodeJS.Timeout | null = null;
+
+  async function write() {
+    timer = null;
+    if (writing.size > 0 || waiting.size === 0) return;
+    [writing, waiting] = [waiting, new Map()];
+    try {
+      const at = Math.max(...writing.values());
+      await statement.execute({ ids: [...writing.keys()], now: new Date(at).toISOString() });
+    } catch {
+      // Lost: those sessions' idle limits run from the touch before.
+    } finally {
+      writing = new Map();
+      if (waiting.size > 0) schedule();
+    }
+  }
+  function schedule() {
+    if (timer !== null && waiting.size < TOUCHES_PER_WRITE) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => void write(), waiting.size >= TOUCHES_PER_WRITE ? 0 : TOUCH_WRITE_MS);
+    timer.unref();
+  }
+  return {
+    /** When the session was last seen according to the touches not yet written, if any. */
+    seenAt: (id: string): number | undefined => waiting.get(id) ?? writing.get(id),
+    touch(ids: readonly string[], at: number) {
+      for (const id of ids) waiting.set(id, at);
+      schedule();
     },
-    { maxBatch: 50, maxInFlight: 1 },
-  );
+  };
 });
 
 /**
@@ -94,14 +121,16 @@ async function resolveSessions(
   if (byId.size === 0) return found;
   const now = deps.clock();
   const rows = await liveSessionsOf(db).execute({ ids: [...byId.keys()], now: now.toISOString() });
+  const touches = touchesOf(db);
   const stale: string[] = [];
   const lapsed: string[] = [];
   for (const row of rows) {
     if (row.user.status !== "active") continue;
     const limits = sessionLimitsOf(deps.sessionPolicy, row.user.role);
+    const lastSeen = Math.max(row.session.lastSeenAt.getTime(), touches.seenAt(row.session.id) ?? 0);
     if (
       now.getTime() - row.session.createdAt.getTime() >= limits.lifetimeMs ||
-      now.getTime() - row.session.lastSeenAt.getTime() >= limits.idleMs
+      now.getTime() - lastSeen >= limits.idleMs
     ) {
       lapsed.push(row.session.id);
       continue;
@@ -109,14 +138,14 @@ async function resolveSessions(
     found.set(byId.get(row.session.id)!, { sessionId: row.session.id, user: toSessionUser(row.user) });
     // Touched often enough that the idle limit holds to within a sixth of it (at most 5 minutes).
     const touchMs = Math.min(SESSION_TOUCH_MS, limits.idleMs / 6);
-    if (now.getTime() - row.session.lastSeenAt.getTime() > touchMs) stale.push(row.session.id);
+    if (now.getTime() - lastSeen > touchMs) stale.push(row.session.id);
   }
   if (lapsed.length > 0)
     await db
       .update(sessions)
       .set({ revokedAt: now })
       .where(and(inArray(sessions.id, lapsed), isNull(sessions.revokedAt)));
-  if (stale.length > 0) await touchesOf(db)({ ids: stale, at: now.getTime() });
+  if (stale.length > 0) touches.touch(stale, now.getTime());
   return found;
 }
 
