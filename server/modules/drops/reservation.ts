@@ -292,12 +292,8 @@ export function createReservations(ctx: ReservationContext) {
     // The per-account rate limit guards the database, so it counts the attempts that would reach it: those the
     // gate admits, and those that would read unknown terms. The crowd that finds the gate closed is answered
     // without it, at the cost a rate-limit refusal would have had (one Redis call), and told what is true.
-    let counted = false;
-    const count = async () => {
-      counted = true;
-      await consumeOrRateLimited(attempts, String(userId));
-    };
-    if (!ctx.termsOf.remembers(input.collectionId)) await count();
+    const termsInMemory = ctx.termsOf.remembers(input.collectionId);
+    if (!termsInMemory) await consumeOrRateLimited(attempts, String(userId));
     // The gate answers the crowd that comes after the last edition; the database decides everyone else.
     const limit = (await ctx.termsOf(db, input.collectionId)).perPersonLimit;
     // One verified account per identity, so the account stands for the person at the gate.
@@ -310,9 +306,9 @@ export function createReservations(ctx: ReservationContext) {
     );
     if (admission === "soldOut") throw new AppError("drop.soldOut");
     if (admission === "limitReached") throw new AppError("drop.limitReached", { limit });
-    if (!counted) {
+    if (termsInMemory) {
       try {
-        await count();
+        await consumeOrRateLimited(attempts, String(userId));
       } catch (error) {
         if (admission === "admitted") await deps.gate.giveBack(input.collectionId, input.quantity, attempt);
         throw error;

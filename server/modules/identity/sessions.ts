@@ -45,7 +45,7 @@ function prepareLiveSessions(db: Db) {
 }
 const liveSessionsOf = perDatabase(prepareLiveSessions);
 
-/** How long touches wait in memory to be written together, and how many a write carries at most. */
+/** How long touches wait in memory to be written together, and how many waiting start a write at once. */
 const TOUCH_WRITE_MS = 1000;
 const TOUCHES_PER_WRITE = 5000;
 
